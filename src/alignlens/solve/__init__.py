@@ -1,0 +1,39 @@
+"""Exact computation on tabular worlds: evaluation, optima, optimal sets and their extremes."""
+
+from alignlens.solve.analyze import analyze_world, regret_range
+from alignlens.solve.evaluation import Evaluation, evaluate
+from alignlens.solve.extremes import restricted_extreme, return_range, tied_choices
+from alignlens.solve.mixture import mixture, tabular_share_set
+from alignlens.solve.optimal_set import (
+    OptimalSet,
+    all_tie,
+    normalized_regret,
+    optimal_actions,
+    optimal_set,
+)
+from alignlens.solve.optimum import Optimum, optimize
+from alignlens.solve.reachability import reachable, unavoidable
+from alignlens.solve.value_iteration import ValueIterationResult, value_iteration
+
+__all__ = [
+    "Evaluation",
+    "OptimalSet",
+    "Optimum",
+    "ValueIterationResult",
+    "all_tie",
+    "analyze_world",
+    "evaluate",
+    "mixture",
+    "normalized_regret",
+    "optimal_actions",
+    "optimal_set",
+    "optimize",
+    "reachable",
+    "regret_range",
+    "restricted_extreme",
+    "return_range",
+    "tabular_share_set",
+    "tied_choices",
+    "unavoidable",
+    "value_iteration",
+]

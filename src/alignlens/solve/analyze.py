@@ -1,0 +1,125 @@
+"""The objective-level analysis of a world over the tabular class (`WorldAnalysis`).
+
+Composed from the primitives only: optimal sets, ranges of returns over them, and the
+mixture environment. Regret ranges come from return ranges, since the normalised regret
+(V* − J)/(V* − W) falls as J rises.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from jaxtyping import Float
+
+from alignlens.analysis import GoalRange, Range, Returns, WorldAnalysis
+from alignlens.solve.evaluation import evaluate
+from alignlens.solve.extremes import return_range
+from alignlens.solve.mixture import mixture, tabular_share_set
+from alignlens.solve.optimal_set import OptimalSet, normalized_regret, optimal_set
+from alignlens.solve.optimum import optimize
+from alignlens.tolerances import Tolerances
+from alignlens.world.model import Environment, World
+
+INTERIOR_SHARE = 0.5  # any λ in (0, 1) gives the same tabular optimal set
+
+
+def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAnalysis:
+    """Class optima, worst and random returns, and the regret ranges over each optimal set."""
+    tol = tolerances or Tolerances(deploy_share=world.deploy_share)
+    eps, share = tol.epsilon, tol.deploy_share
+    train, deploy = world.train, world.deploy
+    opt_train = optimal_set(train, world.base, eps)
+    opt_deploy = optimal_set(deploy, world.base, eps)
+    intended_train = _extremes(train, world.intended)
+    intended_deploy = _extremes(deploy, world.intended)
+    optimum = Returns(opt_train.best.value, intended_train[0], opt_deploy.best.value,
+                      intended_deploy[0])
+    worst = Returns(opt_train.worst.value, intended_train[1], opt_deploy.worst.value,
+                    intended_deploy[1])
+
+    def regret(opt: OptimalSet, env: Environment, objective: str) -> Range:
+        returns = return_range(opt, env, world.objective(objective))
+        return regret_range(returns, optimum.get(env.name, objective), worst.get(env.name, objective))
+
+    deploy_intended = {
+        "train": regret(opt_train, deploy, "intended"),
+        "deploy": regret(opt_deploy, deploy, "intended"),
+    }
+    if world.shared_dynamics:
+        inside = INTERIOR_SHARE if share in (0.0, 1.0) else share
+        opt_inside = optimal_set(mixture(train, deploy, inside), world.base, eps)
+        inside_range = regret(opt_inside, deploy, "intended")
+        mixture_range = {0.0: deploy_intended["train"], 1.0: deploy_intended["deploy"]}.get(
+            share, inside_range
+        )
+    else:
+        inside_range = Range(0.0, 1.0, (0.0, 1.0), (0.0, 1.0))
+        mixture_range = inside_range if 0.0 < share < 1.0 else deploy_intended[
+            "train" if share == 0.0 else "deploy"
+        ]
+
+    verdicts = [
+        aligned_everywhere(r, tol.tau)
+        for r in (deploy_intended["train"], inside_range, deploy_intended["deploy"])
+    ]
+    return WorldAnalysis(
+        world=world.name,
+        policy_class="tabular",
+        tolerances=tol,
+        optimum=optimum,
+        worst=worst,
+        random=_random_returns(world),
+        optimal_sets={
+            "train_base": {
+                "deploy_intended_regret": deploy_intended["train"],
+                "deploy_base_regret": regret(opt_train, deploy, "base"),
+                "train_intended_regret": regret(opt_train, train, "intended"),
+            },
+            "deploy_base": {"deploy_intended_regret": deploy_intended["deploy"]},
+            "mixture_base": {"deploy_intended_regret": mixture_range},
+        },
+        outer_aligned_shares=tabular_share_set(*(v is True for v in verdicts)),
+        undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
+        goals={
+            name: GoalRange(*_extremes(deploy, reward)) for name, reward in world.goals.items()
+        },
+        shared_dynamics=world.shared_dynamics,
+    )
+
+
+def aligned_everywhere(regrets: Range, tau: float) -> bool | None:
+    """Whether the largest regret over a set is ≤ τ; None when its bounds straddle τ."""
+    low, high = regrets.max_bounds
+    if high <= tau:
+        return True
+    if low > tau:
+        return False
+    return None
+
+
+def regret_range(returns: Range, best: float, worst: float) -> Range:
+    """The normalised-regret range of a return range (the order flips: high return, low regret)."""
+
+    def reg(x: float) -> float:
+        return normalized_regret(x, best, worst)
+
+    return Range(
+        min=reg(returns.max),
+        max=reg(returns.min),
+        min_bounds=(reg(returns.max_bounds[1]), reg(returns.max_bounds[0])),
+        max_bounds=(reg(returns.min_bounds[1]), reg(returns.min_bounds[0])),
+    )
+
+
+def _extremes(env: Environment, reward: Float[np.ndarray, "S A"]) -> tuple[float, float]:
+    return optimize(env, reward, sense="max").value, optimize(env, reward, sense="min").value
+
+
+def _random_returns(world: World) -> Returns:
+    uniform = np.full((world.n_states, world.n_actions), 1.0 / world.n_actions)
+    return Returns(
+        **{
+            f"{e}_{o}": evaluate(world.environment(e), world.objective(o), uniform).value
+            for e in ("train", "deploy")
+            for o in ("base", "intended")
+        }
+    )

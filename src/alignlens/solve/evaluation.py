@@ -1,0 +1,79 @@
+"""Exact policy evaluation: one sparse linear solve of (I − γ P_π) V = r_π.
+
+Terminal states have V = 0 and drop out of the system. Small systems are solved
+directly (SuperLU). Large ones use BiCGSTAB, whose result is certified by its residual:
+for γ < 1, ‖V − V_π‖∞ ≤ ‖residual‖∞ / (1 − γ); with a horizon, ≤ ‖residual‖∞ · depth
+(the expected number of steps). Random sparse graphs fill in catastrophically under LU
+(a 10,000-state system took 20 s here), which is why the direct solve is kept small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as sla
+from jaxtyping import Float
+
+from alignlens.errors import SolverError
+from alignlens.world.model import Environment
+
+DIRECT_LIMIT = 3000
+CERTIFIED = 1e-10  # relative error the iterative solve must certify
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """Values of a policy at every state, its return from the start, and an error bound."""
+
+    values: Float[np.ndarray, " S"]
+    value: float
+    error_bound: float
+
+
+def transition_matrix(env: Environment, policy: Float[np.ndarray, "S A"]) -> sp.csr_matrix:
+    """P_π as a sparse [S, S] matrix; rows of terminal states are empty."""
+    s, a, k = env.next_state.shape
+    weight = policy[:, :, None] * env.prob
+    weight[env.terminal] = 0.0
+    rows = np.broadcast_to(np.arange(s)[:, None, None], (s, a, k)).ravel()
+    matrix = sp.csr_matrix((weight.ravel(), (rows, env.next_state.ravel())), shape=(s, s))
+    matrix.eliminate_zeros()
+    return matrix
+
+
+def evaluate(
+    env: Environment, reward: Float[np.ndarray, "S A"], policy: Float[np.ndarray, "S A"]
+) -> Evaluation:
+    """V_π of a stochastic policy (rows of action probabilities) under ``reward``."""
+    live = np.flatnonzero(~env.terminal)
+    values = np.zeros(env.n_states)
+    if live.size == 0:
+        return Evaluation(values, 0.0, 0.0)
+    p = transition_matrix(env, policy)[live][:, live]
+    r = np.einsum("sa,sa->s", policy, reward)[live]
+    system = (sp.identity(live.size, format="csr") - env.discount * p).tocsc()
+    x, bound = _solve(system, r, env)
+    values[live] = x
+    return Evaluation(values, float(env.start @ values), bound)
+
+
+def _solve(system: sp.csc_matrix, rhs: np.ndarray, env: Environment) -> tuple[np.ndarray, float]:
+    inverse_norm = 1.0 / (1.0 - env.discount) if env.discount < 1 else float(env.depth or np.inf)
+    scale = max(1.0, float(np.abs(rhs).max(initial=0.0)) * inverse_norm)
+    if system.shape[0] > DIRECT_LIMIT:
+        x, info = sla.bicgstab(system, rhs, rtol=1e-14, atol=0.0, maxiter=10_000)
+        if info == 0:
+            x = x + sla.bicgstab(system, rhs - system @ x, rtol=1e-14, atol=0.0)[0]
+            bound = float(np.abs(rhs - system @ x).max()) * inverse_norm
+            if bound <= CERTIFIED * scale:
+                return x, bound
+    x = sla.spsolve(system, rhs)
+    bound = float(np.abs(rhs - system @ x).max()) * inverse_norm
+    if not np.all(np.isfinite(x)) or bound > CERTIFIED * scale:
+        raise SolverError(
+            f"policy evaluation could not be certified (error bound {bound:.3g})",
+            fix="check the world for numerically extreme rewards or probabilities",
+        )
+    return x, bound

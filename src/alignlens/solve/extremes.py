@@ -1,0 +1,105 @@
+"""The range of a return over an optimal set: min and max of J^env_f over Opt.
+
+One primitive does the work: the best (or worst) return over policies restricted to
+given action sets at given states (`restricted_extreme`, an optimisation with an action
+mask). Two masks bracket Opt (DESIGN §2): the *witness* mask (optimal actions wherever
+optimal actions can lead) admits only members of Opt, so its extremes are attained; the
+*sound* mask (optimal actions where no optimal policy can avoid going) admits every
+member, so its extremes bound Opt's. When the two agree, the extreme is exact. When
+they differ, a search over the tied optimal choices that change where a policy goes
+resolves it exactly on small worlds; otherwise the interval is reported.
+
+Stochastic members of Opt add nothing: J is linear-fractional in each state's action
+distribution, so its extremes over Opt are attained by deterministic members.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from jaxtyping import Bool, Float
+
+from alignlens.analysis import Range
+from alignlens.solve.optimal_set import OptimalSet
+from alignlens.solve.optimum import ROUND_OFF, Sense, optimize
+from alignlens.solve.reachability import reachable
+from alignlens.world.model import Environment
+
+SEARCH_LIMIT = 512
+
+
+def restricted_extreme(
+    env: Environment,
+    reward: Float[np.ndarray, "S A"],
+    allowed: Bool[np.ndarray, "S A"] | None,
+    sense: Sense,
+) -> float:
+    """max (or min) of J^env_reward over policies that use only allowed actions."""
+    return optimize(env, reward, sense=sense, allowed=allowed).value
+
+
+def return_range(
+    opt: OptimalSet,
+    env: Environment,
+    reward: Float[np.ndarray, "S A"],
+    *,
+    search_limit: int = SEARCH_LIMIT,
+) -> Range:
+    """min and max of J^env_reward over Opt (exact, or bracketed when unresolvable)."""
+    witness, sound = opt.witness_mask(), opt.sound_mask()
+    lo_w = restricted_extreme(env, reward, witness, "min")
+    hi_w = restricted_extreme(env, reward, witness, "max")
+    lo_s = restricted_extreme(env, reward, sound, "min")
+    hi_s = restricted_extreme(env, reward, sound, "max")
+    scale = max(1.0, abs(lo_s), abs(hi_s))
+    if abs(lo_w - lo_s) <= 1e3 * ROUND_OFF * scale and abs(hi_w - hi_s) <= 1e3 * ROUND_OFF * scale:
+        return Range.exact_range(lo_w, hi_w)
+    leaves = tied_choices(opt, search_limit)
+    if leaves is None:
+        return Range(lo_w, hi_w, (lo_s, lo_w), (hi_w, hi_s))
+    lows = [restricted_extreme(env, reward, mask, "min") for mask in leaves]
+    highs = [restricted_extreme(env, reward, mask, "max") for mask in leaves]
+    return Range.exact_range(min(lows), max(highs))
+
+
+def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] | None:
+    """Masks whose union is Opt, one per way of choosing among tied optimal actions that
+    lead to different states (None if there are more than ``limit``).
+
+    At a *branching* state the optimal actions fall into groups by the set of states they
+    can lead to; choosing a group fixes where the policy goes next. Each mask fixes one
+    group at every branching state that its own choices reach, requires optimal actions at
+    every state so reached, and leaves all other states free.
+    """
+    env = opt.env
+    groups: dict[int, list[np.ndarray]] = {}
+    for s in np.flatnonzero(opt.reached & ~env.terminal):
+        by_support: dict[frozenset[int], list[int]] = {}
+        for a in np.flatnonzero(opt.actions[s]):
+            support = frozenset(env.next_state[s, a][env.prob[s, a] > 0].tolist())
+            by_support.setdefault(support, []).append(int(a))
+        if len(by_support) > 1:
+            groups[int(s)] = [np.array(g) for g in by_support.values()]
+
+    def mask_for(choice: dict[int, int]) -> np.ndarray:
+        mask = opt.actions.copy()
+        for s, options in groups.items():
+            mask[s] = False
+            if s in choice:
+                mask[s, options[choice[s]]] = True
+        return mask
+
+    leaves: list[np.ndarray] = []
+    stack: list[dict[int, int]] = [{}]
+    while stack:
+        choice = stack.pop()
+        mask = mask_for(choice)
+        reached = reachable(env, mask)
+        pending = [s for s in groups if reached[s] and s not in choice]
+        if pending:
+            s = pending[0]
+            stack.extend({**choice, s: g} for g in range(len(groups[s])))
+            continue
+        if len(leaves) == limit:
+            return None
+        leaves.append(np.where(reached[:, None], mask, True))
+    return leaves

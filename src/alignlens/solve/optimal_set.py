@@ -1,0 +1,90 @@
+"""Opt(e, f): the return-optimal policies of the tabular class, described by action sets.
+
+In the tabular class a policy is return-optimal iff it takes an optimal action at every
+state it reaches (DESIGN §2). An action is optimal at s when
+``Q*(s, a) ≥ V*(s) − ε·(V* − W)``, with V* and W the best and worst returns from the start
+distribution. When every policy ties (V* − W tiny), every action is optimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from jaxtyping import Bool, Float
+
+from alignlens.solve.optimum import ROUND_OFF, Optimum, optimize
+from alignlens.solve.reachability import reachable, unavoidable
+from alignlens.world.model import Environment
+
+TIE = 1e-12
+
+
+def all_tie(best: float, worst: float) -> bool:
+    """Whether every policy ties: V* − W ≤ 1e-12·max(1, |V*|) (DESIGN §2)."""
+    return best - worst <= TIE * max(1.0, abs(best))
+
+
+def normalized_regret(value: float, best: float, worst: float) -> float:
+    """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties."""
+    if all_tie(best, worst):
+        return 0.0
+    return float(min(1.0, max(0.0, (best - value) / (best - worst))))
+
+
+@dataclass(frozen=True, eq=False)
+class OptimalSet:
+    """Opt(env, f) at tolerance ε, with the state sets its bounds need.
+
+    Attributes:
+        env: the environment the set is optimal in.
+        best, worst: V* and W of the objective in that environment.
+        actions: ε-optimal actions [S, A] (every action at terminal states).
+        reached: states reachable using optimal actions only.
+        unavoidable: states every optimal policy reaches (a subset, on very large worlds).
+        epsilon: the tolerance ε.
+    """
+
+    env: Environment
+    best: Optimum
+    worst: Optimum
+    actions: Bool[np.ndarray, "S A"]
+    reached: Bool[np.ndarray, " S"]
+    unavoidable: Bool[np.ndarray, " S"]
+    epsilon: float
+
+    def witness_mask(self) -> Bool[np.ndarray, "S A"]:
+        """Optimal actions wherever optimal actions can lead: a subset of Opt."""
+        return np.where(self.reached[:, None], self.actions, True)
+
+    def sound_mask(self) -> Bool[np.ndarray, "S A"]:
+        """Optimal actions where no optimal policy can avoid going: a superset of Opt."""
+        return np.where(self.unavoidable[:, None], self.actions, True)
+
+
+def optimal_actions(
+    best: Optimum, worst: Optimum, terminal: Bool[np.ndarray, " S"], epsilon: float
+) -> Bool[np.ndarray, "S A"]:
+    """The ε-optimal actions of DESIGN §2, from the best and worst solutions."""
+    if all_tie(best.value, worst.value):
+        return np.ones(best.q.shape, dtype=bool)
+    spread = best.value - worst.value
+    scale = max(1.0, float(np.abs(best.values).max(initial=0.0)))
+    tolerance = max(epsilon * spread, ROUND_OFF * scale)
+    return (best.q >= best.values[:, None] - tolerance) | terminal[:, None]
+
+
+def optimal_set(env: Environment, reward: Float[np.ndarray, "S A"], epsilon: float) -> OptimalSet:
+    """Opt(env, reward) at tolerance ε."""
+    best = optimize(env, reward, sense="max")
+    worst = optimize(env, reward, sense="min")
+    actions = optimal_actions(best, worst, env.terminal, epsilon)
+    return OptimalSet(
+        env=env,
+        best=best,
+        worst=worst,
+        actions=actions,
+        reached=reachable(env, actions),
+        unavoidable=unavoidable(env, actions),
+        epsilon=epsilon,
+    )

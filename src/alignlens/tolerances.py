@@ -1,0 +1,44 @@
+"""The tolerances every analysis and lens uses (DESIGN §2)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from alignlens.errors import AlignlensError
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Thresholds of optimality, alignment and competence.
+
+    Attributes:
+        epsilon: ε, optimality: a policy is optimal when its normalised regret is ≤ ε.
+        tau: τ, alignment: a policy is aligned when its deployment regret under the
+            intended objective is ≤ τ.
+        kappa: κ, competence: a policy pursues a goal competently when 1 − regret ≥ κ.
+        deploy_share: λ, the fraction of the model's lifetime spent in deployment.
+    """
+
+    epsilon: float = 1e-6
+    tau: float = 0.1
+    kappa: float = 0.9
+    deploy_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name, low in (("epsilon", 0.0), ("tau", 0.0), ("kappa", 0.0), ("deploy_share", 0.0)):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= 1):
+                raise AlignlensError(
+                    f"{name} = {value!r} is outside [0, 1]",
+                    field=f"--{name.replace('_', '-')}",
+                    fix=f"give {name} as a number between 0 and 1",
+                )
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "epsilon": self.epsilon,
+            "tau": self.tau,
+            "kappa": self.kappa,
+            "deploy_share": self.deploy_share,
+        }

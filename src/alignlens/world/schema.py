@@ -1,0 +1,83 @@
+"""The world file schema of DESIGN §6, as Pydantic models (both forms: tabular and gridworld).
+
+These models check shapes and types only; meaning (names, probabilities, reachability)
+is checked when the file is compiled, where the message can name the state at fault.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Row3 = tuple[str, str, float]
+Row4 = tuple[str, str, str, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnvironmentSpec(_Strict):
+    """One environment of the tabular form."""
+
+    start: dict[str, float] = Field(description="start probability of each state")
+    transitions: list[Row4] = Field(description="[state, action, next state, probability] rows")
+    terminal: list[str] = Field(default=[], description="states where episodes end")
+
+
+class ObjectivesSpec(_Strict):
+    """Rewards r(s, a) of the tabular form; "*" as the action means every action."""
+
+    base: list[Row3] = Field(default=[], description="R: [state, action, reward] rows")
+    intended: list[Row3] = Field(default=[], description="U: [state, action, reward] rows")
+    goals: dict[str, list[Row3]] = Field(default={}, description="named candidate goals")
+
+
+class _Common(_Strict):
+    name: str
+    discount: float
+    horizon: int | None = None
+    deploy_share: float = 0.5
+
+
+class TabularWorldSpec(_Common):
+    """A world written state by state."""
+
+    states: list[str]
+    actions: list[str]
+    observations: dict[str, str] = {}
+    train: EnvironmentSpec
+    deploy: EnvironmentSpec
+    objectives: ObjectivesSpec
+
+
+class LevelSpec(_Strict):
+    """One ASCII level and its weight in the environment's start distribution."""
+
+    map: str
+    weight: float = 1.0
+
+
+class GridSpec(_Strict):
+    """The gridworld form: a legend, levels per environment, and the physics."""
+
+    legend: dict[str, str] = Field(description="tile character -> tile type")
+    train: list[LevelSpec | str]
+    deploy: list[LevelSpec | str]
+    terminal: list[str] = Field(default=[], description="tile types where episodes end")
+    step_cost: float = Field(default=0.0, description="reward added to every step (e.g. -0.01)")
+    slip: float = Field(default=0.0, description="probability of moving in a random direction")
+
+
+class GridObjectivesSpec(_Strict):
+    """Rewards for entering a tile of each type."""
+
+    base: dict[str, float] = {}
+    intended: dict[str, float] = {}
+    goals: dict[str, dict[str, float]] = {}
+
+
+class GridWorldSpec(_Common):
+    """A world written as ASCII levels."""
+
+    gridworld: GridSpec
+    objectives: GridObjectivesSpec = GridObjectivesSpec()
