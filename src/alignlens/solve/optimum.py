@@ -74,10 +74,10 @@ def optimize(
         if not improve.any():
             q = np.where(np.isfinite(q), q, -np.inf)
             return Optimum(
-                values=sign * values,
+                values=sign * values + 0.0,
                 q=sign * q,
                 policy=policy,
-                value=float(sign * (env.start @ values)),
+                value=float(sign * (env.start @ values)) + 0.0,
                 sense=sense,
             )
         policy = np.where(improve, np.argmax(q, axis=1), policy)

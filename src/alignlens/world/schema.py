@@ -34,6 +34,7 @@ class ObjectivesSpec(_Strict):
 
 class _Common(_Strict):
     name: str
+    description: str = Field(default="", description="what the world is for, in a sentence or two")
     discount: float
     horizon: int | None = None
     deploy_share: float = 0.5

@@ -1,0 +1,36 @@
+"""Test configuration: run-time shape checks on every alignlens function, strict JAX dtypes.
+
+The jaxtyping import hook must run before alignlens is imported anywhere, so it sits at
+the top of this file. XLA's Eigen thread pool is switched off (a vmapped JAX program hung
+on its second call on these machines with it on).
+"""
+
+import os
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+from jaxtyping import install_import_hook  # noqa: E402
+
+with install_import_hook("alignlens", "beartype.beartype"):
+    import alignlens  # noqa: F401
+    import alignlens.cli  # noqa: F401
+    import alignlens.report  # noqa: F401
+    import alignlens.solve  # noqa: F401
+    import alignlens.world  # noqa: F401
+
+import jax  # noqa: E402
+
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def examples() -> Path:
+    return EXAMPLES

@@ -1,0 +1,131 @@
+"""Optimal-set extremes against brute-force enumeration of every deterministic policy.
+
+The brute force defines Opt literally (normalised regret ≤ ε over all deterministic
+tabular policies, each evaluated by a dense linear solve of the world dict) and takes
+min and max of each quantity over it; the solvers must agree exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alignlens.solve import (
+    mixture,
+    optimal_set,
+    reachable,
+    return_range,
+)
+from alignlens.world import load_world, world_from_dict
+from worlds import dense_model, random_world_dict
+
+EPS = 1e-9
+
+
+def brute_optimal(values: np.ndarray) -> np.ndarray:
+    best, worst = values.max(), values.min()
+    if best - worst <= 1e-12 * max(1.0, abs(best)):
+        return np.ones(values.shape, dtype=bool)
+    return (best - values) / (best - worst) <= EPS
+
+
+def brute_tables(d: dict) -> tuple:
+    model = dense_model(d)
+    policies = model.policies()
+    table = {
+        (e, o): np.array([model.returns(e, o, p) for p in policies])
+        for e in ("train", "deploy")
+        for o in ("base", "intended")
+    }
+    return model, policies, table
+
+
+worlds = st.builds(
+    lambda seed, n, a, k, g, shift: random_world_dict(
+        np.random.default_rng(seed), n_states=n, n_actions=a, n_succ=k, discount=g, shift=shift
+    ),
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 5),
+    st.integers(2, 3),
+    st.integers(1, 2),
+    st.sampled_from([0.5, 0.8]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds)
+def test_extremes_over_opt_train_match_brute_force(d: dict) -> None:
+    model, policies, table = brute_tables(d)
+    world = world_from_dict(d)
+    in_opt = brute_optimal(table["train", "base"])
+    opt = optimal_set(world.train, world.base, EPS)
+    for env, objective in [("deploy", "intended"), ("deploy", "base"), ("train", "intended")]:
+        got = return_range(opt, world.environment(env), world.objective(objective))
+        want = table[env, objective][in_opt]
+        assert got.exact
+        assert got.min == pytest.approx(want.min(), abs=1e-9)
+        assert got.max == pytest.approx(want.max(), abs=1e-9)
+        # Without the search, the witness and sound bounds must bracket the truth.
+        bracket = return_range(opt, world.environment(env), world.objective(objective),
+                               search_limit=0)
+        lo, hi = bracket.min_bounds
+        assert lo - 1e-9 <= want.min() <= hi + 1e-9
+        lo, hi = bracket.max_bounds
+        assert lo - 1e-9 <= want.max() <= hi + 1e-9
+    # Opt(deploy, R) as well.
+    in_opt_d = brute_optimal(table["deploy", "base"])
+    opt_d = optimal_set(world.deploy, world.base, EPS)
+    got = return_range(opt_d, world.deploy, world.intended)
+    want = table["deploy", "intended"][in_opt_d]
+    assert (got.min, got.max) == pytest.approx((want.min(), want.max()), abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds)
+def test_reached_and_unavoidable_states_match_brute_force(d: dict) -> None:
+    model, policies, table = brute_tables(d)
+    world = world_from_dict(d)
+    members = [p for p, ok in zip(policies, brute_optimal(table["train", "base"]), strict=True) if ok]
+    reaches = [model.reach("train", p) for p in members]
+    opt = optimal_set(world.train, world.base, EPS)
+    assert set(np.flatnonzero(opt.reached)) == set().union(*reaches)
+    assert set(np.flatnonzero(opt.unavoidable)) == set.intersection(*reaches)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds.filter(lambda d: d["train"]["transitions"] is d["deploy"]["transitions"]))
+def test_mixture_optimal_set_matches_brute_force(d: dict) -> None:
+    # With shared dynamics the tabular Opt(λ, R) is one set for every λ in (0, 1).
+    model, policies, table = brute_tables(d)
+    world = world_from_dict(d)
+    for share in (0.3, 0.5):
+        mixed = (1 - share) * table["train", "base"] + share * table["deploy", "base"]
+        want = table["deploy", "intended"][brute_optimal(mixed)]
+        opt = optimal_set(mixture(world.train, world.deploy, share), world.base, EPS)
+        got = return_range(opt, world.deploy, world.intended)
+        assert (got.min, got.max) == pytest.approx((want.min(), want.max()), abs=1e-9)
+
+
+def test_forked_training_needs_the_search(examples) -> None:
+    """Worked answer (examples/forked-training.toml, γ = 0.9).
+
+    Opt(train, R) takes a or b at s0 (both earn 0.9) and a or b at s1 and s2. Deployment
+    starts at s0 or s1 with probability ½ each. Intended return J_U in deployment:
+      through s1 (a at s0): 0.5·0.9·U(s1) + 0.5·U(s1), U(s1) ∈ {1, 0}: max 0.95, min 0;
+      through s2 (b at s0): s1 is never visited in training, so any action there:
+        0.5·0.9·U(s2) + 0.5·U(s1), U(s2) ∈ {1, 0}, U(s1) ∈ {1, 0, 2}: max 0.45 + 1 = 1.45.
+    So the true max is 1.45. The witness bound (s1 and s2 both constrained) gives 0.95;
+    the sound bound (only s0 constrained) allows a at s0 with c at s1: 0.9 + 1 = 1.9.
+    """
+    world = load_world(examples / "forked-training.toml")
+    opt = optimal_set(world.train, world.base, 1e-6)
+    witness = return_range(opt, world.deploy, world.intended, search_limit=0)
+    assert not witness.exact
+    assert witness.max_bounds == pytest.approx((0.95, 1.9))
+    exact = return_range(opt, world.deploy, world.intended)
+    assert exact.exact
+    assert (exact.min, exact.max) == pytest.approx((0.0, 1.45))
+    assert reachable(world.train, opt.actions)[world.states.index("s1")]

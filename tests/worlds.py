@@ -1,0 +1,132 @@
+"""Random tiny worlds for property tests, and an independent dense model of a world dict.
+
+`dense_model` reads the world dict directly (not through alignlens), so that brute-force
+answers computed from it are a second, independent method.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def random_world_dict(
+    rng: np.random.Generator,
+    *,
+    n_states: int = 5,
+    n_actions: int = 2,
+    n_succ: int = 2,
+    discount: float = 0.8,
+    shift: bool = False,
+) -> dict:
+    """States s0..s{n-1} plus a terminal "T"; quarter-grid probabilities; small integer rewards
+    (ties are common). Deployment starts elsewhere; with ``shift`` its dynamics differ."""
+    states = [f"s{i}" for i in range(n_states)] + ["T"]
+    actions = [f"a{j}" for j in range(n_actions)]
+
+    def transitions() -> list:
+        rows = []
+        for s in states[:-1]:
+            for a in actions:
+                succ = rng.choice(states, size=n_succ, replace=True)
+                weights = rng.integers(1, 4, size=n_succ).astype(float)
+                weights /= weights.sum()
+                for nxt, p in zip(succ, weights, strict=True):
+                    rows.append([s, a, str(nxt), float(p)])
+        return rows
+
+    train_rows = transitions()
+    deploy_rows = transitions() if shift else train_rows
+
+    def rewards() -> list:
+        return [
+            [s, a, float(rng.integers(-1, 2))]
+            for s in states[:-1]
+            for a in actions
+            if rng.random() < 0.6
+        ]
+
+    def start() -> dict:
+        picks = rng.choice(n_states, size=2, replace=False)
+        return {f"s{picks[0]}": 0.5, f"s{picks[1]}": 0.5}
+
+    return {
+        "name": "random",
+        "discount": discount,
+        "states": states,
+        "actions": actions,
+        "train": {"start": start(), "transitions": train_rows, "terminal": ["T"]},
+        "deploy": {"start": start(), "transitions": deploy_rows, "terminal": ["T"]},
+        "objectives": {"base": rewards(), "intended": rewards()},
+    }
+
+
+@dataclass
+class DenseModel:
+    """P[e][a, s, s'], rewards [S, A], start [S] per environment, terminal mask, discount."""
+
+    P: dict[str, np.ndarray]
+    reward: dict[str, np.ndarray]
+    start: dict[str, np.ndarray]
+    terminal: np.ndarray
+    discount: float
+    states: list[str]
+    actions: list[str]
+
+    def returns(self, env: str, objective: str, policy: tuple[int, ...]) -> float:
+        """J of a deterministic policy (one action per state) by a dense linear solve."""
+        n = len(self.states)
+        live = ~self.terminal
+        p_pi = np.array([self.P[env][policy[s], s] for s in range(n)])
+        r_pi = np.array([self.reward[objective][s, policy[s]] for s in range(n)])
+        p_pi[~live] = 0.0
+        r_pi[~live] = 0.0
+        v = np.linalg.solve(np.eye(n) - self.discount * p_pi, r_pi)
+        return float(self.start[env] @ v)
+
+    def reach(self, env: str, policy: tuple[int, ...]) -> set[int]:
+        seen = {int(s) for s in np.flatnonzero(self.start[env] > 0)}
+        frontier = list(seen)
+        while frontier:
+            s = frontier.pop()
+            if self.terminal[s]:
+                continue
+            for t in np.flatnonzero(self.P[env][policy[s], s] > 0):
+                if int(t) not in seen:
+                    seen.add(int(t))
+                    frontier.append(int(t))
+        return seen
+
+    def policies(self) -> list[tuple[int, ...]]:
+        return list(itertools.product(range(len(self.actions)), repeat=len(self.states)))
+
+
+def dense_model(world: dict) -> DenseModel:
+    states, actions = world["states"], world["actions"]
+    si = {s: i for i, s in enumerate(states)}
+    ai = {a: i for i, a in enumerate(actions)}
+    n, m = len(states), len(actions)
+    P, start = {}, {}
+    for env in ("train", "deploy"):
+        p = np.zeros((m, n, n))
+        for s, a, t, q in world[env]["transitions"]:
+            p[ai[a], si[s], si[t]] += q
+        P[env] = p
+        start[env] = np.zeros(n)
+        for s, q in world[env]["start"].items():
+            start[env][si[s]] += q
+    reward = {}
+    for name in ("base", "intended"):
+        r = np.zeros((n, m))
+        for s, a, x in world["objectives"].get(name, []):
+            if a == "*":
+                r[si[s], :] += x
+            else:
+                r[si[s], ai[a]] += x
+        reward[name] = r
+    terminal = np.zeros(n, dtype=bool)
+    for s in world["train"].get("terminal", []):
+        terminal[si[s]] = True
+    return DenseModel(P, reward, start, terminal, world["discount"], states, actions)
