@@ -87,7 +87,7 @@ class GridLayout:
     """
 
     tile_types: tuple[str, ...]
-    levels: tuple[Int[np.ndarray, "H W"], ...]
+    levels: tuple[Int[np.ndarray, "_H _W"], ...]
     level_names: tuple[str, ...]
     level: Int[np.ndarray, " B"]
     row: Int[np.ndarray, " B"]

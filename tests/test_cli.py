@@ -1,0 +1,77 @@
+"""End-to-end runs of every command on the shipped examples, including the real entry point."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from alignlens.cli import app
+from alignlens.world.examples import example_paths
+
+REQUIRED = {"world", "policy_class", "tolerances", "optimum", "worst", "random", "optimal_sets"}
+
+
+@pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.name)
+def test_analyze_json_prints_the_document(path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert REQUIRED <= doc.keys()
+    for table in ("optimum", "worst", "random"):
+        assert set(doc[table]) == {"train", "deploy"}
+        assert set(doc[table]["train"]) == {"base", "intended"}
+    sets = doc["optimal_sets"]
+    assert set(sets["train_base"]) >= {
+        "deploy_intended_regret", "deploy_base_regret", "train_intended_regret"
+    }
+    for name in ("train_base", "deploy_base", "mixture_base"):
+        r = sets[name]["deploy_intended_regret"]
+        assert 0.0 <= r["min"] <= r["max"] <= 1.0
+    assert isinstance(sets["mixture_base"]["outer_aligned_shares"], list)
+
+
+def test_lava_document_shows_the_lambda_set(examples) -> None:
+    # R = U in the lava world: the training optima are unconstrained on the deployment
+    # levels (worst regret 1), but any deployment data (λ > 0) pins them down.
+    result = CliRunner().invoke(app, ["analyze", str(examples / "lava.toml"), "--json"])
+    doc = json.loads(result.stdout)
+    sets = doc["optimal_sets"]
+    assert sets["train_base"]["deploy_intended_regret"]["max"] == 1.0
+    assert sets["deploy_base"]["deploy_intended_regret"] == {"min": 0.0, "max": 0.0}
+    assert sets["mixture_base"]["outer_aligned_shares"] == [[0.0, 1.0]]
+    assert sets["mixture_base"]["outer_aligned_shares_notation"] == "(0, 1]"
+
+
+def test_dynamics_shift_reports_bounds(examples) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(examples / "icy-bridge.json"), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["shared_dynamics"] is False
+    mixed = doc["optimal_sets"]["mixture_base"]["deploy_intended_regret"]
+    assert mixed["exact"] is False and mixed["bounds"] == [0.0, 1.0]
+    assert doc["optimal_sets"]["mixture_base"]["undetermined_shares"] == [[0.0, 1.0]]
+
+
+def test_analyze_table_and_tour() -> None:
+    result = CliRunner().invoke(app, ["analyze", str(example_paths()[0])])
+    assert result.exit_code == 0 and "Opt(train, R)" in result.output
+    tour = CliRunner().invoke(app, ["tour", "--json"])
+    assert tour.exit_code == 0
+    names = [d["world"] for d in json.loads(tour.stdout)["worlds"]]
+    assert sorted(names) == sorted(
+        {"two-doors", "lava", "forked-training", "patience", "icy-bridge"}
+    )
+
+
+def test_installed_console_script_runs(examples) -> None:
+    exe = shutil.which("alignlens") or f"{sys.executable} -m alignlens.cli"
+    proc = subprocess.run(
+        [*exe.split(), "analyze", str(examples / "two-doors.toml"), "--json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["world"] == "two-doors"
