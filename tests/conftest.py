@@ -10,16 +10,16 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-from jaxtyping import install_import_hook  # noqa: E402
+from jaxtyping import install_import_hook
 
 with install_import_hook("alignlens", "beartype.beartype"):
-    import alignlens  # noqa: F401
-    import alignlens.cli  # noqa: F401
-    import alignlens.report  # noqa: F401
-    import alignlens.solve  # noqa: F401
+    import alignlens
+    import alignlens.cli
+    import alignlens.report
+    import alignlens.solve
     import alignlens.world  # noqa: F401
 
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 

@@ -19,10 +19,14 @@ def test_two_doors_known_answer(examples) -> None:
     regret in deployment is 0. No λ makes the optimum aligned.
     """
     a = analyze_world(load_world(examples / "two-doors.toml"))
-    assert a.optimum.as_dict() == {"train": {"base": 1, "intended": 1},
-                                   "deploy": {"base": 1, "intended": 1}}
-    assert a.worst.as_dict() == {"train": {"base": 0, "intended": 0},
-                                 "deploy": {"base": 0, "intended": 0}}
+    assert a.optimum.as_dict() == {
+        "train": {"base": 1, "intended": 1},
+        "deploy": {"base": 1, "intended": 1},
+    }
+    assert a.worst.as_dict() == {
+        "train": {"base": 0, "intended": 0},
+        "deploy": {"base": 0, "intended": 0},
+    }
     assert a.random.get("deploy", "intended") == pytest.approx(0.5)
     train = a.optimal_sets["train_base"]
     assert (train["deploy_intended_regret"].min, train["deploy_intended_regret"].max) == (1, 1)

@@ -58,7 +58,7 @@ worlds = st.builds(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds)
 def test_extremes_over_opt_train_match_brute_force(d: dict) -> None:
-    model, policies, table = brute_tables(d)
+    _, _, table = brute_tables(d)
     world = world_from_dict(d)
     in_opt = brute_optimal(table["train", "base"])
     opt = optimal_set(world.train, world.base, EPS)
@@ -69,8 +69,9 @@ def test_extremes_over_opt_train_match_brute_force(d: dict) -> None:
         assert got.min == pytest.approx(want.min(), abs=1e-9)
         assert got.max == pytest.approx(want.max(), abs=1e-9)
         # Without the search, the witness and sound bounds must bracket the truth.
-        bracket = return_range(opt, world.environment(env), world.objective(objective),
-                               search_limit=0)
+        bracket = return_range(
+            opt, world.environment(env), world.objective(objective), search_limit=0
+        )
         lo, hi = bracket.min_bounds
         assert lo - 1e-9 <= want.min() <= hi + 1e-9
         lo, hi = bracket.max_bounds
@@ -88,7 +89,9 @@ def test_extremes_over_opt_train_match_brute_force(d: dict) -> None:
 def test_reached_and_unavoidable_states_match_brute_force(d: dict) -> None:
     model, policies, table = brute_tables(d)
     world = world_from_dict(d)
-    members = [p for p, ok in zip(policies, brute_optimal(table["train", "base"]), strict=True) if ok]
+    members = [
+        p for p, ok in zip(policies, brute_optimal(table["train", "base"]), strict=True) if ok
+    ]
     reaches = [model.reach("train", p) for p in members]
     opt = optimal_set(world.train, world.base, EPS)
     assert set(np.flatnonzero(opt.reached)) == set().union(*reaches)
@@ -99,7 +102,7 @@ def test_reached_and_unavoidable_states_match_brute_force(d: dict) -> None:
 @given(worlds.filter(lambda d: d["train"]["transitions"] is d["deploy"]["transitions"]))
 def test_mixture_optimal_set_matches_brute_force(d: dict) -> None:
     # With shared dynamics the tabular Opt(λ, R) is one set for every λ in (0, 1).
-    model, policies, table = brute_tables(d)
+    _, _, table = brute_tables(d)
     world = world_from_dict(d)
     for share in (0.3, 0.5):
         mixed = (1 - share) * table["train", "base"] + share * table["deploy", "base"]

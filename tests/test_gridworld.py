@@ -23,8 +23,10 @@ SLIPPERY = {
         "terminal": ["goal", "lava"],
         "step_cost": -0.05,
         "slip": 0.2,
-        "train": [{"map": "#######\n#A.c.G#\n#..L..#\n#######", "weight": 3.0},
-                  "#######\n#..c.G#\n#A.L..#\n#######"],
+        "train": [
+            {"map": "#######\n#A.c.G#\n#..L..#\n#######", "weight": 3.0},
+            "#######\n#..c.G#\n#A.L..#\n#######",
+        ],
         "deploy": ["#####\n#A.G#\n#.L.#\n#####"],
     },
     "objectives": {"base": {"goal": 1.0, "lava": -1.0}, "intended": {"coin": 0.5, "goal": 1.0}},
@@ -35,7 +37,11 @@ def test_lava_levels_compile_to_level_by_position(examples) -> None:
     world = load_world(examples / "lava.toml")
     # Three distinct 7×9 levels with 5×7 open cells each.
     assert world.n_states == 3 * 35
-    assert world.grid is not None and world.grid.level_names == ("train[0]", "deploy[0]", "deploy[1]")
+    assert world.grid is not None and world.grid.level_names == (
+        "train[0]",
+        "deploy[0]",
+        "deploy[1]",
+    )
     start = world.states.index("train[0]:(1,1)")
     assert world.train.start[start] == 1.0
     assert world.deploy.start[world.states.index("deploy[0]:(1,1)")] == 0.5
@@ -89,8 +95,12 @@ def simulate(spec: dict, env: str, objective: str, policy, episodes: int, seed: 
     for e in range(episodes):
         j = rng.choice(len(maps), p=weights / weights.sum())
         rows = maps[j]
-        starts = [(r, c) for r, line in enumerate(rows) for c, ch in enumerate(line)
-                  if legend[ch] == "start"]
+        starts = [
+            (r, c)
+            for r, line in enumerate(rows)
+            for c, ch in enumerate(line)
+            if legend[ch] == "start"
+        ]
         r, c = starts[rng.integers(len(starts))]
         total, discount = 0.0, 1.0
         for _ in range(400):

@@ -12,8 +12,9 @@ from alignlens.world import load_world
 from alignlens.world.model import Environment
 
 
-def random_env(seed: int, n: int = 30, a: int = 3, k: int = 4, gamma: float = 0.9,
-               terminal: int = 2) -> tuple[Environment, np.ndarray]:
+def random_env(
+    seed: int, n: int = 30, a: int = 3, k: int = 4, gamma: float = 0.9, terminal: int = 2
+) -> tuple[Environment, np.ndarray]:
     rng = np.random.default_rng(seed)
     nxt = rng.integers(0, n, (n, a, k)).astype(np.int32)
     p = rng.random((n, a, k))
@@ -49,8 +50,9 @@ def lp_optimal_values(env: Environment, reward: np.ndarray) -> np.ndarray:
             rows.append(row)
             rhs.append(-reward[s, j])
     bounds = [(0, 0) if t else (None, None) for t in env.terminal]
-    res = so.linprog(np.ones(n), A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds,
-                     method="highs")
+    res = so.linprog(
+        np.ones(n), A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs"
+    )
     assert res.success
     return res.x
 
@@ -109,8 +111,9 @@ def dense_sparse(env: Environment, action: int):
 
     n, _, k = env.next_state.shape
     rows = np.repeat(np.arange(n), k)
-    m = sp.csr_matrix((env.prob[:, action].ravel(), (rows, env.next_state[:, action].ravel())),
-                      shape=(n, n))
+    m = sp.csr_matrix(
+        (env.prob[:, action].ravel(), (rows, env.next_state[:, action].ravel())), shape=(n, n)
+    )
     return sp.diags((~env.terminal).astype(float)) @ m
 
 
@@ -144,8 +147,12 @@ def test_jax_value_iteration_matches_compiled_loop() -> None:
     env, reward = random_env(5, terminal=3, gamma=0.9)
     ours = value_iteration(env, reward, tolerance=1e-3, stopping="span")
     values, sweeps = backup_jax.value_iteration(
-        jnp.asarray(env.next_state), jnp.asarray(env.prob), jnp.asarray(reward),
-        jnp.asarray(env.terminal), jnp.asarray(0.9), jnp.asarray(1e-3 * 0.1 / 0.9),
+        jnp.asarray(env.next_state),
+        jnp.asarray(env.prob),
+        jnp.asarray(reward),
+        jnp.asarray(env.terminal),
+        jnp.asarray(0.9),
+        jnp.asarray(1e-3 * 0.1 / 0.9),
         jnp.asarray(10_000),
     )
     assert int(sweeps) == ours.sweeps
@@ -168,8 +175,8 @@ def backward_induction(d: dict, env: str, objective: str, sense: str) -> float:
         if (s, left) not in memo:
             memo[s, left] = pick(
                 rewards.get((s, a), 0.0)
-                + d["discount"] * sum(p * value(t, left - 1) for s2, a2, t, p in rows
-                                      if s2 == s and a2 == a)
+                + d["discount"]
+                * sum(p * value(t, left - 1) for s2, a2, t, p in rows if s2 == s and a2 == a)
                 for a in d["actions"]
             )
         return memo[s, left]
@@ -193,3 +200,17 @@ def test_finite_horizon_matches_backward_induction(examples) -> None:
             for sense in ("max", "min"):
                 got = optimize(w.environment(env), w.base, sense=sense).value
                 assert got == pytest.approx(backward_induction(d, env, "base", sense))
+
+
+@pytest.mark.parametrize("n_states", [12, 450])
+def test_batched_evaluation_matches_one_by_one(n_states: int) -> None:
+    from alignlens.solve import evaluate_many
+
+    env, reward = random_env(9, n=n_states, a=3, k=2, gamma=0.9, terminal=2)
+    rng = np.random.default_rng(0)
+    policies = rng.random((20, n_states, 3))
+    policies /= policies.sum(-1, keepdims=True)
+    policies[:5] = np.eye(3)[rng.integers(0, 3, (5, n_states))]  # some deterministic members
+    got = evaluate_many(env, reward, policies)
+    want = np.array([evaluate(env, reward, p).value for p in policies])
+    np.testing.assert_allclose(got, want, atol=1e-10)

@@ -1,9 +1,10 @@
 """The frozen records of exact numbers that solvers produce and lenses read (DESIGN §2).
 
 `Range` and `ShareSet` are the value types: the extremes of a quantity over a set of
-policies, and a set of deployment shares λ. `WorldAnalysis` holds the objective-level part: what the world's objectives and the
-policy class imply before any policy is learned (class optima, worst values, the
-uniformly random policy, and the range of each regret over each optimal set).
+policies, and a set of deployment shares λ. `WorldAnalysis` holds the objective-level
+part: what the world's objectives and the policy class imply before any policy is
+learned (class optima, worst values, the uniformly random policy, and the range of each
+regret over each optimal set).
 """
 
 from __future__ import annotations

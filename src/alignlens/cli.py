@@ -41,7 +41,9 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except AlignlensError as error:
-            errors.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+            errors.print(
+                f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

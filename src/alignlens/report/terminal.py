@@ -39,9 +39,12 @@ def world_tables(analysis: WorldAnalysis) -> Group:
     for env in ("train", "deploy"):
         for objective, name in (("base", "R (base)"), ("intended", "U (intended)")):
             returns.add_row(
-                env, name,
-                *(f"{t.get(env, objective):.6g}" for t in
-                  (analysis.optimum, analysis.worst, analysis.random)),
+                env,
+                name,
+                *(
+                    f"{t.get(env, objective):.6g}"
+                    for t in (analysis.optimum, analysis.worst, analysis.random)
+                ),
             )
 
     sets = Table(title=f"normalised regret over each optimal set (ε = {tol.epsilon:g})")
@@ -51,8 +54,10 @@ def world_tables(analysis: WorldAnalysis) -> Group:
     sets.add_column(f"all ≤ τ = {tol.tau:g}?", justify="center")
     for name, ranges in analysis.optimal_sets.items():
         for quantity, r in ranges.items():
-            verdict = "yes" if r.max_bounds[1] <= tol.tau else (
-                "no" if r.max_bounds[0] > tol.tau else "undetermined"
+            verdict = (
+                "yes"
+                if r.max_bounds[1] <= tol.tau
+                else ("no" if r.max_bounds[0] > tol.tau else "undetermined")
             )
             sets.add_row(SET_TITLES[name], QUANTITY_TITLES[quantity], _cell(r), verdict)
 

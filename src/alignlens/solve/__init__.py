@@ -1,6 +1,7 @@
 """Exact computation on tabular worlds: evaluation, optima, optimal sets and their extremes."""
 
 from alignlens.solve.analyze import analyze_world, regret_range
+from alignlens.solve.batch import evaluate_many
 from alignlens.solve.evaluation import Evaluation, evaluate
 from alignlens.solve.extremes import restricted_extreme, return_range, tied_choices
 from alignlens.solve.mixture import mixture, tabular_share_set
@@ -23,6 +24,7 @@ __all__ = [
     "all_tie",
     "analyze_world",
     "evaluate",
+    "evaluate_many",
     "mixture",
     "normalized_regret",
     "optimal_actions",

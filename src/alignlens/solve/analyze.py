@@ -31,14 +31,18 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
     opt_deploy = optimal_set(deploy, world.base, eps)
     intended_train = _extremes(train, world.intended)
     intended_deploy = _extremes(deploy, world.intended)
-    optimum = Returns(opt_train.best.value, intended_train[0], opt_deploy.best.value,
-                      intended_deploy[0])
-    worst = Returns(opt_train.worst.value, intended_train[1], opt_deploy.worst.value,
-                    intended_deploy[1])
+    optimum = Returns(
+        opt_train.best.value, intended_train[0], opt_deploy.best.value, intended_deploy[0]
+    )
+    worst = Returns(
+        opt_train.worst.value, intended_train[1], opt_deploy.worst.value, intended_deploy[1]
+    )
 
     def regret(opt: OptimalSet, env: Environment, objective: str) -> Range:
         returns = return_range(opt, env, world.objective(objective))
-        return regret_range(returns, optimum.get(env.name, objective), worst.get(env.name, objective))
+        return regret_range(
+            returns, optimum.get(env.name, objective), worst.get(env.name, objective)
+        )
 
     deploy_intended = {
         "train": regret(opt_train, deploy, "intended"),
@@ -53,9 +57,11 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
         )
     else:
         inside_range = Range(0.0, 1.0, (0.0, 1.0), (0.0, 1.0))
-        mixture_range = inside_range if 0.0 < share < 1.0 else deploy_intended[
-            "train" if share == 0.0 else "deploy"
-        ]
+        mixture_range = (
+            inside_range
+            if 0.0 < share < 1.0
+            else deploy_intended["train" if share == 0.0 else "deploy"]
+        )
 
     verdicts = [
         aligned_everywhere(r, tol.tau)
@@ -79,9 +85,7 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
         },
         outer_aligned_shares=tabular_share_set(*(v is True for v in verdicts)),
         undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
-        goals={
-            name: GoalRange(*_extremes(deploy, reward)) for name, reward in world.goals.items()
-        },
+        goals={name: GoalRange(*_extremes(deploy, reward)) for name, reward in world.goals.items()},
         shared_dynamics=world.shared_dynamics,
     )
 

@@ -19,7 +19,7 @@ from jaxtyping import Float
 from alignlens.errors import SolverError
 from alignlens.world.model import Environment
 
-DIRECT_LIMIT = 3000
+DIRECT_LIMIT = 400
 CERTIFIED = 1e-10  # relative error the iterative solve must certify
 
 

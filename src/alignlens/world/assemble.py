@@ -95,7 +95,8 @@ def _assemble(raw: RawWorld) -> World:
         observation_names = (*observation_names, "<end>")
         base_state = u.base_state
         states = tuple(
-            "end" if b < 0 else f"{raw.states[b]}@{t}" for b, t in zip(u.base_state, u.step, strict=True)
+            "end" if b < 0 else f"{raw.states[b]}@{t}"
+            for b, t in zip(u.base_state, u.step, strict=True)
         )
 
     envs = {

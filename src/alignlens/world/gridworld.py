@@ -88,7 +88,9 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
         offset += r.size
     level_of_a, row_a, col_a = (np.concatenate(x) for x in (level_of, rows, cols))
     n_states = offset
-    tile_of = np.concatenate([maps[j][r, c] for j, r, c in zip(range(len(maps)), rows, cols)])
+    tile_of = np.concatenate(
+        [maps[j][r, c] for j, r, c in zip(range(len(maps)), rows, cols, strict=True)]
+    )
     terminal = np.isin(tile_of, list(terminal_types))
 
     # Where each direction leads from each state (staying put at walls and borders).
@@ -140,7 +142,9 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
             start[cells] += w / total / cells.size
         return RawEnvironment(f"gridworld.{env}", start, transitions, terminal)
 
-    state_names = tuple(f"{names[j]}:({r},{c})" for j, r, c in zip(level_of_a, row_a, col_a))
+    state_names = tuple(
+        f"{names[j]}:({r},{c})" for j, r, c in zip(level_of_a, row_a, col_a, strict=True)
+    )
     objectives = spec.objectives
     return RawWorld(
         name=spec.name,
