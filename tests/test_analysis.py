@@ -79,3 +79,12 @@ def test_tabular_share_sets(flags, notation) -> None:
 
 def test_interval_notation() -> None:
     assert ShareSet((Interval(0.25, 0.5, False, True),)).notation() == "(0.25, 0.5]"
+
+
+def test_mixture_reaches_what_either_environment_reaches(examples) -> None:
+    from alignlens.solve import mixture
+
+    world = load_world(examples / "lava.toml")
+    mixed = mixture(world.train, world.deploy, 0.3)
+    assert (mixed.present == (world.train.present | world.deploy.present)).all()
+    assert mixed.start.sum() == pytest.approx(1.0)

@@ -132,3 +132,15 @@ def test_forked_training_needs_the_search(examples) -> None:
     assert exact.exact
     assert (exact.min, exact.max) == pytest.approx((0.0, 1.45))
     assert reachable(world.train, opt.actions)[world.states.index("s1")]
+
+
+def test_unavoidable_under_a_work_limit_stays_a_sound_subset(examples) -> None:
+    from alignlens.solve import unavoidable
+
+    world = load_world(examples / "lava.toml")
+    opt = optimal_set(world.train, world.base, 1e-6)
+    full = opt.unavoidable
+    capped = unavoidable(world.train, opt.actions, work_limit=0.0)
+    assert np.array_equal(capped, world.train.start > 0)
+    assert not (capped & ~full).any()  # a subset: bounds built on it stay sound
+    assert full.sum() > capped.sum()  # the route to the goal is forced in training

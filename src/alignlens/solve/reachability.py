@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from jaxtyping import Bool
 
-from alignlens.world.graph import reachable_from
+from alignlens.world.graph import successor_reach
 from alignlens.world.model import Environment
 
 
@@ -22,13 +22,8 @@ def reachable(
     sources: Bool[np.ndarray, " S"] | None = None,
 ) -> Bool[np.ndarray, " S"]:
     """States reachable from ``sources`` (default: the start support) with allowed actions."""
-    live = (env.prob > 0) & ~env.terminal[:, None, None]
-    if allowed is not None:
-        live &= allowed[:, :, None]
-    s, a, k = env.next_state.shape
-    src = np.broadcast_to(np.arange(s)[:, None, None], (s, a, k))[live]
     start = env.start > 0 if sources is None else sources
-    return reachable_from(start, src, env.next_state[live])
+    return successor_reach(start, env.next_state, env.prob, env.terminal, allowed)
 
 
 def unavoidable(

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from jaxtyping import Bool, Float, Int
 
 from alignlens.errors import WorldError
-from alignlens.world.graph import reachable_from
+from alignlens.world.graph import reachable_from, successor_reach
 from alignlens.world.horizon import (
     unroll_dynamics,
     unroll_index,
@@ -308,8 +308,5 @@ def _environment(
     discount: float,
     depth: int | None,
 ) -> Environment:
-    s, a, k = next_state.shape
-    live = (prob > 0) & ~terminal[:, None, None]
-    src = np.broadcast_to(np.arange(s)[:, None, None], (s, a, k))[live]
-    present = reachable_from(start > 0, src, next_state[live])
+    present = successor_reach(start > 0, next_state, prob, terminal)
     return Environment(name, start, next_state, prob, terminal, present, float(discount), depth)

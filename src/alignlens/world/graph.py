@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from jaxtyping import Bool, Int
+from jaxtyping import Bool, Float, Int
 from scipy.sparse.csgraph import breadth_first_order
 
 
@@ -24,3 +24,19 @@ def reachable_from(
     reached = np.zeros(n + 1, dtype=bool)
     reached[order] = True
     return reached[:n]
+
+
+def successor_reach(
+    sources: Bool[np.ndarray, " S"],
+    next_state: Int[np.ndarray, "S A K"],
+    prob: Float[np.ndarray, "S A K"],
+    terminal: Bool[np.ndarray, " S"],
+    allowed: Bool[np.ndarray, "S A"] | None = None,
+) -> Bool[np.ndarray, " S"]:
+    """States reachable in the successor format, using only allowed actions (default: all)."""
+    live = (prob > 0) & ~terminal[:, None, None]
+    if allowed is not None:
+        live &= allowed[:, :, None]
+    s, a, k = next_state.shape
+    src = np.broadcast_to(np.arange(s)[:, None, None], (s, a, k))[live]
+    return reachable_from(sources, src, next_state[live])

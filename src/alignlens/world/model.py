@@ -61,7 +61,9 @@ class Environment:
 
     def with_start(self, name: str, start: Float[np.ndarray, " S"]) -> Environment:
         """The same dynamics started from another distribution (for example a mixture)."""
-        present = self.present | (start > 0)
+        from alignlens.world.graph import successor_reach
+
+        present = successor_reach(start > 0, self.next_state, self.prob, self.terminal)
         return Environment(
             name,
             start,
