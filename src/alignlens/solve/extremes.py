@@ -72,7 +72,8 @@ def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] |
     """
     env = opt.env
     groups: dict[int, list[np.ndarray]] = {}
-    for s in np.flatnonzero(opt.reached & ~env.terminal):
+    tied = opt.reached & ~env.terminal & (opt.actions.sum(axis=1) > 1)
+    for s in np.flatnonzero(tied):  # only states with tied optimal actions can branch
         by_support: dict[frozenset[int], list[int]] = {}
         for a in np.flatnonzero(opt.actions[s]):
             support = frozenset(env.next_state[s, a][env.prob[s, a] > 0].tolist())
