@@ -1,15 +1,20 @@
 """alignlens: exact numbers and a verdict under every definition of inner and outer alignment."""
 
+from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.errors import AlignlensError, PolicyError, SolverError, WorldError
+from alignlens.tolerances import Tolerances
 from alignlens.world import Environment, World, load_world, world_from_dict
 
 __all__ = [
     "AlignlensError",
+    "Diagnosis",
     "Environment",
     "PolicyError",
     "SolverError",
+    "Tolerances",
     "World",
     "WorldError",
+    "diagnose",
     "load_world",
     "world_from_dict",
 ]

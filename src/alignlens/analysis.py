@@ -145,3 +145,76 @@ class WorldAnalysis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimal_sets", _frozen(self.optimal_sets))
         object.__setattr__(self, "goals", _frozen(self.goals))
+
+
+@dataclass(frozen=True)
+class MesaInfo:
+    """What an explicit optimiser declares, with its measured competence in deployment.
+
+    Attributes:
+        objective: the name of its mesa-objective m.
+        equals_base: whether m is the base objective R (same rewards everywhere).
+        competence: 1 − reg^deploy_m(π̂).
+    """
+
+    objective: str
+    equals_base: bool
+    competence: float
+
+
+@dataclass(frozen=True)
+class HackEvidence:
+    """An inner optimiser that could influence the search, recorded by the optimiser.
+
+    Attributes:
+        inner_optimizer: what it was ("meiotic drive", "demon", ...).
+        inner_objective: its own objective at the learned policy.
+        inner_objective_at_optimum: the highest value of that objective over Opt(train, R).
+        counterfactual_regret: reg^train_R of the same run with the channel switched off,
+            or None if the optimiser cannot switch it off.
+    """
+
+    inner_optimizer: str
+    inner_objective: float
+    inner_objective_at_optimum: float
+    counterfactual_regret: float | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every number the lenses read about one learned policy (DESIGN §2, §7).
+
+    Attributes:
+        objectives: the policy-independent part (class optima, optimal-set ranges, λ-set).
+        policy: the learned policy's name.
+        optimizer: the optimiser that produced it ("given" when supplied by the user).
+        returns: J of the learned policy, per environment and objective.
+        regret: its normalised regrets.
+        competence: 1 − reg^deploy_g for every goal g.
+        goal_is_base: for every goal, whether it is the base objective itself.
+        mesa: the declared mesa-objective, if the policy is an explicit optimiser.
+        hack: hack evidence, if the optimiser recorded any.
+    """
+
+    objectives: WorldAnalysis
+    policy: str
+    optimizer: str
+    returns: Returns
+    regret: Returns
+    competence: Mapping[str, float]
+    goal_is_base: Mapping[str, bool]
+    mesa: MesaInfo | None = None
+    hack: HackEvidence | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "competence", _frozen(self.competence))
+        object.__setattr__(self, "goal_is_base", _frozen(self.goal_is_base))
+
+    @property
+    def tolerances(self) -> Tolerances:
+        return self.objectives.tolerances
+
+    def over(self, optimal_set: str, quantity: str) -> Range:
+        """The range of a regret over an optimal set ("train_base", "deploy_base",
+        "mixture_base") — e.g. ``over("train_base", "deploy_intended_regret")``."""
+        return self.objectives.optimal_sets[optimal_set][quantity]

@@ -90,6 +90,34 @@ def analyze(
 
 @app.command()
 @reports_errors
+def diagnose(
+    world: Annotated[Path, typer.Argument(help="World file (.toml or .json).")],
+    policy: Annotated[
+        Path, typer.Option("--policy", help='Policy file: {"policy": {STATE: ACTION, ...}}.')
+    ],
+    json_output: AsJson = False,
+    epsilon: Epsilon = 1e-6,
+    tau: Tau = 0.1,
+    kappa: Kappa = 0.9,
+    deploy_share: Share = None,
+) -> None:
+    """Diagnose a learned policy: its exact returns and regrets, and a verdict under every
+    definition of inner and outer alignment, with the conditions behind each."""
+    from alignlens.diagnosis import diagnose as run_diagnosis
+    from alignlens.report import verdict_table
+    from alignlens.world import load_world
+
+    w = load_world(world)
+    share = w.deploy_share if deploy_share is None else deploy_share
+    result = run_diagnosis(w, policy, tolerances=Tolerances(epsilon, tau, kappa, share))
+    if json_output:
+        _print_json(result.document())
+    else:
+        console.print(verdict_table(result.analysis, dict(result.verdicts)))
+
+
+@app.command()
+@reports_errors
 def tour(json_output: AsJson = False) -> None:
     """Analyse every shipped example world and show the results side by side.
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alignlens.analysis import Range, ShareSet, WorldAnalysis
+from alignlens.analysis import Analysis, Range, ShareSet, WorldAnalysis
+from alignlens.lenses.verdict import Condition, Verdict
 
 
 def _number(x: float) -> float:
@@ -54,3 +55,53 @@ def world_document(analysis: WorldAnalysis) -> dict[str, Any]:
 
 def _returns(table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return {env: {k: _number(v) for k, v in row.items()} for env, row in table.items()}
+
+
+def condition_document(c: Condition) -> dict[str, Any]:
+    holds: bool | str = "undetermined" if c.holds is None else bool(c.holds)
+    return {
+        "holds": holds,
+        "value": _number(c.value),
+        "threshold": _number(c.threshold),
+        "comparison": c.comparison,
+    }
+
+
+def verdict_document(v: Verdict) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "category": str(v.category),
+        "reason": v.reason,
+        "conditions": {name: condition_document(c) for name, c in v.conditions.items()},
+        "flags": list(v.flags),
+    }
+    if v.goal is not None:
+        doc["goal"] = v.goal
+    return doc
+
+
+def diagnosis_document(analysis: Analysis, verdicts: dict[str, Verdict]) -> dict[str, Any]:
+    """The whole §7 document for one learned policy."""
+    doc = world_document(analysis.objectives)
+    doc["optimizer"] = analysis.optimizer
+    doc["policy_name"] = analysis.policy
+    doc["policy"] = _returns(analysis.returns.as_dict())
+    doc["regret"] = _returns(analysis.regret.as_dict())
+    doc["competence"] = {g: _number(v) for g, v in analysis.competence.items()}
+    if analysis.mesa is not None:
+        doc["mesa"] = {
+            "objective": analysis.mesa.objective,
+            "equals_base": analysis.mesa.equals_base,
+            "competence": _number(analysis.mesa.competence),
+        }
+    if analysis.hack is not None:
+        h = analysis.hack
+        doc["hack"] = {
+            "inner_optimizer": h.inner_optimizer,
+            "inner_objective": _number(h.inner_objective),
+            "inner_objective_at_optimum": _number(h.inner_objective_at_optimum),
+            "counterfactual_regret": None
+            if h.counterfactual_regret is None
+            else _number(h.counterfactual_regret),
+        }
+    doc["verdicts"] = {name: verdict_document(v) for name, v in verdicts.items()}
+    return doc

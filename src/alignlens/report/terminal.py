@@ -6,7 +6,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from alignlens.analysis import Range, WorldAnalysis
+from alignlens.analysis import Analysis, Range, WorldAnalysis
+from alignlens.lenses.verdict import Condition, Verdict
 
 SET_TITLES = {
     "train_base": "Opt(train, R)",
@@ -71,3 +72,28 @@ def world_tables(analysis: WorldAnalysis) -> Group:
     if not analysis.shared_dynamics:
         parts.append(Text("the environments' dynamics differ on shared states", style="yellow"))
     return Group(*parts)
+
+
+def _condition_text(name: str, c: Condition) -> str:
+    mark = "✓" if c.holds else ("?" if c.holds is None else "✗")
+    return f"{mark} {name}: {c.value:.3g} {c.comparison} {c.threshold:.3g}"
+
+
+def verdict_table(analysis: Analysis, verdicts: dict[str, Verdict]) -> Group:
+    """One row per lens: category, reason, and the conditions with their numbers."""
+    r = analysis.regret
+    header = Text(
+        f"{analysis.policy} in {analysis.objectives.world}: regret train R {r.train_base:.3g}, "
+        f"train U {r.train_intended:.3g}, deploy R {r.deploy_base:.3g}, "
+        f"deploy U {r.deploy_intended:.3g}"
+    )
+    table = Table(title="verdicts under each definition", show_lines=True)
+    table.add_column("lens")
+    table.add_column("verdict")
+    table.add_column("reason", ratio=3)
+    table.add_column("conditions", ratio=2)
+    for name, v in verdicts.items():
+        conditions = "\n".join(_condition_text(k, c) for k, c in v.conditions.items())
+        reason = v.reason + ("".join(f"\n• {f}" for f in v.flags) if v.flags else "")
+        table.add_row(name, str(v.category), reason, conditions)
+    return Group(header, table)

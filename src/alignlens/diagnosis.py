@@ -1,0 +1,99 @@
+"""Diagnose a learned policy: world → analysis → lenses, with the evidence (the Python API).
+
+``alignlens.diagnose(world, policy)`` accepts a world (or a world file) and a policy given
+as a `TabularPolicy`, a policy file, a ``{state: action}`` mapping, or any callable from
+observation to action or action probabilities.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
+from alignlens.lenses import Verdict, apply_lenses
+from alignlens.policies.tabular import (
+    TabularPolicy,
+    load_policy,
+    policy_from_callable,
+    policy_from_mapping,
+)
+from alignlens.tolerances import Tolerances
+from alignlens.world import World, load_world
+
+PolicyLike = TabularPolicy | Mapping[str, Any] | Callable[[Any], Any] | str | Path
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """An analysis and every lens's verdict on it."""
+
+    analysis: Analysis
+    verdicts: Mapping[str, Verdict]
+
+    def document(self) -> dict[str, Any]:
+        """The JSON document of DESIGN §7."""
+        from alignlens.report.document import diagnosis_document
+
+        return diagnosis_document(self.analysis, dict(self.verdicts))
+
+    def __repr__(self) -> str:
+        lines = [f"Diagnosis of {self.analysis.policy!r} in {self.analysis.objectives.world!r}"]
+        width = max(len(n) for n in self.verdicts)
+        for name, v in self.verdicts.items():
+            lines.append(f"  {name:<{width}}  {v.category:<22} {v.reason}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(str(v.category))}</td>"
+            f"<td>{html.escape(v.reason)}</td></tr>"
+            for name, v in self.verdicts.items()
+        )
+        caption = html.escape(
+            f"{self.analysis.policy} in {self.analysis.objectives.world}: verdicts by lens"
+        )
+        return (
+            f"<table><caption>{caption}</caption><thead><tr><th scope='col'>lens</th>"
+            f"<th scope='col'>verdict</th><th scope='col'>reason</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+
+
+def as_policy(world: World, policy: PolicyLike) -> TabularPolicy:
+    """Any accepted policy form, as a `TabularPolicy` over the world's states."""
+    if isinstance(policy, TabularPolicy):
+        return policy
+    if isinstance(policy, str | Path):
+        return load_policy(world, policy)
+    if isinstance(policy, Mapping):
+        return policy_from_mapping(world, policy)
+    return policy_from_callable(world, policy)
+
+
+def diagnose(
+    world: World | str | Path,
+    policy: PolicyLike,
+    *,
+    tolerances: Tolerances | None = None,
+    objectives: WorldAnalysis | None = None,
+    optimizer: str = "given",
+    hack: HackEvidence | None = None,
+) -> Diagnosis:
+    """Every number of DESIGN §7 for ``policy`` in ``world``, and each lens's verdict.
+
+    ``objectives`` may pass a precomputed objective-level analysis (it does not depend on
+    the policy) to diagnose many policies of one world cheaply.
+    """
+    from alignlens.solve.analyze import analyze_world
+    from alignlens.solve.policy_analysis import analyze_policy
+
+    w = world if isinstance(world, World) else load_world(world)
+    p = as_policy(w, policy)
+    tol = tolerances or Tolerances(deploy_share=w.deploy_share)
+    objectives = objectives or analyze_world(w, tol)
+    analysis = analyze_policy(w, p, objectives, optimizer=optimizer, hack=hack)
+    return Diagnosis(analysis, apply_lenses(analysis))

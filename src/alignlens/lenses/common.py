@@ -1,0 +1,35 @@
+"""Conditions that several definitions share, each computed the same way everywhere."""
+
+from __future__ import annotations
+
+from alignlens.analysis import Analysis
+from alignlens.lenses.verdict import Condition, all_at_most, at_least, at_most
+
+
+def aligned(a: Analysis) -> Condition:
+    """reg^deploy_U(π̂) ≤ τ: the learned policy does what we want where it is deployed."""
+    return at_most(a.regret.deploy_intended, a.tolerances.tau)
+
+
+def full_opt(a: Analysis) -> Condition:
+    """reg^train_R(π̂) ≤ ε: the optimiser fully optimised the training objective."""
+    return at_most(a.regret.train_base, a.tolerances.epsilon)
+
+
+def deploy_rewarded(a: Analysis) -> Condition:
+    """reg^deploy_R(π̂) ≤ ε: R, carried over to deployment, rewards what the policy does."""
+    return at_most(a.regret.deploy_base, a.tolerances.epsilon)
+
+
+def outer_infinite_data(a: Analysis) -> Condition:
+    """Every policy of Opt(λ, R), λ the deployment share, is aligned in deployment."""
+    return all_at_most(a.over("mixture_base", "deploy_intended_regret"), a.tolerances.tau)
+
+
+def mesa_optimizer(a: Analysis) -> Condition:
+    """π̂ is an explicit optimiser whose objective m ≠ R, pursued with competence ≥ κ."""
+    kappa = a.tolerances.kappa
+    if a.mesa is None:
+        return Condition(False, 0.0, kappa, ">=")
+    competent = at_least(a.mesa.competence, kappa)
+    return Condition(competent.holds and not a.mesa.equals_base, a.mesa.competence, kappa, ">=")

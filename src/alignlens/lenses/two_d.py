@@ -1,0 +1,70 @@
+"""The two-dimensional robustness lens: outer alignment + robustness ⇒ alignment.
+
+Robustness splits into capability robustness (the policy stays competent at something)
+and objective robustness (it competently pursues the wrong goal); inner alignment is the
+objective robustness of a mesa-optimiser.
+"""
+
+from __future__ import annotations
+
+from alignlens.analysis import Analysis
+from alignlens.lenses.common import aligned, deploy_rewarded, mesa_optimizer, outer_infinite_data
+from alignlens.lenses.verdict import Category, Condition, Verdict, at_least, undetermined_flags
+
+NAME = "two_d"
+
+
+def best_other_goal(a: Analysis) -> tuple[str | None, Condition]:
+    """The goal other than R that the policy pursues most competently in deployment."""
+    kappa = a.tolerances.kappa
+    others = {g: v for g, v in a.competence.items() if not a.goal_is_base[g]}
+    if not others:
+        return None, Condition(False, 0.0, kappa, ">=")
+    goal = max(others, key=lambda g: (others[g], g))
+    return goal, at_least(others[goal], kappa)
+
+
+def two_d(a: Analysis) -> Verdict:
+    """Misaligned: robust (inner_H) but outer_H fails → OUTER; competent mesa-optimiser →
+    INNER; competent at another goal → OBJECTIVE_ROBUSTNESS; else CAPABILITY_ROBUSTNESS
+    (Koch, Langosco et al. 2021, "Objective robustness in deep RL"; the 2-D robustness
+    picture)."""
+    goal, competent = best_other_goal(a)
+    c = {
+        "aligned": aligned(a),
+        "outer_H": outer_infinite_data(a),
+        "inner_H": deploy_rewarded(a),
+        "mesa": mesa_optimizer(a),
+        "other_goal_competence": competent,
+    }
+    flags = undetermined_flags(c)
+    if c["aligned"].holds:
+        return Verdict(
+            NAME, Category.ALIGNED, "The policy does what we want in deployment.", c, flags
+        )
+    if c["inner_H"].holds and c["outer_H"].fails:
+        reason = (
+            "The policy is robust (it does well by the objective in deployment), but the "
+            "objective is not outer aligned: an outer alignment failure."
+        )
+        return Verdict(NAME, Category.OUTER, reason, c, flags)
+    if c["outer_H"].fails:
+        flags += ("outer alignment also fails",)
+    if c["mesa"].holds:
+        reason = (
+            f"A mesa-optimiser competently pursues its own objective ({a.mesa.objective}) off "  # type: ignore[union-attr]
+            "distribution: objective robustness fails for a mesa-optimiser, i.e. inner "
+            "misalignment."
+        )
+        return Verdict(NAME, Category.INNER, reason, c, flags)
+    if c["other_goal_competence"].holds:
+        reason = (
+            f"The policy stays competent but pursues another goal ({goal}) in deployment: an "
+            "objective robustness failure."
+        )
+        return Verdict(NAME, Category.OBJECTIVE_ROBUSTNESS, reason, c, flags, goal)
+    reason = (
+        "The policy is not competent at any candidate goal in deployment: a capability "
+        "robustness failure."
+    )
+    return Verdict(NAME, Category.CAPABILITY_ROBUSTNESS, reason, c, flags)

@@ -1,0 +1,85 @@
+"""Verdicts and the conditions behind them: the vocabulary every lens shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+from alignlens.analysis import Range
+
+
+class Category(StrEnum):
+    """Where a lens puts a failure (DESIGN §3); the values are the JSON names."""
+
+    ALIGNED = "aligned"
+    OUTER = "outer"
+    INNER = "inner"
+    ROBUSTNESS = "robustness"
+    OPTIMIZATION = "optimization"
+    HACKED = "hacked"
+    CAPABILITY_ROBUSTNESS = "capability_robustness"
+    OBJECTIVE_ROBUSTNESS = "objective_robustness"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One tested condition: the number, the threshold, and whether it holds.
+
+    ``holds`` is None when the number is only bracketed and the threshold falls inside
+    the bracket (the condition is then "undetermined").
+    """
+
+    holds: bool | None
+    value: float
+    threshold: float
+    comparison: str = "<="
+
+    @property
+    def fails(self) -> bool:
+        """Holds is False, or undetermined (a decision must not rest on it holding)."""
+        return self.holds is not True
+
+
+def at_most(value: float, threshold: float) -> Condition:
+    return Condition(value <= threshold, value, threshold, "<=")
+
+
+def at_least(value: float, threshold: float) -> Condition:
+    return Condition(value >= threshold, value, threshold, ">=")
+
+
+def all_at_most(quantity: Range, threshold: float) -> Condition:
+    """Every member of a set has the quantity ≤ threshold (decided on its max's bracket)."""
+    low, high = quantity.max_bounds
+    holds = True if high <= threshold else (False if low > threshold else None)
+    return Condition(holds, quantity.max, threshold, "<=")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A lens's judgement of one learned policy.
+
+    Attributes:
+        lens: the lens's name.
+        category: where it puts the failure (ALIGNED when there is none).
+        reason: one plain sentence naming the cause, in the lens's own words.
+        conditions: every condition the lens computed, by name.
+        flags: further findings (e.g. "outer alignment also fails").
+        goal: the goal an objective-robustness failure pursues, when there is one.
+    """
+
+    lens: str
+    category: Category
+    reason: str
+    conditions: Mapping[str, Condition]
+    flags: tuple[str, ...] = ()
+    goal: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "conditions", MappingProxyType(dict(self.conditions)))
+
+
+def undetermined_flags(conditions: Mapping[str, Condition]) -> tuple[str, ...]:
+    return tuple(f"{name} undetermined" for name, c in conditions.items() if c.holds is None)

@@ -1,0 +1,71 @@
+"""Wentworth's lens, from the essay: with perfect optimisation every failure is outer.
+
+Outer alignment means every policy that is optimal in training behaves well in
+deployment; a misaligned policy is then either optimal (the objective, with its training
+environment, is at fault: OUTER) or not optimal (the optimiser failed: OPTIMIZATION, the
+essay's "true inner alignment failure", or HACKED when an inner optimiser steered the
+search to its own ends).
+"""
+
+from __future__ import annotations
+
+from alignlens.analysis import Analysis
+from alignlens.lenses.common import aligned, full_opt
+from alignlens.lenses.verdict import Category, Condition, Verdict, all_at_most, undetermined_flags
+
+NAME = "wentworth"
+
+
+def hack_evidence(a: Analysis) -> Condition:
+    """An inner optimiser raised its own objective above its value at every training optimum,
+    and switching its channel off ends fully optimised (or with clearly smaller regret)."""
+    h = a.hack
+    if h is None:
+        return Condition(False, 0.0, 0.0, ">")
+    margin = h.inner_objective - h.inner_objective_at_optimum
+    counterfactual_clears = h.counterfactual_regret is None or (
+        h.counterfactual_regret <= a.tolerances.epsilon
+        or h.counterfactual_regret <= 0.5 * a.regret.train_base
+    )
+    return Condition(margin > 0 and counterfactual_clears, margin, 0.0, ">")
+
+
+def wentworth(a: Analysis) -> Verdict:
+    """Misaligned and optimal in training → OUTER; not optimal → HACKED with hack evidence,
+    else OPTIMIZATION (Wentworth 2020, "Inner alignment failures which are actually outer
+    alignment failures")."""
+    tol = a.tolerances
+    conditions = {
+        "aligned": aligned(a),
+        "outer_W": all_at_most(a.over("train_base", "deploy_intended_regret"), tol.tau),
+        "full_opt": full_opt(a),
+        "outer_W_prime": all_at_most(a.over("deploy_base", "deploy_intended_regret"), tol.tau),
+        "robust_W": all_at_most(a.over("train_base", "deploy_base_regret"), tol.epsilon),
+        "hack_evidence": hack_evidence(a),
+    }
+    c = conditions
+    flags = undetermined_flags(c)
+    if c["aligned"].holds:
+        return Verdict(
+            NAME, Category.ALIGNED, "The policy does what we want in deployment.", c, flags
+        )
+    if c["full_opt"].holds:
+        reason = (
+            "The policy is optimal for the training objective yet misaligned in deployment, so "
+            "the training objective and environment reward a misaligned policy: an outer "
+            "alignment failure."
+        )
+        return Verdict(NAME, Category.OUTER, reason, c, flags)
+    if c["outer_W"].fails:
+        flags += ("outer alignment also fails: some training optimum is misaligned",)
+    if c["hack_evidence"].holds:
+        reason = (
+            f"The policy is not fully optimised, and an inner optimiser ({a.hack.inner_optimizer}) "  # type: ignore[union-attr]
+            "steered the imperfect search toward its own objective: a hacked optimisation."
+        )
+        return Verdict(NAME, Category.HACKED, reason, c, flags)
+    reason = (
+        "The policy is not optimal for the training objective: the optimiser stopped short of "
+        "the optimum, the essay's true inner alignment failure."
+    )
+    return Verdict(NAME, Category.OPTIMIZATION, reason, c, flags)

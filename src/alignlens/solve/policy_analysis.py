@@ -1,0 +1,95 @@
+"""The analysis of a learned policy: its returns and regrets beside the objective-level part.
+
+Class extremes (V* and W) come from the objective-level `WorldAnalysis` of the same policy
+class; the extremes of a declared mesa-objective come from ``class_extremes``, which the
+caller supplies for the class at hand (tabular by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from jaxtyping import Float
+
+from alignlens.analysis import Analysis, HackEvidence, MesaInfo, Returns, WorldAnalysis
+from alignlens.policies.tabular import TabularPolicy
+from alignlens.solve.evaluation import evaluate
+from alignlens.solve.optimal_set import normalized_regret
+from alignlens.solve.optimum import optimize
+from alignlens.world.model import ENVIRONMENTS, World
+
+Extremes = Callable[[str, Float[np.ndarray, "S A"]], tuple[float, float]]
+
+
+def tabular_extremes(world: World) -> Extremes:
+    """Best and worst return of any reward in an environment, over the tabular class."""
+
+    def extremes(env: str, reward: np.ndarray) -> tuple[float, float]:
+        e = world.environment(env)  # type: ignore[arg-type]
+        return optimize(e, reward, sense="max").value, optimize(e, reward, sense="min").value
+
+    return extremes
+
+
+def policy_return(world: World, policy: TabularPolicy, env: str, reward: np.ndarray) -> float:
+    """J^env_reward of the policy, acting as it does in that environment."""
+    return evaluate(world.environment(env), reward, policy.acting_in(env)).value  # type: ignore[arg-type]
+
+
+def analyze_policy(
+    world: World,
+    policy: TabularPolicy,
+    objectives: WorldAnalysis,
+    *,
+    optimizer: str = "given",
+    class_extremes: Extremes | None = None,
+    hack: HackEvidence | None = None,
+) -> Analysis:
+    """Returns, regrets, goal competences and mesa information of ``policy``."""
+    extremes = class_extremes or tabular_extremes(world)
+    values = {
+        f"{e}_{o}": policy_return(world, policy, e, world.objective(o))
+        for e in ENVIRONMENTS
+        for o in ("base", "intended")
+    }
+    returns = Returns(**values)
+    regret = Returns(
+        **{
+            key: normalized_regret(
+                value,
+                objectives.optimum.get(*key.split("_")),
+                objectives.worst.get(*key.split("_")),
+            )
+            for key, value in values.items()
+        }
+    )
+    competence = {
+        name: 1.0
+        - normalized_regret(
+            policy_return(world, policy, "deploy", reward),
+            objectives.goals[name].best,
+            objectives.goals[name].worst,
+        )
+        for name, reward in world.goals.items()
+    }
+    mesa = None
+    if policy.mesa is not None:
+        best, worst = extremes("deploy", policy.mesa.reward)
+        achieved = policy_return(world, policy, "deploy", policy.mesa.reward)
+        mesa = MesaInfo(
+            objective=policy.mesa.name,
+            equals_base=bool(np.array_equal(policy.mesa.reward, world.base)),
+            competence=1.0 - normalized_regret(achieved, best, worst),
+        )
+    return Analysis(
+        objectives=objectives,
+        policy=policy.name,
+        optimizer=optimizer,
+        returns=returns,
+        regret=regret,
+        competence=competence,
+        goal_is_base={name: bool(np.array_equal(r, world.base)) for name, r in world.goals.items()},
+        mesa=mesa,
+        hack=hack,
+    )
