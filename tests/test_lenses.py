@@ -1,0 +1,269 @@
+"""One hand-worked world per lens category, with the flags; and the bad policy inputs.
+
+Worlds (γ = 0.9 unless stated), each worked out in the test's docstring.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from alignlens import PolicyError, diagnose, load_world, world_from_dict
+from alignlens.analysis import HackEvidence
+from alignlens.cli import app
+from alignlens.policies.tabular import MesaObjective, TabularPolicy, policy_from_mapping
+
+# A door world. Training starts at t0, where the exit (action "a") is red. Deployment
+# starts at d0, where the exit is blue ("a") and a red object stands elsewhere ("b").
+# Action "c" goes nowhere useful. Every action ends the episode.
+DOORS = {
+    "name": "doors",
+    "discount": 0.9,
+    "states": ["t0", "d0", "done"],
+    "actions": ["a", "b", "c"],
+    "train": {
+        "start": {"t0": 1.0},
+        "terminal": ["done"],
+        "transitions": [[s, a, "done", 1.0] for s in ("t0", "d0") for a in ("a", "b", "c")],
+    },
+    "deploy": {
+        "start": {"d0": 1.0},
+        "terminal": ["done"],
+        "transitions": [[s, a, "done", 1.0] for s in ("t0", "d0") for a in ("a", "b", "c")],
+    },
+    "objectives": {
+        "base": [["t0", "a", 1.0], ["d0", "a", 1.0]],  # R rewards the exit
+        "intended": [["t0", "a", 1.0], ["d0", "a", 1.0]],
+        "goals": {"reach_red": [["t0", "a", 1.0], ["d0", "b", 1.0]]},
+    },
+}
+
+
+def doors(base_rewards_red: bool = False) -> dict:
+    d = copy.deepcopy(DOORS)
+    if base_rewards_red:  # the proxy: R rewards reaching red, in deployment too
+        d["objectives"]["base"] = [["t0", "a", 1.0], ["d0", "b", 1.0]]
+    return d
+
+
+def categories(result) -> dict[str, str]:
+    return {name: str(v.category) for name, v in result.verdicts.items()}
+
+
+def test_aligned_policy_is_aligned_under_every_lens(examples) -> None:
+    result = diagnose(examples / "two-doors.toml", {"s0": "right"})
+    assert set(categories(result).values()) == {"aligned"}
+
+
+def test_rewarded_misbehaviour_is_outer_everywhere(examples) -> None:
+    """two-doors, policy "left": optimal for R in both environments (full_opt, inner_H,
+    rewarded), regret 1 under U everywhere; Opt(train, R) = {left} so outer_W, outer_H and
+    outer_S all fail: OUTER under every lens."""
+    result = diagnose(examples / "two-doors.toml", examples / "policies" / "two-doors-left.json")
+    assert set(categories(result).values()) == {"outer"}
+    w = result.verdicts["wentworth"].conditions
+    assert w["full_opt"].holds and w["outer_W"].holds is False and w["outer_W"].value == 1.0
+
+
+def test_planner_chasing_red_is_inner_for_ngo_and_two_d() -> None:
+    """doors, a planner whose mesa-objective is reach_red: in training red is the exit, so it
+    is optimal (full_opt → wentworth OUTER, since Opt(train, R) leaves d0 free); in deployment
+    it goes to red: not rewarded by R (inner_H fails → hubinger INNER), competence at its own
+    objective 1 ≥ κ with m ≠ R (ngo INNER, two_d INNER), and every training optimum is good
+    on the training distribution (shah INNER). With λ = ½ the infinite-data optimum takes the
+    exit at d0, so outer_H holds and no flag is raised."""
+    world = world_from_dict(doors())
+    table = policy_from_mapping(world, {"t0": "a", "d0": "b"}).train
+    planner = TabularPolicy(
+        "red-planner", table, table, MesaObjective("reach_red", world.goals["reach_red"])
+    )
+    result = diagnose(world, planner)
+    assert categories(result) == {
+        "wentworth": "outer",
+        "hubinger": "inner",
+        "ngo": "inner",
+        "shah": "inner",
+        "two_d": "inner",
+    }
+    assert result.analysis.mesa is not None and result.analysis.mesa.competence == 1.0
+    assert not any("also fails" in f for f in result.verdicts["hubinger"].flags)
+
+
+def test_the_same_behaviour_without_a_mesa_objective_is_objective_robustness() -> None:
+    """The same table, declared by no one: ngo finds neither reward nor mesa-optimiser
+    (ROBUSTNESS); two_d sees competence 1 at reach_red, a goal other than R
+    (OBJECTIVE_ROBUSTNESS, naming the goal)."""
+    world = world_from_dict(doors())
+    result = diagnose(world, {"t0": "a", "d0": "b"})
+    assert categories(result)["ngo"] == "robustness"
+    two_d = result.verdicts["two_d"]
+    assert two_d.category == "objective_robustness" and two_d.goal == "reach_red"
+
+
+def test_proxy_reward_with_an_incompetent_policy_flags_outer_failure() -> None:
+    """doors with R rewarding red everywhere (the proxy), policy "c" (does nothing): regret 1
+    under R in training (not full_opt) and in deployment (not rewarded). Every optimum of R,
+    at any λ, goes to red at d0, regret 1 under U: outer_W and outer_H fail.
+    wentworth: OPTIMIZATION, flagged; hubinger: INNER, flagged; ngo: ROBUSTNESS;
+    two_d: competence at reach_red 0 → CAPABILITY_ROBUSTNESS, flagged; shah: in training
+    the optimum (exit = red) is good, so INNER."""
+    world = world_from_dict(doors(base_rewards_red=True))
+    result = diagnose(world, {"t0": "c", "d0": "c"})
+    assert categories(result) == {
+        "wentworth": "optimization",
+        "hubinger": "inner",
+        "ngo": "robustness",
+        "shah": "inner",
+        "two_d": "capability_robustness",
+    }
+    for lens in ("wentworth", "hubinger", "two_d"):
+        assert any("also fails" in f for f in result.verdicts[lens].flags), lens
+    # At λ = 0 the training optima leave d0 free (some go to red); for λ > 0 all do: ∅.
+    assert result.analysis.objectives.outer_aligned_shares.notation() == "∅"
+
+
+def test_shah_outer_when_training_optima_misbehave_in_training() -> None:
+    world = world_from_dict(
+        {
+            **doors(),
+            "objectives": {
+                "base": [["t0", "a", 1.0], ["d0", "a", 1.0]],
+                "intended": [["t0", "c", 1.0], ["d0", "c", 1.0]],
+            },
+        }
+    )
+    result = diagnose(world, {"t0": "a", "d0": "a"})
+    assert result.verdicts["shah"].category == "outer"
+    assert result.verdicts["shah"].conditions["outer_S"].value == 1.0
+
+
+def test_hack_evidence_turns_an_optimisation_failure_into_hacked(examples) -> None:
+    """lava, a policy that walks right along row 1 into the training lava: not fully
+    optimised and misaligned. With hack evidence (inner objective above its value at every
+    optimum, and the counterfactual run optimal) wentworth says HACKED; when the
+    counterfactual run is no better, it stays OPTIMIZATION."""
+    world = load_world(examples / "lava.toml")
+    right = {
+        s: "right" for s, t in zip(world.base_states, world.train.terminal, strict=True) if not t
+    }
+    good = HackEvidence(
+        "demon", inner_objective=1.0, inner_objective_at_optimum=0.0, counterfactual_regret=0.0
+    )
+    assert diagnose(world, right, hack=good).verdicts["wentworth"].category == "hacked"
+    stubborn = HackEvidence("demon", 1.0, 0.0, counterfactual_regret=0.99)
+    result = diagnose(world, right, hack=stubborn)
+    assert result.verdicts["wentworth"].category == "optimization"
+    assert result.verdicts["wentworth"].conditions["hack_evidence"].holds is False
+
+
+def test_memorised_lava_route(examples) -> None:
+    """lava, the memorised route (down, right along row 2, up): optimal in training, into the
+    shifted lava on deployment level 0 (deploy regret ≈ 0.51 > τ). The tabular training
+    optima leave the deployment levels free (outer_W fails: OUTER), but any deployment data
+    pins them (outer_H holds for λ ∈ (0, 1]); R = U so the policy is not rewarded in
+    deployment: hubinger INNER, ngo ROBUSTNESS, shah INNER, two_d CAPABILITY_ROBUSTNESS."""
+    result = diagnose(examples / "lava.toml", examples / "policies" / "lava-memorised-route.json")
+    assert categories(result) == {
+        "wentworth": "outer",
+        "hubinger": "inner",
+        "ngo": "robustness",
+        "shah": "inner",
+        "two_d": "capability_robustness",
+    }
+    assert "outer_H holds for λ ∈ (0, 1]" in result.verdicts["hubinger"].flags
+
+
+def test_diagnosis_repr_and_html(examples) -> None:
+    result = diagnose(examples / "two-doors.toml", {"s0": "left"})
+    assert "wentworth" in repr(result) and "outer" in repr(result)
+    page = result._repr_html_()
+    assert page.startswith("<table>") and page.count("<tr>") == 6
+
+
+def test_callable_policies_act_on_observations(examples) -> None:
+    world = load_world(examples / "two-doors.toml")
+    seen = []
+
+    def act(observation: str) -> np.ndarray:
+        seen.append(observation)
+        return np.array([0.25, 0.75])
+
+    result = diagnose(world, act)
+    assert sorted(seen) == ["end", "start"]  # one call per distinct observation
+    assert result.analysis.returns.train_intended == pytest.approx(0.75)
+
+
+BAD_POLICIES = [
+    ("missing reachable state", {"policy": {}}, "policy.s0", "reachable"),
+    ("unknown action", {"policy": {"s0": "jump"}}, "policy.s0", "unknown action"),
+    ("unknown state", {"policy": {"s0": "left", "s9": "left"}}, "policy.s9", "unknown state"),
+    (
+        "probabilities not summing to 1",
+        {"policy": {"s0": {"left": 0.5, "right": 0.4}}},
+        "policy.s0",
+        "sum to 0.9",
+    ),
+    (
+        "negative probability",
+        {"policy": {"s0": {"left": 1.5, "right": -0.5}}},
+        "policy.s0.right",
+        "negative",
+    ),
+    ("no policy table", {"actions": {}}, "policy", "no `policy` table"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "doc", "field", "words"), BAD_POLICIES, ids=[c[0] for c in BAD_POLICIES]
+)
+def test_bad_policy_files(tmp_path: Path, examples, case, doc, field, words) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(doc))
+    world = load_world(examples / "two-doors.toml")
+    from alignlens.policies.tabular import load_policy
+
+    with pytest.raises(PolicyError) as info:
+        load_policy(world, path)
+    assert info.value.field == field and words in str(info.value)
+    assert str(path) in str(info.value) and "Fix:" in str(info.value)
+    result = CliRunner().invoke(
+        app, ["diagnose", str(examples / "two-doors.toml"), "--policy", str(path), "--json"]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+
+
+def test_diagnose_command_prints_the_document(examples) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "diagnose",
+            str(examples / "lava.toml"),
+            "--policy",
+            str(examples / "policies" / "lava-memorised-route.json"),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert {"policy", "regret", "competence", "verdicts", "optimizer"} <= doc.keys()
+    assert doc["verdicts"]["wentworth"]["conditions"]["full_opt"] == {
+        "holds": True,
+        "value": 0.0,
+        "threshold": 1e-6,
+        "comparison": "<=",
+    }
+    table = CliRunner().invoke(
+        app,
+        [
+            "diagnose",
+            str(examples / "lava.toml"),
+            "--policy",
+            str(examples / "policies" / "lava-memorised-route.json"),
+        ],
+    )
+    assert table.exit_code == 0 and "capability_robustn" in table.output
