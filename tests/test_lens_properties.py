@@ -1,0 +1,117 @@
+"""Lens conditions against brute force, and claims 1–3 of DESIGN §3, on random tiny worlds.
+
+Brute force: every deterministic tabular policy is evaluated by a dense solve of the world
+dict; the optimal sets are taken literally (normalised regret ≤ ε) and each condition's
+number is the max of a regret over a set. The learned policy is a random deterministic
+policy, half of the time drawn from Opt(train, R) so that full optimisation occurs often.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alignlens import Tolerances, diagnose, world_from_dict
+from test_extremes import brute_optimal, brute_tables
+from worlds import random_world_dict
+
+EPS = 1e-9
+TAU = 0.1
+
+
+def regret(values: np.ndarray) -> np.ndarray:
+    best, worst = values.max(), values.min()
+    if best - worst <= 1e-12 * max(1.0, abs(best)):
+        return np.zeros_like(values)
+    return (best - values) / (best - worst)
+
+
+cases = st.builds(
+    lambda seed, n, a, shift, same, pick_optimal, g: (
+        random_world_dict(
+            np.random.default_rng(seed), n_states=n, n_actions=a, n_succ=2, discount=g, shift=shift
+        ),
+        same,
+        pick_optimal,
+        seed,
+    ),
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 4),
+    st.integers(2, 3),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([0.5, 0.8]),
+)
+
+
+def setup(case: tuple) -> tuple:
+    d, same, pick_optimal, seed = case
+    if same:  # U = R makes outer alignment (and so the claims' premises) common
+        d["objectives"]["intended"] = d["objectives"]["base"]
+    _, policies, table = brute_tables(d)
+    in_opt = brute_optimal(table["train", "base"])
+    rng = np.random.default_rng(seed + 1)
+    pool = np.flatnonzero(in_opt) if pick_optimal else np.arange(len(policies))
+    index = int(rng.choice(pool))
+    world = world_from_dict(d)
+    policy = np.zeros((world.n_states, world.n_actions))
+    policy[np.arange(world.n_states), policies[index]] = 1.0
+    from alignlens.policies.tabular import TabularPolicy
+
+    result = diagnose(
+        world, TabularPolicy.fixed("pi", policy), tolerances=Tolerances(epsilon=EPS, tau=TAU)
+    )
+    return d, table, in_opt, index, result
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases)
+def test_lens_conditions_match_brute_force(case: tuple) -> None:
+    d, table, in_opt, index, result = setup(case)
+    reg = {key: regret(v) for key, v in table.items()}
+    w = result.verdicts["wentworth"].conditions
+    assert w["full_opt"].value == pytest.approx(reg["train", "base"][index], abs=1e-9)
+    assert w["aligned"].value == pytest.approx(reg["deploy", "intended"][index], abs=1e-9)
+    assert w["outer_W"].value == pytest.approx(reg["deploy", "intended"][in_opt].max(), abs=1e-9)
+    assert w["robust_W"].value == pytest.approx(reg["deploy", "base"][in_opt].max(), abs=1e-9)
+    in_opt_deploy = brute_optimal(table["deploy", "base"])
+    assert w["outer_W_prime"].value == pytest.approx(
+        reg["deploy", "intended"][in_opt_deploy].max(), abs=1e-9
+    )
+    s = result.verdicts["shah"].conditions
+    assert s["outer_S"].value == pytest.approx(reg["train", "intended"][in_opt].max(), abs=1e-9)
+    n = result.verdicts["ngo"].conditions
+    assert n["rewarded"].value == pytest.approx(reg["deploy", "base"][index], abs=1e-9)
+    h = result.verdicts["hubinger"].conditions
+    shared = d["train"]["transitions"] is d["deploy"]["transitions"]
+    if shared:
+        mixed = 0.5 * table["train", "base"] + 0.5 * table["deploy", "base"]
+        want = reg["deploy", "intended"][brute_optimal(mixed)].max()
+        assert h["outer_H"].value == pytest.approx(want, abs=1e-9)
+        assert h["outer_H"].holds == (want <= TAU)
+    else:
+        assert h["outer_H"].holds is None  # the tabular mixture under a dynamics shift
+    for conditions in (w, s, n):
+        for c in conditions.values():
+            if c.holds is not None and c.comparison == "<=":
+                assert c.holds == (c.value <= c.threshold)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases)
+def test_claims_one_to_three(case: tuple) -> None:
+    """1. outer_W ∧ full_opt ⇒ aligned. 2. outer_W′ ∧ robust_W ∧ full_opt ⇒ aligned.
+    3. bad ∧ outer_W ⇒ ¬full_opt."""
+    *_, result = setup(case)
+    c = result.verdicts["wentworth"].conditions
+    aligned, outer, full = c["aligned"].holds, c["outer_W"].holds, c["full_opt"].holds
+    if outer and full:
+        assert aligned
+    if c["outer_W_prime"].holds and c["robust_W"].holds and full:
+        assert aligned
+    if not aligned and outer:
+        assert not full
+        assert result.verdicts["wentworth"].category in ("optimization", "hacked")
