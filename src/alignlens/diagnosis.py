@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
+from alignlens.errors import PolicyError
 from alignlens.lenses import Verdict, apply_lenses
+from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import (
     TabularPolicy,
     load_policy,
@@ -63,10 +65,21 @@ class Diagnosis:
         )
 
 
-def as_policy(world: World, policy: PolicyLike) -> TabularPolicy:
-    """Any accepted policy form, as a `TabularPolicy` over the world's states."""
+def as_policy(
+    world: World, policy: PolicyLike | int, policy_class: EnumeratedClass | None = None
+) -> TabularPolicy:
+    """Any accepted policy form, as a `TabularPolicy` over the world's states (an int is a
+    member of ``policy_class``)."""
     if isinstance(policy, TabularPolicy):
         return policy
+    if isinstance(policy, int):
+        if policy_class is None:
+            raise PolicyError(
+                "a member index needs a policy class",
+                field="policy",
+                fix="pass policy_class= or give the policy itself",
+            )
+        return policy_class.member(policy)
     if isinstance(policy, str | Path):
         return load_policy(world, policy)
     if isinstance(policy, Mapping):
@@ -76,8 +89,9 @@ def as_policy(world: World, policy: PolicyLike) -> TabularPolicy:
 
 def diagnose(
     world: World | str | Path,
-    policy: PolicyLike,
+    policy: PolicyLike | int,
     *,
+    policy_class: EnumeratedClass | None = None,
     tolerances: Tolerances | None = None,
     objectives: WorldAnalysis | None = None,
     optimizer: str = "given",
@@ -85,15 +99,24 @@ def diagnose(
 ) -> Diagnosis:
     """Every number of DESIGN §7 for ``policy`` in ``world``, and each lens's verdict.
 
-    ``objectives`` may pass a precomputed objective-level analysis (it does not depend on
-    the policy) to diagnose many policies of one world cheaply.
+    The class the optima and optimal sets range over is tabular unless ``policy_class``
+    names an enumerated class. ``objectives`` may pass a precomputed objective-level
+    analysis of that class (it does not depend on the policy) to diagnose many policies
+    of one world cheaply.
     """
     from alignlens.solve.analyze import analyze_world
+    from alignlens.solve.enumerated import analyze_enumerated, class_extremes
     from alignlens.solve.policy_analysis import analyze_policy
 
     w = world if isinstance(world, World) else load_world(world)
-    p = as_policy(w, policy)
+    p = as_policy(w, policy, policy_class)
     tol = tolerances or Tolerances(deploy_share=w.deploy_share)
+    extremes = None
+    if policy_class is not None:
+        extremes = class_extremes(w, policy_class)
+        objectives = objectives or analyze_enumerated(w, policy_class, tol)[0]
     objectives = objectives or analyze_world(w, tol)
-    analysis = analyze_policy(w, p, objectives, optimizer=optimizer, hack=hack)
+    analysis = analyze_policy(
+        w, p, objectives, optimizer=optimizer, class_extremes=extremes, hack=hack
+    )
     return Diagnosis(analysis, apply_lenses(analysis))

@@ -11,7 +11,7 @@ import numpy as np
 from jaxtyping import Float
 
 from alignlens.analysis import GoalRange, Range, Returns, WorldAnalysis
-from alignlens.solve.evaluation import evaluate
+from alignlens.solve.enumerated import uniform_returns
 from alignlens.solve.extremes import return_range
 from alignlens.solve.mixture import mixture, tabular_share_set
 from alignlens.solve.optimal_set import OptimalSet, normalized_regret, optimal_set
@@ -73,7 +73,7 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
         tolerances=tol,
         optimum=optimum,
         worst=worst,
-        random=_random_returns(world),
+        random=uniform_returns(world),
         optimal_sets={
             "train_base": {
                 "deploy_intended_regret": deploy_intended["train"],
@@ -116,14 +116,3 @@ def regret_range(returns: Range, best: float, worst: float) -> Range:
 
 def _extremes(env: Environment, reward: Float[np.ndarray, "S A"]) -> tuple[float, float]:
     return optimize(env, reward, sense="max").value, optimize(env, reward, sense="min").value
-
-
-def _random_returns(world: World) -> Returns:
-    uniform = np.full((world.n_states, world.n_actions), 1.0 / world.n_actions)
-    return Returns(
-        **{
-            f"{e}_{o}": evaluate(world.environment(e), world.objective(o), uniform).value
-            for e in ("train", "deploy")
-            for o in ("base", "intended")
-        }
-    )

@@ -51,3 +51,33 @@ def value_iteration(
     v0 = jnp.zeros(reward.shape[0], dtype=reward.dtype)
     v, _, k = jax.lax.while_loop(cond, body, (v0, jnp.asarray(jnp.inf, reward.dtype), 0))
     return v, k
+
+
+@jax.jit
+def optimal_q_batch(
+    next_state: Int[Array, "S A K"],
+    prob: Float[Array, "S A K"],
+    rewards: Float[Array, "N S A"],
+    terminal: Bool[Array, " S"],
+    discount: Float[Array, ""],
+    threshold: Float[Array, ""],
+    max_sweeps: Int[Array, ""],
+) -> Float[Array, "N S A"]:
+    """Q* of a batch of rewards: sweep until every max |V_k − V_{k−1}| ≤ threshold."""
+
+    def q_of(v: Array) -> Array:  # [N, S] -> [N, S, A]
+        q = rewards + discount * jnp.sum(prob * v[:, next_state], axis=-1)
+        return jnp.where(terminal[None, :, None], 0.0, q)
+
+    def cond(carry: tuple[Array, Array, Array]) -> Array:
+        _, diff, k = carry
+        return (diff > threshold) & (k < max_sweeps)
+
+    def body(carry: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+        v, _, k = carry
+        new = jnp.max(q_of(v), axis=-1)
+        return new, jnp.max(jnp.abs(new - v)), k + 1
+
+    v0 = jnp.zeros(rewards.shape[:2], dtype=rewards.dtype)
+    v, _, _ = jax.lax.while_loop(cond, body, (v0, jnp.asarray(jnp.inf, rewards.dtype), 0))
+    return q_of(v)

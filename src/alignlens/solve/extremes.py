@@ -16,7 +16,7 @@ distribution, so its extremes over Opt are attained by deterministic members.
 from __future__ import annotations
 
 import numpy as np
-from jaxtyping import Bool, Float
+from jaxtyping import Bool, Float, Int
 
 from alignlens.analysis import Range
 from alignlens.solve.optimal_set import OptimalSet
@@ -59,6 +59,26 @@ def return_range(
     lows = [restricted_extreme(env, reward, mask, "min") for mask in leaves]
     highs = [restricted_extreme(env, reward, mask, "max") for mask in leaves]
     return Range.exact_range(min(lows), max(highs))
+
+
+def extreme_member(
+    opt: OptimalSet,
+    env: Environment,
+    reward: Float[np.ndarray, "S A"],
+    sense: Sense,
+    *,
+    search_limit: int = SEARCH_LIMIT,
+) -> Int[np.ndarray, " S"]:
+    """A deterministic member of Opt attaining the min or max of J^env_reward over Opt
+    (the best member found when the search is over its limit)."""
+    found = optimize(env, reward, sense=sense, allowed=opt.witness_mask())
+    bound = optimize(env, reward, sense=sense, allowed=opt.sound_mask())
+    if abs(found.value - bound.value) <= 1e3 * ROUND_OFF * max(1.0, abs(bound.value)):
+        return found.policy
+    leaves = tied_choices(opt, search_limit) or [opt.witness_mask()]
+    candidates = [optimize(env, reward, sense=sense, allowed=mask) for mask in leaves]
+    pick = max if sense == "max" else min
+    return pick(candidates, key=lambda o: o.value).policy
 
 
 def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] | None:

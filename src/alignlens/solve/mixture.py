@@ -8,6 +8,10 @@ tabular class its optimal set is then the same for every λ strictly between 0 a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 from alignlens.analysis import Interval, ShareSet
 from alignlens.errors import SolverError
 from alignlens.world.model import Environment
@@ -25,9 +29,29 @@ def mixture(train: Environment, deploy: Environment, share: float) -> Environmen
     return train.with_start(f"mixture({share:g})", start)
 
 
+def share_set(
+    vertices: Sequence[float], at_vertices: Sequence[bool], on_segments: Sequence[bool]
+) -> ShareSet:
+    """The set of λ where a property holds, from its value at each vertex λ_0 < … < λ_m and
+    on each open segment between consecutive vertices (constant there)."""
+    pieces: list[tuple[float, float, bool]] = []  # (low, high, holds), points have low == high
+    for j, vertex in enumerate(vertices):
+        pieces.append((vertex, vertex, at_vertices[j]))
+        if j < len(on_segments):
+            pieces.append((vertex, vertices[j + 1], on_segments[j]))
+    intervals: list[Interval] = []
+    run: list[tuple[float, float, bool]] = []
+    for piece in [*pieces, (np.inf, np.inf, False)]:
+        if piece[2]:
+            run.append(piece)
+            continue
+        if run:
+            first, last = run[0], run[-1]
+            intervals.append(Interval(first[0], last[1], first[0] == first[1], last[0] == last[1]))
+        run = []
+    return ShareSet(tuple(intervals))
+
+
 def tabular_share_set(at_zero: bool, inside: bool, at_one: bool) -> ShareSet:
     """The set of λ where a property holds, from its value at 0, on (0, 1), and at 1."""
-    if inside:
-        return ShareSet((Interval(0.0, 1.0, at_zero, at_one),))
-    parts = [Interval(x, x) for x, holds in ((0.0, at_zero), (1.0, at_one)) if holds]
-    return ShareSet(tuple(parts))
+    return share_set([0.0, 1.0], [at_zero, at_one], [inside])

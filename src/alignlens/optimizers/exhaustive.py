@@ -1,0 +1,108 @@
+"""The exhaustive optimiser: the essay's perfect optimiser, the reference for every other.
+
+It returns the whole optimal set Opt(train, R) of the class and one representative,
+picked by a declared tie-break:
+
+- ``"first"``: the first member (enumerated) or the first optimal action at every state
+  (tabular);
+- a list of member names: the first of them that is optimal (enumerated classes);
+- ``"worst-deployment"`` / ``"best-deployment"``: the optimal member with the highest /
+  lowest intended regret in deployment (ties: the first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from jaxtyping import Bool
+
+from alignlens.analysis import WorldAnalysis
+from alignlens.errors import PolicyError
+from alignlens.policies.enumerated import EnumeratedClass
+from alignlens.policies.tabular import TabularPolicy, deterministic
+from alignlens.solve.analyze import analyze_world
+from alignlens.solve.enumerated import analyze_enumerated, optimal_members, regrets
+from alignlens.solve.extremes import extreme_member
+from alignlens.solve.optimal_set import optimal_set
+from alignlens.tolerances import Tolerances
+from alignlens.world.model import World
+
+TieBreak = str | Sequence[str]
+DEPLOYMENT_TIE_BREAKS = ("worst-deployment", "best-deployment")
+
+
+@dataclass(frozen=True, eq=False)
+class ExhaustiveResult:
+    """The optimal set and the representative the tie-break picked.
+
+    Attributes:
+        policy: the representative (a member of Opt(train, R)).
+        tie_break: the rule that picked it, as declared.
+        objectives: the objective-level analysis of the class (reusable for diagnosis).
+        optimal: for an enumerated class, which members are in Opt(train, R); else None.
+        index: for an enumerated class, the representative's index; else None.
+    """
+
+    policy: TabularPolicy
+    tie_break: str
+    objectives: WorldAnalysis
+    optimal: Bool[np.ndarray, " N"] | None = None
+    index: int | None = None
+
+
+def exhaustive(
+    world: World,
+    policy_class: EnumeratedClass | None = None,
+    *,
+    tie_break: TieBreak = "first",
+    tolerances: Tolerances | None = None,
+) -> ExhaustiveResult:
+    """Search the whole class (tabular when ``policy_class`` is None) for Opt(train, R)."""
+    tol = tolerances or Tolerances(deploy_share=world.deploy_share)
+    label = tie_break if isinstance(tie_break, str) else "prefer " + ", ".join(tie_break)
+    if policy_class is None:
+        return _tabular(world, tie_break, label, tol)
+    objectives, returns = analyze_enumerated(world, policy_class, tol)
+    optimal = optimal_members(returns["train", "base"], tol.epsilon)
+    members = np.flatnonzero(optimal)
+    index = int(members[0])
+    if isinstance(tie_break, str) and tie_break in DEPLOYMENT_TIE_BREAKS:
+        regret = regrets(returns["deploy", "intended"])[members]
+        pick = np.argmax(regret) if tie_break == "worst-deployment" else np.argmin(regret)
+        index = int(members[pick])
+    elif not isinstance(tie_break, str):
+        names = {policy_class.names(int(i)): int(i) for i in members}
+        index = next((names[n] for n in tie_break if n in names), index)
+    elif tie_break != "first":
+        raise _unknown(tie_break)
+    return ExhaustiveResult(policy_class.member(index), label, objectives, optimal, index)
+
+
+def _tabular(world: World, tie_break: TieBreak, label: str, tol: Tolerances) -> ExhaustiveResult:
+    objectives = analyze_world(world, tol)
+    opt = optimal_set(world.train, world.base, tol.epsilon)
+    if tie_break == "first":
+        actions = np.argmax(opt.actions, axis=1)
+    elif isinstance(tie_break, str) and tie_break in DEPLOYMENT_TIE_BREAKS:
+        sense = "min" if tie_break == "worst-deployment" else "max"
+        actions = extreme_member(opt, world.deploy, world.intended, sense)
+    elif isinstance(tie_break, str):
+        raise _unknown(tie_break)
+    else:
+        raise PolicyError(
+            "a preference by member name needs an enumerated policy class",
+            field="tie_break",
+            fix='use "first", "worst-deployment" or "best-deployment" for the tabular class',
+        )
+    policy = deterministic(world, actions, name=f"exhaustive ({label})")
+    return ExhaustiveResult(policy, label, objectives)
+
+
+def _unknown(tie_break: str) -> PolicyError:
+    return PolicyError(
+        f"unknown tie-break {tie_break!r}",
+        field="tie_break",
+        fix='use "first", "worst-deployment", "best-deployment" or a list of member names',
+    )

@@ -1,0 +1,193 @@
+"""Enumerated classes, planners and the exhaustive optimiser, against brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alignlens import Tolerances, diagnose, load_world, world_from_dict
+from alignlens.errors import PolicyError
+from alignlens.optimizers import exhaustive
+from alignlens.policies.enumerated import from_policies, observation_policies
+from alignlens.policies.planner import deceptive_planner, planner, planner_class
+from alignlens.policies.tabular import MesaObjective, TabularPolicy
+from alignlens.solve.enumerated import analyze_enumerated, envelope_bends
+from test_extremes import brute_tables
+from worlds import random_world_dict
+
+
+def test_claim_four_the_lambda_set_of_an_aliased_classifier(examples) -> None:
+    """scans.toml (worked in the file): the observation class has two members; the
+    infinite-data optimum is aligned exactly for λ ∈ (0.6, 1], while the tabular class,
+    which sees the patient, is aligned at every λ."""
+    world = load_world(examples / "scans.toml")
+    cls = observation_policies(world)
+    assert cls.size == 2
+    analysis, returns = analyze_enumerated(world, cls)
+    assert analysis.outer_aligned_shares.notation() == "(0.6, 1]"
+    assert sorted(returns["train", "base"]) == pytest.approx([0.2, 0.8])
+    tabular = diagnose(world, {"healthy": "say_healthy", "sick": "say_sick"})
+    assert tabular.analysis.objectives.outer_aligned_shares.notation() == "[0, 1]"
+    # The outer verdicts follow λ: below 0.6 the optimum says "healthy" to everyone.
+    for share, expected in ((0.5, False), (0.7, True)):
+        result = diagnose(world, 0, policy_class=cls, tolerances=Tolerances(deploy_share=share))
+        assert result.verdicts["hubinger"].conditions["outer_H"].holds is expected
+
+
+def test_envelope_bends_of_crossing_lines() -> None:
+    # Lines 1 − λ, λ and 0.4 (flat): the envelope is 1 − λ up to ½, then λ; 0.4 never tops it.
+    bends = envelope_bends(np.array([1.0, 0.0, 0.4]), np.array([0.0, 1.0, 0.4]))
+    assert bends == pytest.approx([0.0, 0.5, 1.0])
+    # With the flat line at 0.6 it tops the envelope on (0.4, 0.6).
+    bends = envelope_bends(np.array([1.0, 0.0, 0.6]), np.array([0.0, 1.0, 0.6]))
+    assert bends == pytest.approx([0.0, 0.4, 0.6, 1.0])
+
+
+small_worlds = st.builds(
+    lambda seed, n, a, same: (
+        random_world_dict(np.random.default_rng(seed), n_states=n, n_actions=a, n_succ=2),
+        same,
+        seed,
+    ),
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 4),
+    st.integers(2, 3),
+    st.booleans(),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_worlds)
+def test_enumerated_analysis_matches_brute_force(case: tuple) -> None:
+    """A class of 7 random deterministic policies: ranges over Opt are min/max over the
+    members whose regret within the class is ≤ ε; the λ-set agrees with a fine grid."""
+    d, same, seed = case
+    if same:
+        d["objectives"]["intended"] = d["objectives"]["base"]
+    _, policies, table = brute_tables(d)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(policies), size=min(7, len(policies)), replace=False)
+    world = world_from_dict(d)
+    eye = np.eye(world.n_actions)
+    members = [TabularPolicy.fixed(f"p{i}", eye[list(policies[i])]) for i in picks]
+    tol = Tolerances(epsilon=1e-9, tau=0.1)
+    analysis, _ = analyze_enumerated(world, from_policies("sample", members), tol)
+
+    def reg(v: np.ndarray) -> np.ndarray:
+        spread = v.max() - v.min()
+        return (
+            np.zeros_like(v) if spread <= 1e-12 * max(1, abs(v.max())) else (v.max() - v) / spread
+        )
+
+    j = {k: v[picks] for k, v in table.items()}
+    in_opt = reg(j["train", "base"]) <= 1e-9
+    for quantity, (e, o) in {
+        "deploy_intended_regret": ("deploy", "intended"),
+        "deploy_base_regret": ("deploy", "base"),
+        "train_intended_regret": ("train", "intended"),
+    }.items():
+        got = analysis.optimal_sets["train_base"][quantity]
+        want = reg(j[e, o])[in_opt]
+        assert (got.min, got.max) == pytest.approx((want.min(), want.max()), abs=1e-9)
+    bad = reg(j["deploy", "intended"]) > 0.1
+    bends = envelope_bends(j["train", "base"], j["deploy", "base"])
+    for share in np.linspace(0, 1, 41):
+        if min(abs(share - b) for b in bends) < 1e-6 and share not in (0.0, 1.0):
+            continue
+        mixed = (1 - share) * j["train", "base"] + share * j["deploy", "base"]
+        aligned = not bad[reg(mixed) <= 1e-9].any()
+        assert analysis.outer_aligned_shares.contains(float(share)) == aligned, share
+
+
+def test_planners_are_indifferent_and_batched_planners_agree(examples) -> None:
+    world = load_world(examples / "lava.toml")
+    goal = MesaObjective("reach_goal", world.goals["reach_goal"])
+    single = planner(world, goal)
+    # From the start, "down" and "right" both begin a shortest safe route: a tie, half each.
+    start = world.states.index("train[0]:(1,1)")
+    assert single.train[start, world.actions.index("down")] == pytest.approx(0.5)
+    assert single.train[start, world.actions.index("right")] == pytest.approx(0.5)
+    cls = planner_class(
+        world,
+        {"goal": world.goals["reach_goal"], "base": world.base},
+        {"goal": [1.0, 0.0], "base": [0.0, 1.0]},
+    )
+    assert cls.size == 4 and cls.names(1) == "goal=1, base=1"
+    batched = cls.member(2)  # goal=0, base=0 … index order: goal major
+    assert cls.names(2) == "goal=0, base=0"
+    np.testing.assert_allclose(cls.member(0).train, planner(world, cls.mesa(0)).train)
+    assert batched.mesa is not None
+
+
+def test_deceptive_planner_switches_on_the_feature() -> None:
+    d = {
+        "name": "oversight",
+        "discount": 0.9,
+        "states": ["watched", "alone", "done"],
+        "actions": ["comply", "defect"],
+        "observations": {"watched": "overseer present", "alone": "no overseer"},
+        "train": {
+            "start": {"watched": 1.0},
+            "terminal": ["done"],
+            "transitions": [
+                [s, a, "done", 1.0] for s in ("watched", "alone") for a in ("comply", "defect")
+            ],
+        },
+        "deploy": {
+            "start": {"alone": 1.0},
+            "terminal": ["done"],
+            "transitions": [
+                [s, a, "done", 1.0] for s in ("watched", "alone") for a in ("comply", "defect")
+            ],
+        },
+        "objectives": {
+            "base": [["watched", "comply", 1.0], ["alone", "comply", 1.0]],
+            "intended": [["watched", "comply", 1.0], ["alone", "comply", 1.0]],
+            "goals": {"power": [["watched", "defect", 1.0], ["alone", "defect", 1.0]]},
+        },
+    }
+    world = world_from_dict(d)
+    observed = np.array(
+        [world.observation_names[o] == "overseer present" for o in world.observation]
+    )
+    cheat = deceptive_planner(
+        world, world.base, MesaObjective("power", world.goals["power"]), observed
+    )
+    assert cheat.train[0].tolist() == [1.0, 0.0] and cheat.train[1].tolist() == [0.0, 1.0]
+    honest = planner(world, MesaObjective("base", world.base))
+    cls = from_policies("planners", [honest, cheat])
+    result = exhaustive(world, cls, tie_break=[cheat.name])
+    assert result.policy.name == cheat.name and result.optimal.tolist() == [True, True]
+    verdicts = diagnose(world, result.policy, policy_class=cls, optimizer="exhaustive").verdicts
+    # Optimal in training, defects in deployment, a competent mesa-optimiser: O, I, I, I, I.
+    assert {k: str(v.category) for k, v in verdicts.items()} == {
+        "wentworth": "outer",
+        "hubinger": "inner",
+        "ngo": "inner",
+        "shah": "inner",
+        "two_d": "inner",
+    }
+
+
+def test_exhaustive_tie_breaks_on_the_tabular_class(examples) -> None:
+    # forked-training: over Opt(train, R), deployment J_U ranges over [0, 1.45] (worked in
+    # tests/test_extremes.py); the tie-breaks pick members at either end.
+    world = load_world(examples / "forked-training.toml")
+    worst = exhaustive(world, tie_break="worst-deployment")
+    best = exhaustive(world, tie_break="best-deployment")
+    first = exhaustive(world)
+    for result in (worst, best, first):
+        assert diagnose(world, result.policy).analysis.regret.train_base == 0.0
+    assert diagnose(world, worst.policy).analysis.returns.deploy_intended == pytest.approx(0.0)
+    assert diagnose(world, best.policy).analysis.returns.deploy_intended == pytest.approx(1.45)
+    with pytest.raises(PolicyError, match="enumerated"):
+        exhaustive(world, tie_break=["a"])
+    with pytest.raises(PolicyError, match="unknown tie-break"):
+        exhaustive(world, tie_break="random")
+
+
+def test_an_empty_class_is_a_clear_error() -> None:
+    with pytest.raises(PolicyError, match="no members"):
+        from_policies("nothing", [])
