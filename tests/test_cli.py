@@ -65,7 +65,7 @@ def test_analyze_table_and_tour() -> None:
     assert tour.exit_code == 0
     names = [d["world"] for d in json.loads(tour.stdout)["worlds"]]
     assert sorted(names) == sorted(
-        {"two-doors", "lava", "forked-training", "patience", "icy-bridge"}
+        {"two-doors", "lava", "forked-training", "patience", "icy-bridge", "scans"}
     )
 
 
