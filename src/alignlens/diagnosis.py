@@ -105,9 +105,11 @@ def diagnose(
     of one world cheaply.
     """
     from alignlens.solve.analyze import analyze_world
+    from alignlens.solve.cache import SolveCache
     from alignlens.solve.enumerated import analyze_enumerated, class_extremes
     from alignlens.solve.policy_analysis import analyze_policy
 
+    cache = SolveCache()
     w = world if isinstance(world, World) else load_world(world)
     p = as_policy(w, policy, policy_class)
     tol = tolerances or Tolerances(deploy_share=w.deploy_share)
@@ -115,8 +117,8 @@ def diagnose(
     if policy_class is not None:
         extremes = class_extremes(w, policy_class)
         objectives = objectives or analyze_enumerated(w, policy_class, tol)[0]
-    objectives = objectives or analyze_world(w, tol)
+    objectives = objectives or analyze_world(w, tol, cache=cache)
     analysis = analyze_policy(
-        w, p, objectives, optimizer=optimizer, class_extremes=extremes, hack=hack
+        w, p, objectives, optimizer=optimizer, class_extremes=extremes, hack=hack, cache=cache
     )
     return Diagnosis(analysis, apply_lenses(analysis))

@@ -11,26 +11,29 @@ import numpy as np
 from jaxtyping import Float
 
 from alignlens.analysis import GoalRange, Range, Returns, WorldAnalysis
+from alignlens.solve.cache import SolveCache
 from alignlens.solve.enumerated import uniform_returns
 from alignlens.solve.extremes import return_range
 from alignlens.solve.mixture import mixture, tabular_share_set
 from alignlens.solve.optimal_set import OptimalSet, normalized_regret, optimal_set
-from alignlens.solve.optimum import optimize
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import Environment, World
 
 INTERIOR_SHARE = 0.5  # any λ in (0, 1) gives the same tabular optimal set
 
 
-def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAnalysis:
+def analyze_world(
+    world: World, tolerances: Tolerances | None = None, *, cache: SolveCache | None = None
+) -> WorldAnalysis:
     """Class optima, worst and random returns, and the regret ranges over each optimal set."""
     tol = tolerances or Tolerances(deploy_share=world.deploy_share)
+    cache = cache or SolveCache()
     eps, share = tol.epsilon, tol.deploy_share
     train, deploy = world.train, world.deploy
-    opt_train = optimal_set(train, world.base, eps)
-    opt_deploy = optimal_set(deploy, world.base, eps)
-    intended_train = _extremes(train, world.intended)
-    intended_deploy = _extremes(deploy, world.intended)
+    opt_train = optimal_set(train, world.base, eps, cache=cache)
+    opt_deploy = optimal_set(deploy, world.base, eps, cache=cache)
+    intended_train = _extremes(train, world.intended, cache)
+    intended_deploy = _extremes(deploy, world.intended, cache)
     optimum = Returns(
         opt_train.best.value, intended_train[0], opt_deploy.best.value, intended_deploy[0]
     )
@@ -39,7 +42,7 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
     )
 
     def regret(opt: OptimalSet, env: Environment, objective: str) -> Range:
-        returns = return_range(opt, env, world.objective(objective))
+        returns = return_range(opt, env, world.objective(objective), cache=cache)
         return regret_range(
             returns, optimum.get(env.name, objective), worst.get(env.name, objective)
         )
@@ -50,7 +53,7 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
     }
     if world.shared_dynamics:
         inside = INTERIOR_SHARE if share in (0.0, 1.0) else share
-        opt_inside = optimal_set(mixture(train, deploy, inside), world.base, eps)
+        opt_inside = optimal_set(mixture(train, deploy, inside), world.base, eps, cache=cache)
         inside_range = regret(opt_inside, deploy, "intended")
         mixture_range = {0.0: deploy_intended["train"], 1.0: deploy_intended["deploy"]}.get(
             share, inside_range
@@ -73,7 +76,7 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
         tolerances=tol,
         optimum=optimum,
         worst=worst,
-        random=uniform_returns(world),
+        random=uniform_returns(world, cache),
         optimal_sets={
             "train_base": {
                 "deploy_intended_regret": deploy_intended["train"],
@@ -85,7 +88,7 @@ def analyze_world(world: World, tolerances: Tolerances | None = None) -> WorldAn
         },
         outer_aligned_shares=tabular_share_set(*(v is True for v in verdicts)),
         undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
-        goals={name: GoalRange(*_extremes(deploy, reward)) for name, reward in world.goals.items()},
+        goals={name: GoalRange(*_extremes(deploy, r, cache)) for name, r in world.goals.items()},
         shared_dynamics=world.shared_dynamics,
     )
 
@@ -114,5 +117,10 @@ def regret_range(returns: Range, best: float, worst: float) -> Range:
     )
 
 
-def _extremes(env: Environment, reward: Float[np.ndarray, "S A"]) -> tuple[float, float]:
-    return optimize(env, reward, sense="max").value, optimize(env, reward, sense="min").value
+def _extremes(
+    env: Environment, reward: Float[np.ndarray, "S A"], cache: SolveCache
+) -> tuple[float, float]:
+    return (
+        cache.optimize(env, reward, sense="max", polish=False).value,
+        cache.optimize(env, reward, sense="min", polish=False).value,
+    )

@@ -20,7 +20,7 @@ from jaxtyping import Bool, Float
 from alignlens.analysis import GoalRange, Range, Returns, ShareSet, WorldAnalysis
 from alignlens.policies.enumerated import EnumeratedClass, members_in_chunks
 from alignlens.solve.batch import returns_many
-from alignlens.solve.evaluation import evaluate
+from alignlens.solve.cache import SolveCache
 from alignlens.solve.mixture import share_set
 from alignlens.solve.optimal_set import all_tie
 from alignlens.tolerances import Tolerances
@@ -180,12 +180,13 @@ def class_extremes(world: World, cls: EnumeratedClass):
     return extremes
 
 
-def uniform_returns(world: World) -> Returns:
+def uniform_returns(world: World, cache: SolveCache | None = None) -> Returns:
     """Returns of the uniformly random policy."""
+    cache = cache or SolveCache()
     uniform = np.full((world.n_states, world.n_actions), 1.0 / world.n_actions)
     return Returns(
         **{
-            f"{e}_{o}": evaluate(world.environment(e), world.objective(o), uniform).value
+            f"{e}_{o}": cache.evaluate(world.environment(e), world.objective(o), uniform).value
             for e in ENVIRONMENTS
             for o in ("base", "intended")
         }

@@ -19,6 +19,7 @@ import numpy as np
 from jaxtyping import Bool, Float, Int
 
 from alignlens.analysis import Range
+from alignlens.solve.cache import SolveCache
 from alignlens.solve.optimal_set import OptimalSet
 from alignlens.solve.optimum import ROUND_OFF, Sense, optimize
 from alignlens.solve.reachability import reachable
@@ -32,9 +33,32 @@ def restricted_extreme(
     reward: Float[np.ndarray, "S A"],
     allowed: Bool[np.ndarray, "S A"] | None,
     sense: Sense,
+    cache: SolveCache | None = None,
 ) -> float:
-    """max (or min) of J^env_reward over policies that use only allowed actions."""
-    return optimize(env, reward, sense=sense, allowed=allowed).value
+    """max (or min) of J^env_reward over policies that use only allowed actions (to a
+    proven error of 1e-10 × the reward scale)."""
+    cache = cache or SolveCache()
+    return cache.optimize(env, reward, sense=sense, allowed=allowed, polish=False).value
+
+
+def witness_is_exact(opt: OptimalSet, env: Environment) -> bool:
+    """Whether the witness mask already gives the extremes over Opt of returns in ``env``.
+
+    Two sufficient reasons. (1) ``env`` has Opt's dynamics and starts only where Opt's
+    environment starts: a member then reaches in ``env`` only states it reaches in its own
+    environment, where it acts optimally, so some witness policy matches its return. (2)
+    ``env`` cannot reach (under any policy of the sound mask) a state where the two masks
+    differ: on everything ``env`` can reach, the two restricted problems are the same.
+    """
+    same = (
+        env.next_state is opt.env.next_state
+        and env.prob is opt.env.prob
+        and env.terminal is opt.env.terminal
+    )
+    if same and not np.any((env.start > 0) & ~(opt.env.start > 0)):
+        return True
+    loose = opt.reached & ~opt.unavoidable & ~opt.actions.all(axis=1)
+    return not (loose.any() and (reachable(env, opt.sound_mask) & loose).any())
 
 
 def return_range(
@@ -43,21 +67,25 @@ def return_range(
     reward: Float[np.ndarray, "S A"],
     *,
     search_limit: int = SEARCH_LIMIT,
+    cache: SolveCache | None = None,
 ) -> Range:
     """min and max of J^env_reward over Opt (exact, or bracketed when unresolvable)."""
-    witness, sound = opt.witness_mask(), opt.sound_mask()
-    lo_w = restricted_extreme(env, reward, witness, "min")
-    hi_w = restricted_extreme(env, reward, witness, "max")
-    lo_s = restricted_extreme(env, reward, sound, "min")
-    hi_s = restricted_extreme(env, reward, sound, "max")
+    cache = cache or SolveCache()
+    witness, sound = opt.witness_mask, opt.sound_mask
+    lo_w = restricted_extreme(env, reward, witness, "min", cache)
+    hi_w = restricted_extreme(env, reward, witness, "max", cache)
+    if witness_is_exact(opt, env):
+        return Range.exact_range(lo_w, hi_w)
+    lo_s = restricted_extreme(env, reward, sound, "min", cache)
+    hi_s = restricted_extreme(env, reward, sound, "max", cache)
     scale = max(1.0, abs(lo_s), abs(hi_s))
     if abs(lo_w - lo_s) <= 1e3 * ROUND_OFF * scale and abs(hi_w - hi_s) <= 1e3 * ROUND_OFF * scale:
         return Range.exact_range(lo_w, hi_w)
     leaves = tied_choices(opt, search_limit)
     if leaves is None:
         return Range(lo_w, hi_w, (lo_s, lo_w), (hi_w, hi_s))
-    lows = [restricted_extreme(env, reward, mask, "min") for mask in leaves]
-    highs = [restricted_extreme(env, reward, mask, "max") for mask in leaves]
+    lows = [restricted_extreme(env, reward, mask, "min", cache) for mask in leaves]
+    highs = [restricted_extreme(env, reward, mask, "max", cache) for mask in leaves]
     return Range.exact_range(min(lows), max(highs))
 
 
@@ -71,11 +99,11 @@ def extreme_member(
 ) -> Int[np.ndarray, " S"]:
     """A deterministic member of Opt attaining the min or max of J^env_reward over Opt
     (the best member found when the search is over its limit)."""
-    found = optimize(env, reward, sense=sense, allowed=opt.witness_mask())
-    bound = optimize(env, reward, sense=sense, allowed=opt.sound_mask())
+    found = optimize(env, reward, sense=sense, allowed=opt.witness_mask)
+    bound = optimize(env, reward, sense=sense, allowed=opt.sound_mask)
     if abs(found.value - bound.value) <= 1e3 * ROUND_OFF * max(1.0, abs(bound.value)):
         return found.policy
-    leaves = tied_choices(opt, search_limit) or [opt.witness_mask()]
+    leaves = tied_choices(opt, search_limit) or [opt.witness_mask]
     candidates = [optimize(env, reward, sense=sense, allowed=mask) for mask in leaves]
     pick = max if sense == "max" else min
     return pick(candidates, key=lambda o: o.value).policy

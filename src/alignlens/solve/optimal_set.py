@@ -9,11 +9,13 @@ distribution. When every policy ties (V* − W tiny), every action is optimal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from jaxtyping import Bool, Float
 
-from alignlens.solve.optimum import ROUND_OFF, Optimum, optimize
+from alignlens.solve.cache import SolveCache
+from alignlens.solve.optimum import ROUND_OFF, Optimum
 from alignlens.solve.reachability import reachable, unavoidable
 from alignlens.world.model import Environment
 
@@ -53,10 +55,12 @@ class OptimalSet:
     unavoidable: Bool[np.ndarray, " S"]
     epsilon: float
 
+    @cached_property
     def witness_mask(self) -> Bool[np.ndarray, "S A"]:
         """Optimal actions wherever optimal actions can lead: a subset of Opt."""
         return np.where(self.reached[:, None], self.actions, True)
 
+    @cached_property
     def sound_mask(self) -> Bool[np.ndarray, "S A"]:
         """Optimal actions where no optimal policy can avoid going: a superset of Opt."""
         return np.where(self.unavoidable[:, None], self.actions, True)
@@ -74,10 +78,17 @@ def optimal_actions(
     return (best.q >= best.values[:, None] - tolerance) | terminal[:, None]
 
 
-def optimal_set(env: Environment, reward: Float[np.ndarray, "S A"], epsilon: float) -> OptimalSet:
+def optimal_set(
+    env: Environment,
+    reward: Float[np.ndarray, "S A"],
+    epsilon: float,
+    *,
+    cache: SolveCache | None = None,
+) -> OptimalSet:
     """Opt(env, reward) at tolerance ε."""
-    best = optimize(env, reward, sense="max")
-    worst = optimize(env, reward, sense="min")
+    cache = cache or SolveCache()
+    best = cache.optimize(env, reward, sense="max")
+    worst = cache.optimize(env, reward, sense="min", polish=False)
     actions = optimal_actions(best, worst, env.terminal, epsilon)
     return OptimalSet(
         env=env,

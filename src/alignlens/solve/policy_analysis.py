@@ -14,27 +14,25 @@ from jaxtyping import Float
 
 from alignlens.analysis import Analysis, HackEvidence, MesaInfo, Returns, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.solve.evaluation import evaluate
+from alignlens.solve.cache import SolveCache
 from alignlens.solve.optimal_set import normalized_regret
-from alignlens.solve.optimum import optimize
 from alignlens.world.model import ENVIRONMENTS, World
 
 Extremes = Callable[[str, Float[np.ndarray, "S A"]], tuple[float, float]]
 
 
-def tabular_extremes(world: World) -> Extremes:
+def tabular_extremes(world: World, cache: SolveCache | None = None) -> Extremes:
     """Best and worst return of any reward in an environment, over the tabular class."""
+    cache = cache or SolveCache()
 
     def extremes(env: str, reward: np.ndarray) -> tuple[float, float]:
         e = world.environment(env)  # type: ignore[arg-type]
-        return optimize(e, reward, sense="max").value, optimize(e, reward, sense="min").value
+        return (
+            cache.optimize(e, reward, sense="max", polish=False).value,
+            cache.optimize(e, reward, sense="min", polish=False).value,
+        )
 
     return extremes
-
-
-def policy_return(world: World, policy: TabularPolicy, env: str, reward: np.ndarray) -> float:
-    """J^env_reward of the policy, acting as it does in that environment."""
-    return evaluate(world.environment(env), reward, policy.acting_in(env)).value  # type: ignore[arg-type]
 
 
 def analyze_policy(
@@ -45,11 +43,19 @@ def analyze_policy(
     optimizer: str = "given",
     class_extremes: Extremes | None = None,
     hack: HackEvidence | None = None,
+    cache: SolveCache | None = None,
 ) -> Analysis:
     """Returns, regrets, goal competences and mesa information of ``policy``."""
-    extremes = class_extremes or tabular_extremes(world)
+    cache = cache or SolveCache()
+    extremes = class_extremes or tabular_extremes(world, cache)
+
+    def policy_return(env: str, reward: np.ndarray) -> float:
+        """J^env_reward of the policy, acting as it does in that environment."""
+        e = world.environment(env)  # type: ignore[arg-type]
+        return cache.evaluate(e, reward, policy.acting_in(env)).value
+
     values = {
-        f"{e}_{o}": policy_return(world, policy, e, world.objective(o))
+        f"{e}_{o}": policy_return(e, world.objective(o))
         for e in ENVIRONMENTS
         for o in ("base", "intended")
     }
@@ -67,7 +73,7 @@ def analyze_policy(
     competence = {
         name: 1.0
         - normalized_regret(
-            policy_return(world, policy, "deploy", reward),
+            policy_return("deploy", reward),
             objectives.goals[name].best,
             objectives.goals[name].worst,
         )
@@ -76,7 +82,7 @@ def analyze_policy(
     mesa = None
     if policy.mesa is not None:
         best, worst = extremes("deploy", policy.mesa.reward)
-        achieved = policy_return(world, policy, "deploy", policy.mesa.reward)
+        achieved = policy_return("deploy", policy.mesa.reward)
         mesa = MesaInfo(
             objective=policy.mesa.name,
             equals_base=bool(np.array_equal(policy.mesa.reward, world.base)),

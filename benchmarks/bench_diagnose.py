@@ -1,0 +1,87 @@
+"""Diagnosing a large world against one optimal solve of the same world, in one run.
+
+The world: two 224×224 open gridworld levels (about 10^5 states; one for training, one
+for deployment), base = intended + a lava-like penalty that only the deployment level has,
+one candidate goal. "One optimal solve" is `optimize(train, base)` (value iteration with
+its proven bound, then the policy-iteration polish). Diagnosis is everything: the
+objective-level analysis (optima, worst values, optimal sets, all extremes, the λ-set)
+plus the policy's returns and the five lenses.
+
+Run: python benchmarks/bench_diagnose.py [--side N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+
+import numpy as np
+
+from alignlens import diagnose, world_from_dict
+from alignlens.policies.tabular import TabularPolicy
+from alignlens.solve import optimize
+
+
+def world(side: int):
+    def level(hazard: bool) -> str:
+        rows = ["#" * (side + 2)]
+        for r in range(side):
+            cells = ["."] * side
+            if r == 0:
+                cells[0] = "A"
+            if r == side - 1:
+                cells[-1] = "G"
+            if hazard and r == side // 2:
+                cells[1 : side - 1] = ["L"] * (side - 2)
+            rows.append("#" + "".join(cells) + "#")
+        rows.append("#" * (side + 2))
+        return "\n".join(rows)
+
+    return world_from_dict(
+        {
+            "name": f"open-{side}",
+            "discount": 0.99,
+            "gridworld": {
+                "legend": {"#": "wall", ".": "floor", "A": "start", "G": "goal", "L": "lava"},
+                "terminal": ["goal"],
+                "step_cost": -0.01,
+                "train": [level(False)],
+                "deploy": [level(True)],
+            },
+            "objectives": {
+                "base": {"goal": 1.0},
+                "intended": {"goal": 1.0, "lava": -1.0},
+                "goals": {"reach_goal": {"goal": 1.0}},
+            },
+        }
+    )
+
+
+def timed(f) -> float:
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--side", type=int, default=224)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    w = world(args.side)
+    print(f"world: {w.n_states:,} states, {w.n_actions} actions")
+    policy = TabularPolicy.fixed("uniform", np.full((w.n_states, w.n_actions), 0.25))
+    optimize(w.train, w.base)  # compile once
+    solve = [timed(lambda: optimize(w.train, w.base)) for _ in range(args.repeats)]
+    full = [timed(lambda: diagnose(w, policy)) for _ in range(args.repeats)]
+    s, d = float(np.median(solve)), float(np.median(full))
+    print(f"one optimal solve   {s * 1e3:9.1f} ms (median of {args.repeats})")
+    print(f"full diagnosis      {d * 1e3:9.1f} ms")
+    print(f"ratio               {d / s:9.2f}×   (target ≤ 3×)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Solutions shared across one analysis.
+
+Values do not depend on where episodes start, so when the two environments share their
+dynamics one solve serves training, deployment and every mixture of them. The cache keys
+each solution by the identity of the arrays it was computed from (dynamics, reward, action
+mask or policy) and keeps those arrays alive, so an identity is never reused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from jaxtyping import Bool, Float
+
+from alignlens.solve.evaluation import Evaluation, evaluate
+from alignlens.solve.optimum import Optimum, Sense, at_start, optimize
+from alignlens.world.model import Environment
+
+
+def _dynamics(env: Environment) -> tuple[int, int, int, float]:
+    return (id(env.next_state), id(env.prob), id(env.terminal), env.discount)
+
+
+class SolveCache:
+    """Memoised `optimize` and `evaluate` for one analysis."""
+
+    def __init__(self) -> None:
+        self._solutions: dict[tuple, tuple[Any, tuple]] = {}
+
+    def _get(self, key: tuple, keep: tuple, compute: Any) -> Any:
+        if key not in self._solutions:
+            self._solutions[key] = (compute(), keep)
+        return self._solutions[key][0]
+
+    def optimize(
+        self,
+        env: Environment,
+        reward: Float[np.ndarray, "S A"],
+        *,
+        sense: Sense = "max",
+        allowed: Bool[np.ndarray, "S A"] | None = None,
+        polish: bool = True,
+    ) -> Optimum:
+        key = ("opt", _dynamics(env), id(reward), sense, id(allowed), polish)
+        keep = (env.next_state, env.prob, env.terminal, reward, allowed)
+        solved = self._get(
+            key, keep, lambda: optimize(env, reward, sense=sense, allowed=allowed, polish=polish)
+        )
+        return at_start(solved, env)
+
+    def evaluate(
+        self, env: Environment, reward: Float[np.ndarray, "S A"], policy: Float[np.ndarray, "S A"]
+    ) -> Evaluation:
+        key = ("eval", _dynamics(env), id(reward), id(policy))
+        keep = (env.next_state, env.prob, env.terminal, reward, policy)
+        done = self._get(key, keep, lambda: evaluate(env, reward, policy))
+        return Evaluation(done.values, float(env.start @ done.values), done.error_bound)
