@@ -91,6 +91,12 @@ def test_enumerated_analysis_matches_brute_force(case: tuple) -> None:
         got = analysis.optimal_sets["train_base"][quantity]
         want = reg(j[e, o])[in_opt]
         assert (got.min, got.max) == pytest.approx((want.min(), want.max()), abs=1e-9)
+    # The lenses read these ranges: wentworth's outer_W for a member of the class.
+    cls = from_policies("sample", members)
+    verdict = diagnose(world, 0, policy_class=cls, tolerances=tol).verdicts["wentworth"]
+    outer = reg(j["deploy", "intended"])[in_opt].max()
+    assert verdict.conditions["outer_W"].value == pytest.approx(outer, abs=1e-9)
+    assert verdict.conditions["full_opt"].holds == bool(in_opt[0])
     bad = reg(j["deploy", "intended"]) > 0.1
     bends = envelope_bends(j["train", "base"], j["deploy", "base"])
     for share in np.linspace(0, 1, 41):

@@ -111,7 +111,8 @@ def extreme_member(
 
 def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] | None:
     """Masks whose union is Opt, one per way of choosing among tied optimal actions that
-    lead to different states (None if there are more than ``limit``).
+    lead to different states (None if there are more than ``limit``, or the search would
+    visit more than 8 × ``limit`` partial choices).
 
     At a *branching* state the optimal actions fall into groups by the set of states they
     can lead to; choosing a group fixes where the policy goes next. Each mask fixes one
@@ -139,7 +140,11 @@ def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] |
 
     leaves: list[np.ndarray] = []
     stack: list[dict[int, int]] = [{}]
+    visits = 0
     while stack:
+        visits += 1
+        if visits > 8 * max(1, limit):  # partial choices count too: bound the whole search
+            return None
         choice = stack.pop()
         mask = mask_for(choice)
         reached = reachable(env, mask)
