@@ -43,6 +43,9 @@ class SolveCache:
         polish: bool = True,
     ) -> Optimum:
         key = ("opt", _dynamics(env), id(reward), sense, id(allowed), polish)
+        exact = ("opt", _dynamics(env), id(reward), sense, id(allowed), True)
+        if not polish and exact in self._solutions:  # a polished solution serves as well
+            key = exact
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
         solved = self._get(
             key, keep, lambda: optimize(env, reward, sense=sense, allowed=allowed, polish=polish)

@@ -38,7 +38,16 @@ def restricted_extreme(
     """max (or min) of J^env_reward over policies that use only allowed actions (to a
     proven error of 1e-10 × the reward scale)."""
     cache = cache or SolveCache()
+    if allowed is not None and not binds(env, allowed):
+        allowed = None  # the same problem as the unrestricted one, which is likely solved
     return cache.optimize(env, reward, sense=sense, allowed=allowed, polish=False).value
+
+
+def binds(env: Environment, allowed: Bool[np.ndarray, "S A"]) -> bool:
+    """Whether a mask forbids any action at a state that ``env`` can reach under it; if not,
+    every return in ``env`` is the same with or without the mask."""
+    restricted = ~allowed.all(axis=1) & ~env.terminal
+    return bool(restricted.any() and (reachable(env, allowed) & restricted).any())
 
 
 def witness_is_exact(opt: OptimalSet, env: Environment) -> bool:
