@@ -121,6 +121,6 @@ def _extremes(
     env: Environment, reward: Float[np.ndarray, "S A"], cache: SolveCache
 ) -> tuple[float, float]:
     return (
-        cache.optimize(env, reward, sense="max", polish=False).value,
-        cache.optimize(env, reward, sense="min", polish=False).value,
+        cache.optimize(env, reward, sense="max").value,
+        cache.optimize(env, reward, sense="min").value,
     )

@@ -40,16 +40,10 @@ class SolveCache:
         *,
         sense: Sense = "max",
         allowed: Bool[np.ndarray, "S A"] | None = None,
-        polish: bool = True,
     ) -> Optimum:
-        key = ("opt", _dynamics(env), id(reward), sense, id(allowed), polish)
-        exact = ("opt", _dynamics(env), id(reward), sense, id(allowed), True)
-        if not polish and exact in self._solutions:  # a polished solution serves as well
-            key = exact
+        key = ("opt", _dynamics(env), id(reward), sense, id(allowed))
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
-        solved = self._get(
-            key, keep, lambda: optimize(env, reward, sense=sense, allowed=allowed, polish=polish)
-        )
+        solved = self._get(key, keep, lambda: optimize(env, reward, sense=sense, allowed=allowed))
         return at_start(solved, env)
 
     def evaluate(

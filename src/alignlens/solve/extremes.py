@@ -35,12 +35,11 @@ def restricted_extreme(
     sense: Sense,
     cache: SolveCache | None = None,
 ) -> float:
-    """max (or min) of J^env_reward over policies that use only allowed actions (to a
-    proven error of 1e-10 × the reward scale)."""
+    """max (or min) of J^env_reward over policies that use only allowed actions."""
     cache = cache or SolveCache()
     if allowed is not None and not binds(env, allowed):
         allowed = None  # the same problem as the unrestricted one, which is likely solved
-    return cache.optimize(env, reward, sense=sense, allowed=allowed, polish=False).value
+    return cache.optimize(env, reward, sense=sense, allowed=allowed).value
 
 
 def binds(env: Environment, allowed: Bool[np.ndarray, "S A"]) -> bool:

@@ -88,7 +88,7 @@ def optimal_set(
     """Opt(env, reward) at tolerance ε."""
     cache = cache or SolveCache()
     best = cache.optimize(env, reward, sense="max")
-    worst = cache.optimize(env, reward, sense="min", polish=False)
+    worst = cache.optimize(env, reward, sense="min")
     actions = optimal_actions(best, worst, env.terminal, epsilon)
     return OptimalSet(
         env=env,

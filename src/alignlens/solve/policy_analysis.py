@@ -28,8 +28,8 @@ def tabular_extremes(world: World, cache: SolveCache | None = None) -> Extremes:
     def extremes(env: str, reward: np.ndarray) -> tuple[float, float]:
         e = world.environment(env)  # type: ignore[arg-type]
         return (
-            cache.optimize(e, reward, sense="max", polish=False).value,
-            cache.optimize(e, reward, sense="min", polish=False).value,
+            cache.optimize(e, reward, sense="max").value,
+            cache.optimize(e, reward, sense="min").value,
         )
 
     return extremes
