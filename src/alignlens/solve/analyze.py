@@ -7,9 +7,6 @@ mixture environment. Regret ranges come from return ranges, since the normalised
 
 from __future__ import annotations
 
-import numpy as np
-from jaxtyping import Float
-
 from alignlens.analysis import GoalRange, Range, Returns, WorldAnalysis
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.enumerated import uniform_returns
@@ -32,8 +29,8 @@ def analyze_world(
     train, deploy = world.train, world.deploy
     opt_train = optimal_set(train, world.base, eps, cache=cache)
     opt_deploy = optimal_set(deploy, world.base, eps, cache=cache)
-    intended_train = _extremes(train, world.intended, cache)
-    intended_deploy = _extremes(deploy, world.intended, cache)
+    intended_train = cache.extremes(train, world.intended)
+    intended_deploy = cache.extremes(deploy, world.intended)
     optimum = Returns(
         opt_train.best.value, intended_train[0], opt_deploy.best.value, intended_deploy[0]
     )
@@ -88,7 +85,7 @@ def analyze_world(
         },
         outer_aligned_shares=tabular_share_set(*(v is True for v in verdicts)),
         undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
-        goals={name: GoalRange(*_extremes(deploy, r, cache)) for name, r in world.goals.items()},
+        goals={name: GoalRange(*cache.extremes(deploy, r)) for name, r in world.goals.items()},
         shared_dynamics=world.shared_dynamics,
     )
 
@@ -114,13 +111,4 @@ def regret_range(returns: Range, best: float, worst: float) -> Range:
         max=reg(returns.min),
         min_bounds=(reg(returns.max_bounds[1]), reg(returns.max_bounds[0])),
         max_bounds=(reg(returns.min_bounds[1]), reg(returns.min_bounds[0])),
-    )
-
-
-def _extremes(
-    env: Environment, reward: Float[np.ndarray, "S A"], cache: SolveCache
-) -> tuple[float, float]:
-    return (
-        cache.optimize(env, reward, sense="max").value,
-        cache.optimize(env, reward, sense="min").value,
     )

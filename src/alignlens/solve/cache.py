@@ -46,6 +46,13 @@ class SolveCache:
         solved = self._get(key, keep, lambda: optimize(env, reward, sense=sense, allowed=allowed))
         return at_start(solved, env)
 
+    def extremes(self, env: Environment, reward: Float[np.ndarray, "S A"]) -> tuple[float, float]:
+        """Best and worst return of ``reward`` in ``env`` over the tabular class."""
+        return (
+            self.optimize(env, reward, sense="max").value,
+            self.optimize(env, reward, sense="min").value,
+        )
+
     def evaluate(
         self, env: Environment, reward: Float[np.ndarray, "S A"], policy: Float[np.ndarray, "S A"]
     ) -> Evaluation:

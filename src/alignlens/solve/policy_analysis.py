@@ -26,11 +26,7 @@ def tabular_extremes(world: World, cache: SolveCache | None = None) -> Extremes:
     cache = cache or SolveCache()
 
     def extremes(env: str, reward: np.ndarray) -> tuple[float, float]:
-        e = world.environment(env)  # type: ignore[arg-type]
-        return (
-            cache.optimize(e, reward, sense="max").value,
-            cache.optimize(e, reward, sense="min").value,
-        )
+        return cache.extremes(world.environment(env), reward)  # type: ignore[arg-type]
 
     return extremes
 
