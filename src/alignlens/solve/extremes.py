@@ -26,6 +26,7 @@ from alignlens.solve.reachability import reachable
 from alignlens.world.model import Environment
 
 SEARCH_LIMIT = 512
+SEARCH_WORK = 200_000_000  # successor entries scanned, summed over the search
 
 
 def restricted_extreme(
@@ -120,7 +121,7 @@ def extreme_member(
 def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] | None:
     """Masks whose union is Opt, one per way of choosing among tied optimal actions that
     lead to different states (None if there are more than ``limit``, or the search would
-    visit more than 8 × ``limit`` partial choices).
+    visit more partial choices than 8 × ``limit`` or than `SEARCH_WORK` allows).
 
     At a *branching* state the optimal actions fall into groups by the set of states they
     can lead to; choosing a group fixes where the policy goes next. Each mask fixes one
@@ -148,10 +149,12 @@ def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] |
 
     leaves: list[np.ndarray] = []
     stack: list[dict[int, int]] = [{}]
+    # Partial choices cost a reachability search each: bound the work, not only the leaves.
+    max_visits = min(8 * max(1, limit), max(16, SEARCH_WORK // env.next_state.size))
     visits = 0
     while stack:
         visits += 1
-        if visits > 8 * max(1, limit):  # partial choices count too: bound the whole search
+        if visits > max_visits:
             return None
         choice = stack.pop()
         mask = mask_for(choice)
