@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.errors import PolicyError
+from alignlens.errors import PolicyError, WorldError
+from alignlens.world.files import read_document
 from alignlens.world.model import World
 
 PROBABILITY_TOLERANCE = 1e-9
@@ -130,19 +131,13 @@ def policy_from_mapping(
 
 def load_policy(world: World, path: str | Path) -> TabularPolicy:
     """Read a JSON policy file ``{"policy": {...}}`` for ``world``."""
-    from alignlens.world.files import read_document
-
     path = Path(path)
     try:
         document = read_document(path, kind="policy")
-    except Exception as error:  # a WorldError from the reader: same message, policy kind
-        from alignlens.errors import AlignlensError
-
-        if isinstance(error, AlignlensError):
-            raise PolicyError(
-                error.problem, file=error.file, field=error.field, fix=error.fix
-            ) from None
-        raise
+    except WorldError as error:  # the reader's message, reported as a policy error
+        raise PolicyError(
+            error.problem, file=error.file, field=error.field, fix=error.fix
+        ) from None
     if not isinstance(document, dict) or "policy" not in document:
         raise PolicyError(
             "no `policy` table",
