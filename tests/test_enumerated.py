@@ -197,3 +197,36 @@ def test_exhaustive_tie_breaks_on_the_tabular_class(examples) -> None:
 def test_an_empty_class_is_a_clear_error() -> None:
     with pytest.raises(PolicyError, match="no members"):
         from_policies("nothing", [])
+
+
+def test_a_million_member_class_against_its_closed_form(examples) -> None:
+    """forked-training, members mixing the actions a, b, c with probabilities x(1−y),
+    (1−x)(1−y), y at every state (a 1000 × 1000 grid of (x, y)). By hand (γ = 0.9):
+      J^train_R = 0.9·(1−y)²   (reach s1 or s2 unless c; then a or b pays 1 unless c);
+      U1 = x(1−y) + 2y, U2 = x(1−y)   (intended value of acting once at s1, s2);
+      J^deploy_U = ½·0.9·[x(1−y)·U1 + (1−x)(1−y)·U2] + ½·U1.
+    Regrets are normalised over the class; the solver's ranges must match."""
+    world = load_world(examples / "forked-training.toml")
+    n_states, n_actions = world.n_states, world.n_actions
+    xs, ys = np.linspace(0, 1, 1000), np.linspace(0, 1, 1000)
+
+    def build(p: dict) -> tuple[np.ndarray, np.ndarray]:
+        x, y = p["x"][:, None], p["y"][:, None]
+        t = np.zeros((x.shape[0], n_states, n_actions))
+        t[:, :, 0], t[:, :, 1], t[:, :, 2] = x * (1 - y), (1 - x) * (1 - y), y
+        return t, t
+
+    from alignlens.policies.enumerated import product_class
+
+    cls = product_class("mixtures", {"x": xs, "y": ys}, build)
+    analysis, returns = analyze_enumerated(world, cls, Tolerances(epsilon=1e-9))
+    x, y = (g.ravel() for g in np.meshgrid(xs, ys, indexing="ij"))
+    train = 0.9 * (1 - y) ** 2
+    u1, u2 = x * (1 - y) + 2 * y, x * (1 - y)
+    deploy = 0.5 * 0.9 * (x * (1 - y) * u1 + (1 - x) * (1 - y) * u2) + 0.5 * u1
+    np.testing.assert_allclose(returns["train", "base"], train, atol=1e-12)
+    np.testing.assert_allclose(returns["deploy", "intended"], deploy, atol=1e-12)
+    in_opt = (train.max() - train) / (train.max() - train.min()) <= 1e-9
+    regret = (deploy.max() - deploy) / (deploy.max() - deploy.min())
+    got = analysis.optimal_sets["train_base"]["deploy_intended_regret"]
+    assert (got.min, got.max) == pytest.approx((regret[in_opt].min(), regret[in_opt].max()))

@@ -214,3 +214,14 @@ def test_batched_evaluation_matches_one_by_one(n_states: int) -> None:
     got = evaluate_many(env, reward, policies)
     want = np.array([evaluate(env, reward, p).value for p in policies])
     np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_batched_evaluation_compiles_once_per_shape() -> None:
+    from alignlens.solve.batch import _dense_solver, returns_many
+
+    env, reward = random_env(2, n=10, a=2, k=2)
+    policies = np.full((7, 10, 2), 0.5)
+    returns_many(env, reward[None], policies)
+    before = _dense_solver()._cache_size()
+    returns_many(env, reward[None], policies + 0.0)
+    assert _dense_solver()._cache_size() == before

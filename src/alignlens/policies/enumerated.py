@@ -7,7 +7,7 @@ at once; evaluation is batched over a chunk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,7 +118,7 @@ def observation_policies(world: World, *, name: str = "observation policies") ->
 
 def product_class(
     name: str,
-    parameters: dict[str, Sequence[float]],
+    parameters: Mapping[str, Sequence[float] | np.ndarray],
     build: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]],
     mesa: Callable[[dict[str, float]], MesaObjective | None] | None = None,
 ) -> EnumeratedClass:

@@ -76,7 +76,7 @@ def deceptive_planner(
 def planner_class(
     world: World,
     components: Mapping[str, Float[np.ndarray, "S A"]],
-    weights: Mapping[str, Sequence[float]],
+    weights: Mapping[str, Sequence[float] | np.ndarray],
     *,
     name: str = "planners",
 ) -> EnumeratedClass:

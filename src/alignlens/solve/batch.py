@@ -7,6 +7,8 @@ sparse exact evaluation per policy.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from jaxtyping import Float
 
@@ -45,7 +47,8 @@ def returns_many(
     return np.concatenate(out) if out else np.zeros((0, rewards.shape[0]))
 
 
-def _dense_solver():
+@functools.cache
+def _dense_solver():  # a jitted function, built (and compiled) once
     import jax
     import jax.numpy as jnp
 
