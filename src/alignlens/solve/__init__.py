@@ -1,10 +1,17 @@
 """Exact computation on tabular worlds: evaluation, optima, optimal sets and their extremes."""
 
 from alignlens.solve.analyze import analyze_world, regret_range
-from alignlens.solve.batch import evaluate_many
+from alignlens.solve.batch import evaluate_many, returns_many
+from alignlens.solve.cache import SolveCache
+from alignlens.solve.enumerated import analyze_enumerated
 from alignlens.solve.evaluation import Evaluation, evaluate
-from alignlens.solve.extremes import restricted_extreme, return_range, tied_choices
-from alignlens.solve.mixture import mixture, tabular_share_set
+from alignlens.solve.extremes import (
+    extreme_member,
+    restricted_extreme,
+    return_range,
+    tied_choices,
+)
+from alignlens.solve.mixture import mixture, share_set, tabular_share_set
 from alignlens.solve.optimal_set import (
     OptimalSet,
     all_tie,
@@ -20,11 +27,14 @@ __all__ = [
     "Evaluation",
     "OptimalSet",
     "Optimum",
+    "SolveCache",
     "ValueIterationResult",
     "all_tie",
+    "analyze_enumerated",
     "analyze_world",
     "evaluate",
     "evaluate_many",
+    "extreme_member",
     "mixture",
     "normalized_regret",
     "optimal_actions",
@@ -34,6 +44,8 @@ __all__ = [
     "regret_range",
     "restricted_extreme",
     "return_range",
+    "returns_many",
+    "share_set",
     "tabular_share_set",
     "tied_choices",
     "unavoidable",
