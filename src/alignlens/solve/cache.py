@@ -43,7 +43,13 @@ class SolveCache:
     ) -> Optimum:
         key = ("opt", _dynamics(env), id(reward), sense, id(allowed))
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
-        solved = self._get(key, keep, lambda: optimize(env, reward, sense=sense, allowed=allowed))
+        free = self._solutions.get(("opt", _dynamics(env), id(reward), sense, id(None)))
+        initial = None if allowed is None or free is None else free[0].values
+
+        def solve() -> Optimum:  # warm-started from the unrestricted solution, if known
+            return optimize(env, reward, sense=sense, allowed=allowed, initial=initial)
+
+        solved = self._get(key, keep, solve)
         return at_start(solved, env)
 
     def extremes(self, env: Environment, reward: Float[np.ndarray, "S A"]) -> tuple[float, float]:

@@ -50,10 +50,12 @@ def optimize(
     *,
     sense: Sense = "max",
     allowed: Bool[np.ndarray, "S A"] | None = None,
+    initial: Float[np.ndarray, " S"] | None = None,
     max_policy_steps: int = 1000,
 ) -> Optimum:
     """The best (or worst) return of ``reward`` in ``env`` over policies using allowed actions,
-    exact to round-off (and so are the Q values that optimal action sets are built on)."""
+    exact to round-off (and so are the Q values that optimal action sets are built on).
+    ``initial`` values (e.g. the unrestricted solution) only change how fast it gets there."""
     sign = 1.0 if sense == "max" else -1.0
     r = np.ascontiguousarray(sign * reward, dtype=np.float64)
     if allowed is not None:
@@ -63,7 +65,8 @@ def optimize(
             raise SolverError("a state has no allowed action", fix="allow one action per state")
     scale = _scale(env, r)
     # Value iteration only has to find a good first policy: the polish makes it exact.
-    vi = value_iteration(env, r, allowed=allowed, tolerance=1e-2 * scale)
+    start = None if initial is None else sign * initial
+    vi = value_iteration(env, r, allowed=allowed, tolerance=1e-2 * scale, initial=start)
     q = _masked(q_values(env, r, vi.values), allowed)
     policy = np.argmax(q, axis=1)
     margin = ROUND_OFF * scale
