@@ -3,7 +3,8 @@
 ``V'(s) = max_{a allowed at s} r(s, a) + γ Σ_k prob[s, a, k] · V(next[s, a, k])``, with
 V = 0 at terminal states. On the CPU this runs as a fused, multi-threaded compiled loop
 (Numba), because XLA on a small CPU stays well above the memory-bandwidth floor; the
-same backup in JAX (`alignlens.solve.backup_jax`) serves GPUs and batches of worlds.
+same backup in JAX (`alignlens.solve.backup_jax`) serves batches of worlds and GPUs
+(tested on the CPU so far).
 A deterministic world (K = 1) skips the probabilities, which are then all 1.
 """
 
