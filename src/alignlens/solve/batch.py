@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from jaxtyping import Float
+from jaxtyping import Array, Bool, Float, Int
 
 from alignlens.solve.evaluation import evaluate
 from alignlens.world.model import Environment
@@ -47,27 +47,34 @@ def returns_many(
     return np.concatenate(out) if out else np.zeros((0, rewards.shape[0]))
 
 
+def dense_returns(
+    next_state: Int[Array, "S A K"],
+    prob: Float[Array, "S A K"],
+    terminal: Bool[Array, " S"],
+    start: Float[Array, " S"],
+    rewards: Float[Array, "M S A"],
+    discount: Float[Array, ""] | float,
+    policy: Float[Array, "S A"],
+) -> Float[Array, " M"]:
+    """J of one policy under M rewards, by a dense solve (JAX; differentiable in the policy)."""
+    import jax.numpy as jnp
+
+    n, a, k = next_state.shape
+    weight = jnp.where(terminal[:, None, None], 0.0, policy[:, :, None] * prob)
+    rows = jnp.broadcast_to(jnp.arange(n)[:, None, None], (n, a, k))
+    p = jnp.zeros((n, n), dtype=prob.dtype).at[rows.ravel(), next_state.ravel()].add(weight.ravel())
+    r = jnp.where(terminal[None, :], 0.0, jnp.sum(policy[None] * rewards, axis=2))  # [M, S]
+    values = jnp.linalg.solve(jnp.eye(n, dtype=prob.dtype) - discount * p, r.T)  # [S, M]
+    return start @ values
+
+
 @functools.cache
 def _dense_solver():  # a jitted function, built (and compiled) once
     import jax
-    import jax.numpy as jnp
 
     from alignlens.solve import backup_jax  # noqa: F401  (enables float64)
 
-    def one(next_state, prob, terminal, start, rewards, discount, policy):
-        n, a, k = next_state.shape
-        weight = jnp.where(terminal[:, None, None], 0.0, policy[:, :, None] * prob)
-        rows = jnp.broadcast_to(jnp.arange(n)[:, None, None], (n, a, k))
-        p = (
-            jnp.zeros((n, n), dtype=prob.dtype)
-            .at[rows.ravel(), next_state.ravel()]
-            .add(weight.ravel())
-        )
-        r = jnp.where(terminal[None, :], 0.0, jnp.sum(policy[None] * rewards, axis=2))  # [M, S]
-        values = jnp.linalg.solve(jnp.eye(n, dtype=prob.dtype) - discount * p, r.T)  # [S, M]
-        return start @ values
-
-    return jax.jit(jax.vmap(one, in_axes=(None, None, None, None, None, None, 0)))
+    return jax.jit(jax.vmap(dense_returns, in_axes=(None, None, None, None, None, None, 0)))
 
 
 def optimal_q_many(
