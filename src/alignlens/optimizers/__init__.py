@@ -1,16 +1,20 @@
 """Optimisers: the exhaustive (perfect) one, and imperfect ones with a budget."""
 
+from alignlens.optimizers.evolution import EvolutionConfig, evolution
 from alignlens.optimizers.exhaustive import ExhaustiveResult, exhaustive
 from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
 from alignlens.optimizers.q_learning import QLearningConfig, q_learning
-from alignlens.optimizers.result import Trace, TrainingResult
+from alignlens.optimizers.result import Population, Trace, TrainingResult
 
 __all__ = [
+    "EvolutionConfig",
     "ExhaustiveResult",
     "PolicyGradientConfig",
+    "Population",
     "QLearningConfig",
     "Trace",
     "TrainingResult",
+    "evolution",
     "exhaustive",
     "policy_gradient",
     "q_learning",

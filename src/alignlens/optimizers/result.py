@@ -32,10 +32,20 @@ class Trace:
 
 
 @dataclass(frozen=True, eq=False)
+class Population:
+    """The make-up of an evolved population: member indices present, and their counts."""
+
+    members: Int[np.ndarray, " k"]
+    counts: Int[np.ndarray, " k"]
+
+
+@dataclass(frozen=True, eq=False)
 class TrainingResult:
-    """A learned policy, the optimiser and seed that produced it, and its trace."""
+    """A learned policy, the optimiser and seed that produced it, and its trace (and, for
+    evolution, the final population)."""
 
     policy: TabularPolicy
     optimizer: str
     seed: int
     trace: Trace
+    population: Population | None = None

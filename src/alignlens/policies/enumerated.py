@@ -33,6 +33,8 @@ class EnumeratedClass:
             deployment ([n, S, A] each).
         names: member index → a readable name.
         mesa: member index → its declared mesa-objective (planners), or None.
+        loci: for a product class, the number of values (alleles) of each parameter (locus),
+            members being indexed in row-major order; else one locus with every member.
         chunk: how many members to build and evaluate at a time.
     """
 
@@ -41,6 +43,7 @@ class EnumeratedClass:
     tables: Tables
     names: Callable[[int], str]
     mesa: Callable[[int], MesaObjective | None]
+    loci: tuple[int, ...] = ()
     chunk: int = 4096
 
     def __post_init__(self) -> None:
@@ -50,6 +53,8 @@ class EnumeratedClass:
                 field="policy_class",
                 fix="give at least one policy",
             )
+        if not self.loci:
+            object.__setattr__(self, "loci", (self.size,))
 
     def member(self, index: int) -> TabularPolicy:
         """One member as a tabular policy (with its mesa-objective, if any)."""
@@ -145,6 +150,7 @@ def product_class(
         tables=lambda idx: build(combination(idx)),
         names=lambda i: ", ".join(f"{k}={v:g}" for k, v in point(i).items()),
         mesa=(lambda i: mesa(point(i))) if mesa else (lambda i: None),
+        loci=shape,
     )
 
 

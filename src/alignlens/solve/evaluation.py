@@ -81,3 +81,16 @@ def _solve(system: sp.csc_matrix, rhs: np.ndarray, env: Environment) -> tuple[np
             fix="check the world for numerically extreme rewards or probabilities",
         )
     return x, bound
+
+
+def occupancy(env: Environment, policy: Float[np.ndarray, "S A"]) -> Float[np.ndarray, " S"]:
+    """Discounted state occupancy d(s) = Σ_t γ^t P(s_t = s) from the start distribution
+    (terminal states get 0): the solution of (I − γ P_π)ᵀ d = μ."""
+    live = np.flatnonzero(~env.terminal)
+    out = np.zeros(env.n_states)
+    if live.size == 0:
+        return out
+    p = transition_matrix(env, policy)[live][:, live]
+    system = (sp.identity(live.size, format="csr") - env.discount * p).T.tocsc()
+    out[live] = sla.spsolve(system, env.start[live])
+    return out

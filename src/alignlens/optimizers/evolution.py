@@ -1,0 +1,137 @@
+"""Evolution: a finite Wright–Fisher population of genotypes over an enumerated class.
+
+A genotype is a member of the class, read as one allele per locus (one parameter value
+per parameter of a product class; a plain list is one locus). Each generation:
+
+1. every individual's fitness is its genotype's exact base return in training, plus
+   Gaussian noise of standard deviation ``fitness_noise`` (finite offspring);
+2. N offspring each draw two parents with probability ∝ exp(selection · fitness) (so
+   selection 0 is pure drift);
+3. each locus of an offspring comes from either parent with probability ½ (free
+   recombination), then mutates with probability ``mutation`` to another allele, uniformly.
+
+The result is the population, which acts as the mixture policy that draws a member per
+episode (`alignlens.policies.mixture`). The trace records the population's exact mean
+returns per generation, and its make-up at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from alignlens.optimizers.result import TRACE_KEYS, Population, Trace, TrainingResult
+from alignlens.policies.enumerated import EnumeratedClass
+from alignlens.policies.mixture import mixture_policy
+from alignlens.world.model import World
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    """Settings of Wright–Fisher evolution.
+
+    Attributes:
+        population: N, the number of individuals.
+        generations: the budget, in generations.
+        selection: β; parents are drawn with probability ∝ exp(β · fitness).
+        mutation: μ, the probability per locus and generation of mutating.
+        fitness_noise: standard deviation of the noise added to each realised fitness.
+        initial: "uniform" (every individual a uniformly random genotype) or a member index
+            (every individual starts as that member).
+    """
+
+    population: int = 200
+    generations: int = 200
+    selection: float = 10.0
+    mutation: float = 1e-3
+    fitness_noise: float = 0.0
+    initial: str | int = "uniform"
+
+
+def make_train(fitness: np.ndarray, loci: tuple[int, ...], config: EvolutionConfig) -> Callable:
+    """``train(key) -> (final genotypes [N, L], member index per generation [G, N])``."""
+    import jax
+    import jax.numpy as jnp
+
+    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
+
+    table = jnp.asarray(fitness)
+    alleles = jnp.asarray(loci)
+    strides = jnp.asarray(np.cumprod((*loci[1:], 1)[::-1])[::-1].copy())
+    n, n_loci = config.population, len(loci)
+
+    def index(genotypes: jax.Array) -> jax.Array:
+        return genotypes @ strides
+
+    def generation(genotypes: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        k_noise, k_mother, k_father, k_cross, k_mut, k_allele = jax.random.split(key, 6)
+        realised = table[index(genotypes)] + config.fitness_noise * jax.random.normal(k_noise, (n,))
+        weight = jnp.exp(config.selection * (realised - jnp.max(realised)))
+        cdf = jnp.cumsum(weight)
+
+        def draw(k: jax.Array) -> jax.Array:  # n parents ∝ weight, by inverting the CDF
+            u = jax.random.uniform(k, (n,)) * cdf[-1]
+            return jnp.minimum(jnp.searchsorted(cdf, u, side="right"), n - 1)
+
+        mother, father = draw(k_mother), draw(k_father)
+        from_mother = jax.random.bernoulli(k_cross, 0.5, (n, n_loci))
+        child = jnp.where(from_mother, genotypes[mother], genotypes[father])
+        mutate = jax.random.bernoulli(k_mut, config.mutation, (n, n_loci)) & (alleles > 1)
+        shift = jax.random.randint(k_allele, (n, n_loci), 1, jnp.maximum(alleles, 2))
+        child = jnp.where(mutate, (child + shift) % alleles, child)
+        return child, index(child)
+
+    def train(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        k_init, k_run = jax.random.split(key)
+        if config.initial == "uniform":
+            genotypes = jax.random.randint(k_init, (n, n_loci), 0, alleles)
+        else:
+            digits = np.array(np.unravel_index(int(config.initial), loci))
+            genotypes = jnp.broadcast_to(jnp.asarray(digits), (n, n_loci))
+        return jax.lax.scan(generation, genotypes, jax.random.split(k_run, config.generations))
+
+    return jax.jit(train)
+
+
+def evolution(
+    world: World,
+    policy_class: EnumeratedClass,
+    config: EvolutionConfig | None = None,
+    *,
+    seed: int = 0,
+) -> TrainingResult:
+    """Evolve a population on J^train_R over ``policy_class``; return it as a mixture."""
+    import jax
+
+    from alignlens.solve.enumerated import member_returns
+
+    config = config or EvolutionConfig()
+    returns = member_returns(world, policy_class, {"base": world.base, "intended": world.intended})
+    make = make_train(returns["train", "base"], policy_class.loci, config)
+    final, history = make(jax.random.PRNGKey(seed))
+    history = np.asarray(history)
+    members, counts = np.unique(np.asarray(final) @ _strides(policy_class.loci), return_counts=True)
+    population = [policy_class.member(int(i)) for i in members]
+    policy = mixture_policy(
+        world,
+        population,
+        counts.astype(float),
+        name=f"evolved population ({config.generations} generations)",
+    )
+    trace = {
+        key: returns[tuple(key.split("_"))][history].mean(axis=1)  # type: ignore[index]
+        for key in TRACE_KEYS
+    }
+    return TrainingResult(
+        policy=policy,
+        optimizer="evolution",
+        seed=seed,
+        trace=Trace(np.arange(1, config.generations + 1), trace),
+        population=Population(members, counts),
+    )
+
+
+def _strides(loci: tuple[int, ...]) -> np.ndarray:
+    return np.cumprod((*loci[1:], 1)[::-1])[::-1].copy()
