@@ -2,6 +2,7 @@
 
 from alignlens.optimizers.evolution import EvolutionConfig, evolution
 from alignlens.optimizers.exhaustive import ExhaustiveResult, exhaustive
+from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
 from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
 from alignlens.optimizers.q_learning import QLearningConfig, q_learning
 from alignlens.optimizers.result import Population, Trace, TrainingResult
@@ -9,6 +10,7 @@ from alignlens.optimizers.result import Population, Trace, TrainingResult
 __all__ = [
     "EvolutionConfig",
     "ExhaustiveResult",
+    "GradientDescentConfig",
     "PolicyGradientConfig",
     "Population",
     "QLearningConfig",
@@ -16,6 +18,7 @@ __all__ = [
     "TrainingResult",
     "evolution",
     "exhaustive",
+    "gradient_descent",
     "policy_gradient",
     "q_learning",
 ]
