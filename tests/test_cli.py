@@ -63,10 +63,12 @@ def test_analyze_table_and_tour() -> None:
     assert result.exit_code == 0 and "Opt(train, R)" in result.output
     tour = CliRunner().invoke(app, ["tour", "--json"])
     assert tour.exit_code == 0
-    names = [d["world"] for d in json.loads(tour.stdout)["worlds"]]
-    assert sorted(names) == sorted(
-        {"two-doors", "lava", "forked-training", "patience", "icy-bridge", "scans"}
-    )
+    doc = json.loads(tour.stdout)
+    from alignlens.scenarios import scenarios
+
+    assert [row["scenario"] for row in doc["scenarios"]] == list(scenarios())
+    for row in doc["scenarios"]:
+        assert row["verdicts"] == row["expected"], row["scenario"]
 
 
 def test_installed_console_script_runs(examples) -> None:

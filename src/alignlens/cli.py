@@ -118,38 +118,110 @@ def diagnose(
 
 @app.command()
 @reports_errors
-def tour(json_output: AsJson = False) -> None:
-    """Analyse every shipped example world and show the results side by side.
+def scenarios() -> None:
+    """List the scenarios: the essay's cases, each with a one-line card."""
+    from alignlens.scenarios import scenarios as catalogue
 
-    The scenario catalogue of the essay's cases is not built yet; until it is, the tour
-    analyses the example worlds in examples/."""
-    from alignlens.report import world_document
-    from alignlens.solve import analyze_world
-    from alignlens.world import load_world
-    from alignlens.world.examples import example_paths
-
-    paths = example_paths()
-    analyses = []
-    with console.status("analysing example worlds", spinner="dots") if not json_output else _null():
-        for path in paths:
-            analyses.append((path, analyze_world(load_world(path))))
-    if json_output:
-        _print_json({"worlds": [world_document(a) for _, a in analyses]})
-        return
-    table = Table(title="alignlens tour: the example worlds (the scenario catalogue comes later)")
-    table.add_column("world")
-    table.add_column("worst deploy regret under U, Opt(train, R)", justify="right")
-    table.add_column("same, Opt(deploy, R)", justify="right")
-    table.add_column("outer-aligned λ (infinite data)", justify="center")
-    for _, a in analyses:
-        table.add_row(
-            a.world,
-            f"{a.optimal_sets['train_base']['deploy_intended_regret'].max:.3g}",
-            f"{a.optimal_sets['deploy_base']['deploy_intended_regret'].max:.3g}",
-            a.outer_aligned_shares.notation(),
-        )
+    table = Table(title="scenarios (alignlens run ID)")
+    table.add_column("id")
+    table.add_column("case")
+    table.add_column("optimisers")
+    table.add_column("expected (W, H, N, S, 2D)")
+    for s in catalogue().values():
+        table.add_row(s.id, s.title, ", ".join(s.optimizers), ", ".join(s.expected.values()))
     console.print(table)
-    console.print("Run [bold]alignlens analyze FILE[/] for any of them in full.")
+
+
+@app.command()
+@reports_errors
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario id (see `alignlens scenarios`).")],
+    optimizer: Annotated[
+        str | None, typer.Option(help="Optimiser (default: the scenario's own).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    json_output: AsJson = False,
+) -> None:
+    """Run a scenario: train its policy and show the verdict of every lens."""
+    from alignlens.report import verdict_table
+    from alignlens.scenarios import run_scenario
+
+    result = run_scenario(scenario, optimizer, seed)
+    if json_output:
+        document = result.diagnosis.document()
+        document.update(
+            scenario=scenario,
+            optimizer=result.optimizer,
+            seed=seed,
+            expected=dict(result.scenario.expected),
+        )
+        _print_json(document)
+        return
+    console.print(verdict_table(result.diagnosis.analysis, dict(result.diagnosis.verdicts)))
+    if not result.matches():
+        console.print("[yellow]differs from the expected row of DESIGN §4[/]")
+
+
+@app.command()
+@reports_errors
+def tour(json_output: AsJson = False) -> None:
+    """Run every scenario and show the verdicts side by side (scenario × lens), then the same
+    worlds under the exhaustive (perfect) optimiser."""
+    from rich.progress import Progress
+
+    from alignlens.scenarios import run_scenario
+    from alignlens.scenarios import scenarios as catalogue
+
+    entries = list(catalogue().values())
+    runs, perfect = [], []
+    with Progress(console=errors, transient=True, disable=json_output) as progress:
+        task = progress.add_task("running scenarios", total=2 * len(entries))
+        for s in entries:
+            runs.append(run_scenario(s.id))
+            progress.advance(task)
+            if "exhaustive" in s.optimizers and s.default_optimizer != "exhaustive":
+                perfect.append(run_scenario(s.id, "exhaustive"))
+            progress.advance(task)
+    if json_output:
+        _print_json(
+            {
+                "scenarios": [_tour_row(r) for r in runs],
+                "exhaustive": [_tour_row(r) for r in perfect],
+            }
+        )
+        return
+    console.print(_tour_table("the essay's cases: the verdict of every lens", runs))
+    if perfect:
+        title = "the same worlds under the exhaustive (perfect) optimiser"
+        console.print(_tour_table(title, perfect, mark=False))
+    console.print("(!) marks a verdict that differs from the expected row of DESIGN §4.")
+
+
+def _tour_row(r: Any) -> dict[str, Any]:
+    return {
+        "scenario": r.scenario.id,
+        "optimizer": r.optimizer,
+        "seed": r.seed,
+        "verdicts": {k: str(v.category) for k, v in r.diagnosis.verdicts.items()},
+        "expected": dict(r.scenario.expected),
+    }
+
+
+def _tour_table(title: str, runs: list[Any], *, mark: bool = True) -> Table:
+    from alignlens.lenses import LENSES
+
+    table = Table(title=title)
+    table.add_column("scenario")
+    table.add_column("optimiser")
+    for lens in LENSES:
+        table.add_column(lens)
+    for r in runs:
+        cells = []
+        for lens, verdict in r.diagnosis.verdicts.items():
+            differs = mark and str(verdict.category) != r.scenario.expected[lens]
+            cells.append(str(verdict.category).replace("_", " ") + (" (!)" if differs else ""))
+        table.add_row(r.scenario.id, r.optimizer, *cells)
+    return table
 
 
 class _null:

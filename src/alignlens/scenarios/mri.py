@@ -1,0 +1,58 @@
+"""mri — a classifier that sees the scan, not the label, under shifting base rates.
+
+The case (the essay's author's objection to "infinite data"): healthy and sick patients
+give scans the classifier cannot tell apart, and sickness is 20% of the training data but
+70% of deployment. The policy class acts on observations, so the same scan gets the same
+answer. Infinite data does not fix it: the infinite-data optimum says "healthy" to
+everyone unless deployment makes up more than the critical share λ* = 0.6 of the data
+(always-healthy earns 0.8 − 0.5λ, always-sick 0.2 + 0.5λ).
+
+Optimiser: exhaustive search over the observation policies (default), or gradient
+descent on a logistic regression trained on 1,000 training samples.
+
+Expected verdicts and why (λ = ½ < λ*):
+- wentworth **outer**: "always healthy" is optimal in training and misaligned.
+- hubinger **inner**: outer alignment with infinite data fails at λ = ½ (flagged; it holds
+  for λ ∈ (0.6, 1]), and the classifier does badly by R in deployment.
+- ngo **robustness**: R in deployment does not reward it; no mesa-optimiser.
+- shah **inner**: on the training distribution the reward's optimum is the best possible.
+- two_d **capability_robustness**: no goal is pursued competently in deployment.
+
+World file: examples/scans.toml.
+"""
+
+from __future__ import annotations
+
+from alignlens.diagnosis import Diagnosis, diagnose
+from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
+from alignlens.policies.enumerated import observation_policies
+from alignlens.scenarios.registry import Scenario, example_world, expected_row
+
+CRITICAL_SHARE = 0.6
+
+
+def run(optimizer: str, seed: int) -> Diagnosis:
+    world = example_world("scans.toml")
+    classifiers = observation_policies(world, name="classifiers")
+    if optimizer == "gradient-descent":
+        policy = gradient_descent(world, GradientDescentConfig(data=1000), seed=seed).policy
+        return diagnose(world, policy, policy_class=classifiers, optimizer=optimizer)
+    result = exhaustive(world, classifiers)
+    return diagnose(
+        world,
+        result.policy,
+        policy_class=classifiers,
+        objectives=result.objectives,
+        optimizer=optimizer,
+    )
+
+
+SCENARIO = Scenario(
+    id="mri",
+    title="scans that look alike, base rates that shift, and the critical λ",
+    card=__doc__ or "",
+    expected=expected_row("outer", "inner", "robustness", "inner", "capability_robustness"),
+    optimizers=("exhaustive", "gradient-descent"),
+    run=run,
+)

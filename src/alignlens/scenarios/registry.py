@@ -1,0 +1,95 @@
+"""The scenario catalogue: each of the essay's cases as a world, an optimiser and its
+expected verdicts (DESIGN §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from alignlens.diagnosis import Diagnosis
+from alignlens.errors import AlignlensError
+from alignlens.world.examples import examples_dir
+from alignlens.world.files import load_world
+from alignlens.world.model import World
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One case of the essay and its thread.
+
+    Attributes:
+        id: the name `alignlens run ID` takes.
+        title: a one-line card.
+        card: the whole card (the module's docstring).
+        expected: the expected category under each lens (DESIGN §4).
+        optimizers: the optimisers it can run; the first is its default.
+        run: (optimizer, seed) → the diagnosis of the policy that optimiser learns.
+    """
+
+    id: str
+    title: str
+    card: str
+    expected: Mapping[str, str]
+    optimizers: tuple[str, ...]
+    run: Callable[[str, int], Diagnosis]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "expected", MappingProxyType(dict(self.expected)))
+
+    @property
+    def default_optimizer(self) -> str:
+        return self.optimizers[0]
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """A scenario run: which optimiser and seed, and the diagnosis."""
+
+    scenario: Scenario
+    optimizer: str
+    seed: int
+    diagnosis: Diagnosis = field(repr=False)
+
+    def matches(self) -> bool:
+        """Whether every lens gave the expected category."""
+        got = {name: str(v.category) for name, v in self.diagnosis.verdicts.items()}
+        return got == dict(self.scenario.expected)
+
+
+def example_world(filename: str) -> World:
+    """A world shipped in examples/ (every scenario's world is also a file there)."""
+    return load_world(examples_dir() / filename)
+
+
+def expected_row(w: str, h: str, n: str, s: str, two_d: str) -> dict[str, str]:
+    return {"wentworth": w, "hubinger": h, "ngo": n, "shah": s, "two_d": two_d}
+
+
+def scenarios() -> dict[str, Scenario]:
+    """Every registered scenario, in the order of DESIGN §4."""
+    from alignlens.scenarios import lava_correct, lava_ird, mri, virus
+
+    return {
+        s.id: s for s in (virus.SCENARIO, lava_ird.SCENARIO, lava_correct.SCENARIO, mri.SCENARIO)
+    }
+
+
+def run_scenario(scenario_id: str, optimizer: str | None = None, seed: int = 0) -> ScenarioRun:
+    """Run a scenario with its default optimiser (or another it supports)."""
+    catalogue = scenarios()
+    if scenario_id not in catalogue:
+        raise AlignlensError(
+            f"unknown scenario {scenario_id!r}",
+            field="SCENARIO",
+            fix=f"use one of {', '.join(catalogue)} (see `alignlens scenarios`)",
+        )
+    scenario = catalogue[scenario_id]
+    name = optimizer or scenario.default_optimizer
+    if name not in scenario.optimizers:
+        raise AlignlensError(
+            f"scenario {scenario_id!r} does not run with {name!r}",
+            field="--optimizer",
+            fix=f"use one of {', '.join(scenario.optimizers)}",
+        )
+    return ScenarioRun(scenario, name, seed, scenario.run(name, seed))

@@ -1,0 +1,68 @@
+"""Conformance of every registered scenario: its DESIGN §4 row, determinism, its card, its
+world file; and the scenario-specific facts worked by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from alignlens.cli import app
+from alignlens.errors import AlignlensError
+from alignlens.scenarios import run_scenario, scenarios
+from alignlens.world.examples import examples_dir
+
+CATALOGUE = scenarios()
+
+
+@pytest.mark.parametrize("scenario_id", list(CATALOGUE))
+def test_default_run_gives_the_design_row(scenario_id: str) -> None:
+    run = run_scenario(scenario_id, seed=0)
+    got = {name: str(v.category) for name, v in run.diagnosis.verdicts.items()}
+    assert got == dict(CATALOGUE[scenario_id].expected)
+
+
+@pytest.mark.parametrize("scenario_id", list(CATALOGUE))
+def test_same_seed_same_document(scenario_id: str) -> None:
+    a = run_scenario(scenario_id, seed=3).diagnosis.document()
+    b = run_scenario(scenario_id, seed=3).diagnosis.document()
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@pytest.mark.parametrize("scenario_id", list(CATALOGUE))
+def test_card_names_the_expected_verdicts_and_the_world_file(scenario_id: str) -> None:
+    scenario = CATALOGUE[scenario_id]
+    for lens, category in scenario.expected.items():
+        assert f"{lens} **{category}**" in scenario.card, (lens, category)
+    files = [w for w in scenario.card.split() if w.startswith("examples/")]
+    assert files and all(
+        (examples_dir() / f.removeprefix("examples/").rstrip(".")).exists() for f in files
+    )
+
+
+def test_mri_critical_share() -> None:
+    """Always-healthy earns (1 − λ)·0.8 + λ·0.3 = 0.8 − 0.5λ, always-sick 0.2 + 0.5λ: they tie
+    at λ* = 0.6, and only above it is the infinite-data optimum (always-sick) aligned."""
+    run = run_scenario("mri")
+    shares = run.diagnosis.analysis.objectives.outer_aligned_shares
+    assert shares.notation() == "(0.6, 1]"
+    assert not shares.contains(0.6) and shares.contains(0.600001) and not shares.contains(0.5)
+
+
+def test_unknown_scenario_and_optimizer_are_clear_errors() -> None:
+    with pytest.raises(AlignlensError, match="unknown scenario"):
+        run_scenario("unicorn")
+    with pytest.raises(AlignlensError, match="does not run with"):
+        run_scenario("virus", "q-learning")
+    result = CliRunner().invoke(app, ["run", "unicorn"])
+    assert result.exit_code == 2 and "unknown scenario" in result.output
+
+
+def test_run_and_scenarios_commands() -> None:
+    listing = CliRunner().invoke(app, ["scenarios"])
+    assert listing.exit_code == 0 and all(s in listing.output for s in CATALOGUE)
+    result = CliRunner().invoke(app, ["run", "lava-ird", "--json", "--seed", "2"])
+    doc = json.loads(result.stdout)
+    assert doc["scenario"] == "lava-ird" and doc["seed"] == 2 and doc["optimizer"] == "exhaustive"
+    assert {k: v["category"] for k, v in doc["verdicts"].items()} == doc["expected"]
