@@ -66,3 +66,18 @@ def test_run_and_scenarios_commands() -> None:
     doc = json.loads(result.stdout)
     assert doc["scenario"] == "lava-ird" and doc["seed"] == 2 and doc["optimizer"] == "exhaustive"
     assert {k: v["category"] for k, v in doc["verdicts"].items()} == doc["expected"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_evolution_keeps_masturbation_and_exhaustive_search_removes_it(seed: int) -> None:
+    evolved = run_scenario("masturbation", "evolution", seed=seed).diagnosis.analysis
+    assert evolved.regret.train_base > evolved.tolerances.epsilon
+    perfect = run_scenario("masturbation", "exhaustive").diagnosis
+    assert perfect.analysis.regret.train_base == 0.0
+    assert {str(v.category) for v in perfect.verdicts.values()} == {"aligned"}
+
+
+def test_birth_control_fails_under_perfect_search_too() -> None:
+    run = run_scenario("birth-control", "exhaustive")
+    assert run.diagnosis.analysis.regret.train_base == 0.0
+    assert str(run.diagnosis.verdicts["wentworth"].category) == "outer"

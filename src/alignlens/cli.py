@@ -179,8 +179,9 @@ def tour(json_output: AsJson = False) -> None:
         for s in entries:
             runs.append(run_scenario(s.id))
             progress.advance(task)
-            if "exhaustive" in s.optimizers and s.default_optimizer != "exhaustive":
-                perfect.append(run_scenario(s.id, "exhaustive"))
+            if "exhaustive" in s.optimizers:  # the essay's claim: perfect search, same world
+                exhaustive = runs[-1] if s.default_optimizer == "exhaustive" else None
+                perfect.append(exhaustive or run_scenario(s.id, "exhaustive"))
             progress.advance(task)
     if json_output:
         _print_json(

@@ -68,11 +68,18 @@ def expected_row(w: str, h: str, n: str, s: str, two_d: str) -> dict[str, str]:
 
 def scenarios() -> dict[str, Scenario]:
     """Every registered scenario, in the order of DESIGN §4."""
-    from alignlens.scenarios import lava_correct, lava_ird, mri, virus
+    from alignlens.scenarios import (
+        birth_control,
+        deception,
+        lava_correct,
+        lava_ird,
+        masturbation,
+        mri,
+        virus,
+    )
 
-    return {
-        s.id: s for s in (virus.SCENARIO, lava_ird.SCENARIO, lava_correct.SCENARIO, mri.SCENARIO)
-    }
+    modules = (virus, birth_control, masturbation, deception, lava_ird, lava_correct, mri)
+    return {m.SCENARIO.id: m.SCENARIO for m in modules}
 
 
 def run_scenario(scenario_id: str, optimizer: str | None = None, seed: int = 0) -> ScenarioRun:

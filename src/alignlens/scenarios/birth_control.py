@@ -1,0 +1,49 @@
+"""birth-control — a drive that was as good as fitness, until contraception.
+
+The case (the essay's motivating example): humans are planners whose genes weight
+pleasure and offspring. In the ancestral environment sex always risks offspring, so a
+pleasure-driven genotype is exactly as fit as an offspring-driven one; the modern
+environment adds contraception (slightly more pleasant), and the pleasure-driven planner
+uses it. Fitness (R = U: offspring) is the same objective in both environments.
+
+Optimiser: exhaustive search over the four genotypes, ties broken toward the
+pleasure-driven one. The same happens under any optimiser: perfect optimisation of
+ancestral fitness cannot tell the two drives apart.
+
+Expected verdicts and why:
+- wentworth **outer**: the pleasure-driven genotype is fully optimal in the ancestral
+  environment and misaligned in the modern one; perfect search would not fix it.
+- hubinger **inner**: with modern data in the objective only offspring-driven genotypes are
+  optimal (outer alignment holds at λ = ½); the policy does badly by R where deployed.
+- ngo **inner**: a planner competently pursues its own objective (pleasure), not fitness.
+- shah **inner**: every ancestral optimum behaves well in the ancestral environment.
+- two_d **inner**: a mesa-optimiser whose objective does not generalise.
+
+World file: examples/birth-control.toml.
+"""
+
+from __future__ import annotations
+
+from alignlens.diagnosis import Diagnosis, diagnose
+from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
+from alignlens.scenarios.registry import Scenario, example_world, expected_row
+
+
+def run(optimizer: str, seed: int) -> Diagnosis:
+    world = example_world("birth-control.toml")
+    humans = genotypes(world)
+    result = exhaustive(world, humans, tie_break=[PLEASURE_DRIVEN])
+    return diagnose(
+        world, result.policy, policy_class=humans, objectives=result.objectives, optimizer=optimizer
+    )
+
+
+SCENARIO = Scenario(
+    id="birth-control",
+    title="pleasure was as fit as offspring, until contraception",
+    card=__doc__ or "",
+    expected=expected_row("outer", "inner", "inner", "inner", "inner"),
+    optimizers=("exhaustive",),
+    run=run,
+)

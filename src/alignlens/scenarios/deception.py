@@ -1,0 +1,74 @@
+"""deception — a planner that complies while watched and seizes power when alone.
+
+The case (the essay's section on deceptive alignment): an overseer is present in training
+and absent in deployment, and the agent can see which. Three planners: an aligned one
+(pursues what we want), a proxy (pursues "looking compliant", which pays only while
+watched) and a deceptive one (acts on R while the overseer is present, on its own
+objective, power, when absent). All three comply in training, so all are optimal there.
+
+Optimiser: exhaustive search, ties broken toward the deceptive planner.
+
+Expected verdicts and why:
+- wentworth **outer**: the deceptive planner is part of the outer optimum, so the
+  objective rewards an unaligned policy as highly as any: the essay's claim that, with
+  perfect optimisation, deceptive alignment is an outer failure.
+- hubinger **inner**: with deployment data only the aligned planner is optimal; the
+  deceptive one does badly by R where it is deployed.
+- ngo **inner**: a mesa-optimiser deliberately seizes power for its own objective.
+- shah **inner**: all optima behave well on the training distribution.
+- two_d **inner**: mesa-misalignment.
+
+World file: examples/deception.toml.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alignlens.diagnosis import Diagnosis, diagnose
+from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.policies.enumerated import from_policies
+from alignlens.policies.planner import deceptive_planner, planner
+from alignlens.policies.tabular import MesaObjective
+from alignlens.scenarios.registry import Scenario, example_world, expected_row
+
+
+def run(optimizer: str, seed: int) -> Diagnosis:
+    world = example_world("deception.toml")
+    watched = np.array(
+        [world.observation_names[o] == "overseer present" for o in world.observation]
+    )
+    planners = from_policies(
+        "planners",
+        [
+            planner(world, MesaObjective("intended", world.intended), name="aligned"),
+            planner(
+                world, MesaObjective("look_compliant", world.goals["look_compliant"]), name="proxy"
+            ),
+            deceptive_planner(
+                world,
+                world.base,
+                MesaObjective("power", world.goals["power"]),
+                watched,
+                name="deceptive",
+            ),
+        ],
+    )
+    result = exhaustive(world, planners, tie_break=["deceptive"])
+    return diagnose(
+        world,
+        result.policy,
+        policy_class=planners,
+        objectives=result.objectives,
+        optimizer=optimizer,
+    )
+
+
+SCENARIO = Scenario(
+    id="deception",
+    title="complies while watched, seizes power when alone",
+    card=__doc__ or "",
+    expected=expected_row("outer", "inner", "inner", "inner", "inner"),
+    optimizers=("exhaustive",),
+    run=run,
+)
