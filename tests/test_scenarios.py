@@ -37,7 +37,7 @@ def test_card_names_the_expected_verdicts_and_the_world_file(scenario_id: str) -
         assert f"{lens} **{category}**" in scenario.card, (lens, category)
     files = [w for w in scenario.card.split() if w.startswith("examples/")]
     assert files and all(
-        (examples_dir() / f.removeprefix("examples/").rstrip(".")).exists() for f in files
+        (examples_dir() / f.removeprefix("examples/").rstrip(".,")).exists() for f in files
     )
 
 

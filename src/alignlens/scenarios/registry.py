@@ -75,11 +75,22 @@ def scenarios() -> dict[str, Scenario]:
         lava_ird,
         masturbation,
         mri,
+        red_door,
         virus,
     )
 
-    modules = (virus, birth_control, masturbation, deception, lava_ird, lava_correct, mri)
-    return {m.SCENARIO.id: m.SCENARIO for m in modules}
+    ordered = [
+        virus.SCENARIO,
+        birth_control.SCENARIO,
+        masturbation.SCENARIO,
+        deception.SCENARIO,
+        red_door.PROXY,
+        red_door.EXIT,
+        lava_ird.SCENARIO,
+        lava_correct.SCENARIO,
+        mri.SCENARIO,
+    ]
+    return {s.id: s for s in ordered}
 
 
 def run_scenario(scenario_id: str, optimizer: str | None = None, seed: int = 0) -> ScenarioRun:

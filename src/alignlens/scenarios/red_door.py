@@ -1,0 +1,79 @@
+"""red-door — goal-directed planners, and an exit that was red in training.
+
+The case (the thread's maze example of objective robustness): mazes whose exit is red
+during training; in deployment the exit is blue and a red object stands elsewhere. The
+policy class holds two goal-directed planners: one heads for red, one for the exit. In
+training both reach the red exit by the same shortest path, so both are optimal.
+
+Two variants (both run by exhaustive search over the planners):
+
+red-door-proxy: R pays for reaching red (a proxy), U wants the exit; the representative is
+the optimum that does worst in deployment (the red-seeker).
+- wentworth **outer**: optimal in training, misaligned in deployment.
+- hubinger **outer**: even with deployment data R's optimum goes to red, and the policy
+  does what R rewards there.
+- ngo **outer**: R, carried to deployment, rewards going to red.
+- shah **inner**: in training every optimum reaches the exit.
+- two_d **outer**: robust by R, but R is not outer aligned.
+
+red-door-exit: R pays for the exit, as U does; ties broken toward the red-seeker.
+- wentworth **outer**: optimal in training, misaligned in deployment.
+- hubinger **inner**: with deployment data only the exit-seeker is optimal.
+- ngo **inner**: a planner competently pursues its own objective, reaching red.
+- shah **inner**: in training every optimum reaches the exit.
+- two_d **inner**: mesa-misalignment (with a neural policy instead of planners, the same
+  behaviour is objective robustness; that variant comes with the neural policy class).
+
+World files: examples/red-door-proxy.toml, examples/red-door-exit.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from alignlens.diagnosis import Diagnosis, diagnose
+from alignlens.optimizers.exhaustive import TieBreak, exhaustive
+from alignlens.policies.enumerated import from_policies
+from alignlens.policies.planner import planner
+from alignlens.policies.tabular import MesaObjective
+from alignlens.scenarios.registry import Scenario, example_world, expected_row
+
+RED_SEEKER = "planner(reach_red)"
+
+
+def runner(filename: str, tie_break: TieBreak) -> Callable[[str, int], Diagnosis]:
+    def run(optimizer: str, seed: int) -> Diagnosis:
+        world = example_world(filename)
+        planners = from_policies(
+            "goal-directed planners",
+            [planner(world, MesaObjective(g, world.goals[g])) for g in ("reach_red", "reach_exit")],
+        )
+        result = exhaustive(world, planners, tie_break=tie_break)
+        return diagnose(
+            world,
+            result.policy,
+            policy_class=planners,
+            objectives=result.objectives,
+            optimizer=optimizer,
+        )
+
+    return run
+
+
+PROXY = Scenario(
+    id="red-door-proxy",
+    title="R pays for red; in deployment red is not the exit",
+    card=__doc__ or "",
+    expected=expected_row("outer", "outer", "outer", "inner", "outer"),
+    optimizers=("exhaustive",),
+    run=runner("red-door-proxy.toml", "worst-deployment"),
+)
+
+EXIT = Scenario(
+    id="red-door-exit",
+    title="R pays for the exit; the planner that learned 'red' goes to red",
+    card=__doc__ or "",
+    expected=expected_row("outer", "inner", "inner", "inner", "inner"),
+    optimizers=("exhaustive",),
+    run=runner("red-door-exit.toml", [RED_SEEKER]),
+)
