@@ -43,3 +43,25 @@ def test_same_seed_same_numbers(examples) -> None:
     np.testing.assert_array_equal(a.policy.train, b.policy.train)
     assert not np.array_equal(a.policy.train, c.policy.train)
     assert a.seed == 3 and a.optimizer == "policy-gradient"
+
+
+def test_mixture_over_an_enumerated_class(examples) -> None:
+    """scans, the two classifiers (J^train_R = 0.8 and 0.2): gradient ascent on the mixture
+    weight concentrates it on say_healthy; the mixture's exact return is the weighted mean,
+    and the trace ends there."""
+    from alignlens.policies.enumerated import observation_policies
+
+    world = load_world(examples / "scans.toml")
+    cls = observation_policies(world)
+    result = policy_gradient(
+        world, PolicyGradientConfig(steps=2000, learning_rate=1.0), policy_class=cls
+    )
+    analysis = diagnose(world, result.policy, policy_class=cls).analysis
+    assert analysis.regret.train_base <= 1e-6
+    assert result.trace.returns["train_base"][-1] == pytest.approx(analysis.returns.train_base)
+    short = policy_gradient(
+        world, PolicyGradientConfig(steps=1, learning_rate=0.01, method="sgd"), policy_class=cls
+    )
+    # One step of 0.01 from equal weights: the weight on say_healthy is at most
+    # sigmoid(2 · 0.01 · 0.15) ≈ 0.5015, so J ≤ 0.2 + 0.6 · 0.5015 < 0.51: regret > 0.48.
+    assert diagnose(world, short.policy, policy_class=cls).analysis.regret.train_base > 0.48

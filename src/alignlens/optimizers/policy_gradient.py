@@ -1,10 +1,12 @@
-"""Exact-gradient softmax policy gradient on the tabular class.
+"""Exact-gradient softmax policy gradient, on the tabular class or over an enumerated class.
 
-The policy is softmax(θ) per state; J^train_R(θ) is computed exactly by a dense linear
-solve and differentiated through it (JAX), so the only imperfection is the budget: a
-fixed number of steps. Softmax policy gradient approaches a deterministic optimum only
-as the logits grow without bound, so a finite budget always stops short by some amount;
-how far short is what the trace shows. Meant for small worlds (dense solves).
+Tabular: the policy is softmax(θ) per state; J^train_R(θ) is computed exactly by a dense
+linear solve and differentiated through it (JAX). Enumerated mixture: the policy draws
+member i with probability softmax(θ)_i per episode, so J(θ) = Σ_i softmax(θ)_i J_i with
+every J_i exact. Either way the only imperfection is the budget: a fixed number of
+steps. Softmax policy gradient approaches a deterministic optimum only as the logits grow
+without bound, so a finite budget always stops short by some amount; how far short is
+what the trace shows. The tabular form is meant for small worlds (dense solves).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from jaxtyping import Float
 
 from alignlens.errors import AlignlensError
 from alignlens.optimizers.result import TRACE_KEYS, Trace, TrainingResult
+from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
 
@@ -93,13 +97,57 @@ def make_train(world: World, config: PolicyGradientConfig) -> Callable:
     return jax.jit(train)
 
 
+def make_train_mixture(returns: Float[np.ndarray, "N 4"], config: PolicyGradientConfig) -> Callable:
+    """``train(key) -> (logits [N], mixture returns [steps, 4])`` for member returns
+    (columns train R, train U, deploy R, deploy U), jitted end to end."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
+
+    table = jnp.asarray(returns)
+    tx = (
+        optax.adam(config.learning_rate)
+        if config.method == "adam"
+        else optax.sgd(config.learning_rate)
+    )
+
+    def objective(logits: jax.Array) -> jax.Array:
+        return jax.nn.softmax(logits) @ table[:, 0]
+
+    def train(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        logits = config.init_scale * jax.random.normal(key, (table.shape[0],))
+
+        def step(carry: tuple, _: None) -> tuple[tuple, jax.Array]:
+            logits, state = carry
+            with jax.numpy_dtype_promotion("standard"):  # Optax's integer step count
+                updates, state = tx.update(-jax.grad(objective)(logits), state, logits)
+                logits = optax.apply_updates(logits, updates)
+            return (logits, state), jax.nn.softmax(logits) @ table
+
+        (logits, _), trace = jax.lax.scan(
+            step, (logits, tx.init(logits)), None, length=config.steps
+        )
+        return logits, trace
+
+    return jax.jit(train)
+
+
 def policy_gradient(
-    world: World, config: PolicyGradientConfig | None = None, *, seed: int = 0
+    world: World,
+    config: PolicyGradientConfig | None = None,
+    *,
+    seed: int = 0,
+    policy_class: EnumeratedClass | None = None,
 ) -> TrainingResult:
-    """Train softmax(θ) on J^train_R for ``config.steps`` exact-gradient steps."""
+    """Train softmax(θ) on J^train_R for ``config.steps`` exact-gradient steps: per state
+    (tabular), or as a mixture over the members of ``policy_class``."""
     import jax
 
     config = config or PolicyGradientConfig()
+    if policy_class is not None:
+        return _mixture(world, policy_class, config, seed)
     logits, trace = make_train(world, config)(jax.random.PRNGKey(seed))
     probabilities = np.asarray(jax.nn.softmax(logits, axis=-1), dtype=np.float64)
     policy = TabularPolicy.fixed(f"policy gradient ({config.steps} steps)", probabilities)
@@ -111,5 +159,35 @@ def policy_gradient(
         trace=Trace(
             step=np.arange(1, config.steps + 1),
             returns={k: values[:, i] for i, k in enumerate(TRACE_KEYS)},
+        ),
+    )
+
+
+def _mixture(
+    world: World, cls: EnumeratedClass, config: PolicyGradientConfig, seed: int
+) -> TrainingResult:
+    import jax
+
+    from alignlens.policies.mixture import mixture_policy
+    from alignlens.solve.enumerated import member_returns
+
+    j = member_returns(world, cls, {"base": world.base, "intended": world.intended})
+    table = np.stack([j[tuple(k.split("_"))] for k in TRACE_KEYS], axis=1)  # type: ignore[index]
+    logits, trace = make_train_mixture(table, config)(jax.random.PRNGKey(seed))
+    weights = np.asarray(jax.nn.softmax(logits), dtype=np.float64)
+    keep = np.flatnonzero(weights > 1e-12 * weights.max())
+    policy = mixture_policy(
+        world,
+        [cls.member(int(i)) for i in keep],
+        weights[keep],
+        name=f"policy-gradient mixture ({config.steps} steps)",
+    )
+    values = np.asarray(trace)
+    return TrainingResult(
+        policy=policy,
+        optimizer="policy-gradient",
+        seed=seed,
+        trace=Trace(
+            np.arange(1, config.steps + 1), {k: values[:, i] for i, k in enumerate(TRACE_KEYS)}
         ),
     )
