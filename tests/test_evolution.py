@@ -26,6 +26,16 @@ def test_strong_selection_finds_the_training_optimum(scans) -> None:
     assert [cls.names(int(m)) for m in result.population.members] == ["scan→say_healthy"]
     assert diagnose(world, result.policy, policy_class=cls).analysis.regret.train_base == 0.0
     assert result.trace.returns["train_base"][-1] == pytest.approx(0.8)
+    make_up = result.trace.make_up
+    assert make_up is not None and make_up.shape == (30, 2)
+    assert (make_up.sum(axis=1) == 100).all()
+    assert make_up[-1, cls.index("scan→say_healthy")] == 100
+    # The mean return of each generation is the make-up-weighted mean of the members' returns.
+    assert result.trace.returns["train_base"][0] == pytest.approx(
+        make_up[0]
+        @ np.array([0.8 if cls.names(i).endswith("healthy") else 0.2 for i in range(2)])
+        / 100
+    )
 
 
 def test_without_mutation_a_lone_genotype_stays(scans) -> None:

@@ -12,7 +12,7 @@ per parameter of a product class; a plain list is one locus). Each generation:
 
 The result is the population, which acts as the mixture policy that draws a member per
 episode (`alignlens.policies.mixture`). The trace records the population's exact mean
-returns per generation, and its make-up at the end.
+returns and its make-up (individuals per member) in every generation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignlens.optimizers.result import TRACE_KEYS, Population, Trace, TrainingResult
+from alignlens.optimizers.result import (
+    MAKE_UP_LIMIT,
+    TRACE_KEYS,
+    Population,
+    Trace,
+    TrainingResult,
+)
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.mixture import mixture_policy
 from alignlens.world.model import World
@@ -128,9 +134,16 @@ def evolution(
         policy=policy,
         optimizer="evolution",
         seed=seed,
-        trace=Trace(np.arange(1, config.generations + 1), trace),
+        trace=Trace(np.arange(1, config.generations + 1), trace, _make_up(history, policy_class)),
         population=Population(members, counts),
     )
+
+
+def _make_up(history: np.ndarray, cls: EnumeratedClass) -> np.ndarray | None:
+    """Counts of every member per generation, for classes small enough to tabulate."""
+    if cls.size > MAKE_UP_LIMIT:
+        return None
+    return np.stack([np.bincount(row, minlength=cls.size) for row in history]).astype(np.int64)
 
 
 def _strides(loci: tuple[int, ...]) -> np.ndarray:

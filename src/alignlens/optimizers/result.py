@@ -12,6 +12,7 @@ from jaxtyping import Float, Int
 from alignlens.policies.tabular import TabularPolicy
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")
+MAKE_UP_LIMIT = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,12 +21,15 @@ class Trace:
 
     Attributes:
         step: the step (or generation) of each record.
-        returns: "train_base", "train_intended", "deploy_base", "deploy_intended" (and any
-            goal, as "deploy_<goal>") → one return per record.
+        returns: "train_base", "train_intended", "deploy_base", "deploy_intended" → one
+            exact return per record.
+        make_up: for evolution over a class of at most `MAKE_UP_LIMIT` members, how many
+            individuals carry each member at each record ([T, members]); else None.
     """
 
     step: Int[np.ndarray, " T"]
     returns: Mapping[str, Float[np.ndarray, " T"]]
+    make_up: Int[np.ndarray, "T C"] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "returns", MappingProxyType(dict(self.returns)))
