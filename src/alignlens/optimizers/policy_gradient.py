@@ -151,16 +151,14 @@ def policy_gradient(
     logits, trace = make_train(world, config)(jax.random.PRNGKey(seed))
     probabilities = np.asarray(jax.nn.softmax(logits, axis=-1), dtype=np.float64)
     policy = TabularPolicy.fixed(f"policy gradient ({config.steps} steps)", probabilities)
-    values = np.asarray(trace)
-    return TrainingResult(
-        policy=policy,
-        optimizer="policy-gradient",
-        seed=seed,
-        trace=Trace(
-            step=np.arange(1, config.steps + 1),
-            returns={k: values[:, i] for i, k in enumerate(TRACE_KEYS)},
-        ),
-    )
+    return _result(policy, np.asarray(trace), seed)
+
+
+def _result(policy: TabularPolicy, values: np.ndarray, seed: int) -> TrainingResult:
+    """The result, with the per-step returns [steps, 4] as its trace."""
+    steps = np.arange(1, values.shape[0] + 1)
+    trace = Trace(steps, {k: values[:, i] for i, k in enumerate(TRACE_KEYS)})
+    return TrainingResult(policy, "policy-gradient", seed, trace)
 
 
 def _mixture(
@@ -182,12 +180,4 @@ def _mixture(
         weights[keep],
         name=f"policy-gradient mixture ({config.steps} steps)",
     )
-    values = np.asarray(trace)
-    return TrainingResult(
-        policy=policy,
-        optimizer="policy-gradient",
-        seed=seed,
-        trace=Trace(
-            np.arange(1, config.steps + 1), {k: values[:, i] for i, k in enumerate(TRACE_KEYS)}
-        ),
-    )
+    return _result(policy, np.asarray(trace), seed)

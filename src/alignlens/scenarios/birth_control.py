@@ -24,19 +24,20 @@ World file: examples/birth-control.toml.
 
 from __future__ import annotations
 
-from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.diagnosis import Diagnosis
 from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("birth-control.toml")
     humans = genotypes(world)
-    result = exhaustive(world, humans, tie_break=[PLEASURE_DRIVEN])
-    return diagnose(
-        world, result.policy, policy_class=humans, objectives=result.objectives, optimizer=optimizer
-    )
+    return diagnose_exhaustive(world, humans, [PLEASURE_DRIVEN], optimizer)
 
 
 SCENARIO = Scenario(

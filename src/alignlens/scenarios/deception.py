@@ -25,12 +25,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.diagnosis import Diagnosis
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.planner import deceptive_planner, planner
 from alignlens.policies.tabular import MesaObjective
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:
@@ -54,14 +58,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
             ),
         ],
     )
-    result = exhaustive(world, planners, tie_break=["deceptive"])
-    return diagnose(
-        world,
-        result.policy,
-        policy_class=planners,
-        objectives=result.objectives,
-        optimizer=optimizer,
-    )
+    return diagnose_exhaustive(world, planners, ["deceptive"], optimizer)
 
 
 SCENARIO = Scenario(

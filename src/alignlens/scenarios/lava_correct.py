@@ -25,15 +25,19 @@ World file: examples/lava.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.optimizers.q_learning import QLearningConfig, q_learning
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("lava.toml")
     if optimizer == "exhaustive":
-        return diagnose(world, exhaustive(world).policy, optimizer=optimizer)
+        return diagnose_exhaustive(world, None, "first", optimizer)
     result = q_learning(world, QLearningConfig(steps=50_000), seed=seed)
     return diagnose(world, result.policy, optimizer=optimizer)
 

@@ -22,15 +22,18 @@ World file: examples/lava-ird.toml.
 
 from __future__ import annotations
 
-from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import exhaustive
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.diagnosis import Diagnosis
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("lava-ird.toml")
-    result = exhaustive(world, tie_break="worst-deployment")
-    return diagnose(world, result.policy, objectives=result.objectives, optimizer=optimizer)
+    return diagnose_exhaustive(world, None, "worst-deployment", optimizer)
 
 
 SCENARIO = Scenario(

@@ -27,9 +27,13 @@ from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.optimizers.evolution import EvolutionConfig, evolution
-from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 CONFIG = EvolutionConfig(population=100, generations=30, selection=1.0, mutation=1e-3)
 
@@ -38,14 +42,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("masturbation.toml")
     humans = genotypes(world)
     if optimizer == "exhaustive":
-        result = exhaustive(world, humans, tie_break=[PLEASURE_DRIVEN])
-        return diagnose(
-            world,
-            result.policy,
-            policy_class=humans,
-            objectives=result.objectives,
-            optimizer=optimizer,
-        )
+        return diagnose_exhaustive(world, humans, [PLEASURE_DRIVEN], optimizer)
     config = EvolutionConfig(**{**CONFIG.__dict__, "initial": humans.index(PLEASURE_DRIVEN)})
     population = evolution(world, humans, config, seed=seed)
     return diagnose(world, population.policy, policy_class=humans, optimizer=optimizer)

@@ -24,10 +24,14 @@ World file: examples/scans.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
 from alignlens.policies.enumerated import observation_policies
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 CRITICAL_SHARE = 0.6
 
@@ -38,14 +42,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     if optimizer == "gradient-descent":
         policy = gradient_descent(world, GradientDescentConfig(data=1000), seed=seed).policy
         return diagnose(world, policy, policy_class=classifiers, optimizer=optimizer)
-    result = exhaustive(world, classifiers)
-    return diagnose(
-        world,
-        result.policy,
-        policy_class=classifiers,
-        objectives=result.objectives,
-        optimizer=optimizer,
-    )
+    return diagnose_exhaustive(world, classifiers, "first", optimizer)
 
 
 SCENARIO = Scenario(

@@ -31,12 +31,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import TieBreak, exhaustive
+from alignlens.diagnosis import Diagnosis
+from alignlens.optimizers.exhaustive import TieBreak
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.planner import planner
 from alignlens.policies.tabular import MesaObjective
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 RED_SEEKER = "planner(reach_red)"
 
@@ -48,14 +53,7 @@ def runner(filename: str, tie_break: TieBreak) -> Callable[[str, int], Diagnosis
             "goal-directed planners",
             [planner(world, MesaObjective(g, world.goals[g])) for g in ("reach_red", "reach_exit")],
         )
-        result = exhaustive(world, planners, tie_break=tie_break)
-        return diagnose(
-            world,
-            result.policy,
-            policy_class=planners,
-            objectives=result.objectives,
-            optimizer=optimizer,
-        )
+        return diagnose_exhaustive(world, planners, tie_break, optimizer)
 
     return run
 

@@ -9,6 +9,8 @@ from types import MappingProxyType
 
 from alignlens.diagnosis import Diagnosis
 from alignlens.errors import AlignlensError
+from alignlens.optimizers.exhaustive import TieBreak
+from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.world.examples import examples_dir
 from alignlens.world.files import load_world
 from alignlens.world.model import World
@@ -60,6 +62,27 @@ class ScenarioRun:
 def example_world(filename: str) -> World:
     """A world shipped in examples/ (every scenario's world is also a file there)."""
     return load_world(examples_dir() / filename)
+
+
+def diagnose_exhaustive(
+    world: World,
+    policy_class: EnumeratedClass | None,
+    tie_break: TieBreak,
+    optimizer: str,
+) -> Diagnosis:
+    """Run the exhaustive optimiser and diagnose its representative over the same class,
+    reusing the objective-level analysis it computed."""
+    from alignlens.diagnosis import diagnose
+    from alignlens.optimizers.exhaustive import exhaustive
+
+    result = exhaustive(world, policy_class, tie_break=tie_break)
+    return diagnose(
+        world,
+        result.policy,
+        policy_class=policy_class,
+        objectives=result.objectives,
+        optimizer=optimizer,
+    )
 
 
 def expected_row(w: str, h: str, n: str, s: str, two_d: str) -> dict[str, str]:

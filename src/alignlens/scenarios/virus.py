@@ -25,11 +25,15 @@ World file: examples/virus.toml.
 
 from __future__ import annotations
 
-from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.diagnosis import Diagnosis
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.tabular import policy_from_mapping
-from alignlens.scenarios.registry import Scenario, example_world, expected_row
+from alignlens.scenarios.registry import (
+    Scenario,
+    diagnose_exhaustive,
+    example_world,
+    expected_row,
+)
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:
@@ -52,14 +56,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
             ),
         ],
     )
-    result = exhaustive(world, strains, tie_break=["island specialist"])
-    return diagnose(
-        world,
-        result.policy,
-        policy_class=strains,
-        objectives=result.objectives,
-        optimizer=optimizer,
-    )
+    return diagnose_exhaustive(world, strains, ["island specialist"], optimizer)
 
 
 SCENARIO = Scenario(
