@@ -27,6 +27,10 @@ class SolveCache:
 
     def __init__(self) -> None:
         self._solutions: dict[tuple, tuple[Any, tuple]] = {}
+        self._hints: dict[tuple, dict[str, str]] = {}  # per dynamics, see `evaluate`
+
+    def _hints_for(self, env: Environment) -> dict[str, str]:
+        return self._hints.setdefault(_dynamics(env), {})
 
     def _get(self, key: tuple, keep: tuple, compute: Any) -> Any:
         if key not in self._solutions:
@@ -47,7 +51,14 @@ class SolveCache:
         initial = None if allowed is None or free is None else free[0].values
 
         def solve() -> Optimum:  # warm-started from the unrestricted solution, if known
-            return optimize(env, reward, sense=sense, allowed=allowed, initial=initial)
+            return optimize(
+                env,
+                reward,
+                sense=sense,
+                allowed=allowed,
+                initial=initial,
+                hints=self._hints_for(env),
+            )
 
         solved = self._get(key, keep, solve)
         return at_start(solved, env)
@@ -64,5 +75,7 @@ class SolveCache:
     ) -> Evaluation:
         key = ("eval", _dynamics(env), id(reward), id(policy))
         keep = (env.next_state, env.prob, env.terminal, reward, policy)
-        done = self._get(key, keep, lambda: evaluate(env, reward, policy))
+        done = self._get(
+            key, keep, lambda: evaluate(env, reward, policy, hints=self._hints_for(env))
+        )
         return Evaluation(done.values, float(env.start @ done.values), done.error_bound)

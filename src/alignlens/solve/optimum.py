@@ -51,11 +51,13 @@ def optimize(
     sense: Sense = "max",
     allowed: Bool[np.ndarray, "S A"] | None = None,
     initial: Float[np.ndarray, " S"] | None = None,
+    hints: dict[str, str] | None = None,
     max_policy_steps: int = 1000,
 ) -> Optimum:
     """The best (or worst) return of ``reward`` in ``env`` over policies using allowed actions,
     exact to round-off (and so are the Q values that optimal action sets are built on).
-    ``initial`` values (e.g. the unrestricted solution) only change how fast it gets there."""
+    ``initial`` values (e.g. the unrestricted solution) and ``hints`` (see `evaluate`) only
+    change how fast it gets there."""
     sign = 1.0 if sense == "max" else -1.0
     r = np.ascontiguousarray(sign * reward, dtype=np.float64)
     if allowed is not None:
@@ -72,7 +74,7 @@ def optimize(
     margin = ROUND_OFF * scale
     live = ~env.terminal
     for _ in range(max_policy_steps):
-        values = evaluate(env, r, _one_hot(policy, env.n_actions)).values
+        values = evaluate(env, r, _one_hot(policy, env.n_actions), hints=hints).values
         q = _masked(q_values(env, r, values), allowed)
         best = q.max(axis=1)
         improve = live & (best > values + margin)
