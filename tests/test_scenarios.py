@@ -81,3 +81,14 @@ def test_birth_control_fails_under_perfect_search_too() -> None:
     run = run_scenario("birth-control", "exhaustive")
     assert run.diagnosis.analysis.regret.train_base == 0.0
     assert str(run.diagnosis.verdicts["wentworth"].category) == "outer"
+
+
+def test_the_documented_table_is_the_registry() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "scenarios.md").read_text()
+    rows = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| ")]
+    documented = {
+        cells[0].strip(): [c.strip().replace(" ", "_") for c in cells[2:]] for cells in rows[1:]
+    }
+    assert documented == {s.id: list(s.expected.values()) for s in CATALOGUE.values()}
