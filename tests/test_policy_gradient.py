@@ -23,6 +23,9 @@ def test_enough_budget_reaches_the_known_optimum(examples) -> None:
     assert result.trace.returns["deploy_intended"][-1] == pytest.approx(
         analysis.returns.deploy_intended
     )
+    regrets = result.trace.regrets(analysis.objectives)
+    assert regrets["train_base"][-1] == pytest.approx(analysis.regret.train_base, abs=1e-12)
+    assert regrets["train_base"][0] > regrets["train_base"][-1]
 
 
 def test_a_small_budget_provably_stops_short(examples) -> None:

@@ -9,7 +9,9 @@ from types import MappingProxyType
 import numpy as np
 from jaxtyping import Float, Int
 
+from alignlens.analysis import WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.solve.optimal_set import normalized_regret
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")
 MAKE_UP_LIMIT = 4096
@@ -33,6 +35,19 @@ class Trace:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "returns", MappingProxyType(dict(self.returns)))
+
+    def regrets(self, objectives: WorldAnalysis) -> dict[str, Float[np.ndarray, " T"]]:
+        """Normalised regrets per record, against the class optima and worst values of an
+        objective-level analysis (e.g. a diagnosis's `analysis.objectives`)."""
+        out = {}
+        for key, values in self.returns.items():
+            env, objective = key.split("_", 1)
+            best, worst = (
+                objectives.optimum.get(env, objective),
+                objectives.worst.get(env, objective),
+            )
+            out[key] = np.array([normalized_regret(float(v), best, worst) for v in values])
+        return out
 
 
 @dataclass(frozen=True, eq=False)
