@@ -225,14 +225,6 @@ def _tour_table(title: str, runs: list[Any], *, mark: bool = True) -> Table:
     return table
 
 
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
 def main() -> None:
     app()
 
