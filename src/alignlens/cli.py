@@ -165,8 +165,11 @@ def run(
 @app.command()
 @reports_errors
 def tour(json_output: AsJson = False) -> None:
-    """Run every scenario and show the verdicts side by side (scenario × lens), then the same
-    worlds under the exhaustive (perfect) optimiser."""
+    """Run every scenario: the verdicts side by side, then under the exhaustive optimiser.
+
+    The first table is scenario × lens with each scenario's own optimiser; the second runs
+    the same worlds with perfect search, where failures that needed imperfect optimisation
+    disappear."""
     from rich.progress import Progress
 
     from alignlens.scenarios import run_scenario
