@@ -115,3 +115,32 @@ def test_claims_one_to_three(case: tuple) -> None:
     if not aligned and outer:
         assert not full
         assert result.verdicts["wentworth"].category in ("optimization", "hacked")
+
+
+def test_the_claims_premises_occur_often() -> None:
+    """The property test above would pass vacuously if its premises never held: on 40
+    seeded cases, count them (each must occur) and check the claims on those cases too."""
+    rng = np.random.default_rng(2026)
+    counts = {"claim 1": 0, "claim 2": 0, "claim 3": 0}
+    for _ in range(40):
+        seed = int(rng.integers(2**31))
+        d = random_world_dict(
+            np.random.default_rng(seed),
+            n_states=int(rng.integers(2, 5)),
+            n_actions=int(rng.integers(2, 4)),
+            n_succ=2,
+            shift=bool(rng.integers(2)),
+        )
+        *_, result = setup((d, bool(rng.integers(2)), bool(rng.integers(2)), seed))
+        c = result.verdicts["wentworth"].conditions
+        aligned, outer, full = c["aligned"].holds, c["outer_W"].holds, c["full_opt"].holds
+        if outer and full:
+            counts["claim 1"] += 1
+            assert aligned
+        if c["outer_W_prime"].holds and c["robust_W"].holds and full:
+            counts["claim 2"] += 1
+            assert aligned
+        if not aligned and outer:
+            counts["claim 3"] += 1
+            assert not full
+    assert min(counts.values()) >= 3, counts

@@ -49,6 +49,17 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _load(
+    path: Path, epsilon: float, tau: float, kappa: float, deploy_share: float | None
+) -> tuple[Any, Tolerances]:
+    """The world file and the tolerances (λ defaults to the world's own deploy_share)."""
+    from alignlens.world import load_world
+
+    world = load_world(path)
+    share = world.deploy_share if deploy_share is None else deploy_share
+    return world, Tolerances(epsilon, tau, kappa, share)
+
+
 def _print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
 
@@ -77,11 +88,9 @@ def analyze(
     random returns, and the regret ranges over Opt(train, R), Opt(deploy, R) and Opt(λ, R)."""
     from alignlens.report import world_document, world_tables
     from alignlens.solve import analyze_world
-    from alignlens.world import load_world
 
-    w = load_world(world)
-    share = w.deploy_share if deploy_share is None else deploy_share
-    analysis = analyze_world(w, Tolerances(epsilon, tau, kappa, share))
+    w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
+    analysis = analyze_world(w, tolerances)
     if json_output:
         _print_json(world_document(analysis))
     else:
@@ -105,11 +114,9 @@ def diagnose(
     definition of inner and outer alignment, with the conditions behind each."""
     from alignlens.diagnosis import diagnose as run_diagnosis
     from alignlens.report import verdict_table
-    from alignlens.world import load_world
 
-    w = load_world(world)
-    share = w.deploy_share if deploy_share is None else deploy_share
-    result = run_diagnosis(w, policy, tolerances=Tolerances(epsilon, tau, kappa, share))
+    w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
+    result = run_diagnosis(w, policy, tolerances=tolerances)
     if json_output:
         _print_json(result.document())
     else:

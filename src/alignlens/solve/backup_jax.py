@@ -13,6 +13,19 @@ from jaxtyping import Array, Bool, Float, Int
 jax.config.update("jax_enable_x64", True)
 
 
+def q_values(
+    next_state: Int[Array, "S A K"],
+    prob: Float[Array, "S A K"],
+    reward: Float[Array, "S A"],
+    terminal: Bool[Array, " S"],
+    discount: Float[Array, ""],
+    values: Float[Array, " S"],
+) -> Float[Array, "S A"]:
+    """Q(s, a) = r(s, a) + γ E[V(s')], zero at terminal states."""
+    q = reward + discount * jnp.sum(prob * values[next_state], axis=-1)
+    return jnp.where(terminal[:, None], 0.0, q)
+
+
 def backup(
     next_state: Int[Array, "S A K"],
     prob: Float[Array, "S A K"],
@@ -22,8 +35,7 @@ def backup(
     values: Float[Array, " S"],
 ) -> Float[Array, " S"]:
     """One Bellman optimality backup (max over actions), V = 0 at terminal states."""
-    q = reward + discount * jnp.sum(prob * values[next_state], axis=-1)
-    return jnp.where(terminal, 0.0, jnp.max(q, axis=-1))
+    return jnp.max(q_values(next_state, prob, reward, terminal, discount, values), axis=-1)
 
 
 @jax.jit
@@ -66,8 +78,8 @@ def optimal_q_batch(
     """Q* of a batch of rewards: sweep until every max |V_k − V_{k−1}| ≤ threshold."""
 
     def q_of(v: Array) -> Array:  # [N, S] -> [N, S, A]
-        q = rewards + discount * jnp.sum(prob * v[:, next_state], axis=-1)
-        return jnp.where(terminal[None, :, None], 0.0, q)
+        batched = jax.vmap(q_values, in_axes=(None, None, 0, None, None, 0))
+        return batched(next_state, prob, rewards, terminal, discount, v)
 
     def cond(carry: tuple[Array, Array, Array]) -> Array:
         _, diff, k = carry
