@@ -8,7 +8,12 @@ diagnosed policy is a planner that chases the goal. "One optimal solve" is
 polish). Diagnosis is everything: the objective-level analysis (optima, worst values,
 optimal sets, all extremes, the λ-set) plus the policy's returns and the five lenses.
 
-Run: python benchmarks/bench_diagnose.py [--side N]
+With ``--slip`` the moves are stochastic, so every policy evaluation (the reference
+solve's included) needs a sparse factorisation; without it, deterministic policies are
+evaluated in O(S) and only the stochastic ones (the uniformly random policy, the
+planner's even split over tied actions) need one.
+
+Run: python benchmarks/bench_diagnose.py [--side N] [--slip P]
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from alignlens.policies.tabular import MesaObjective
 from alignlens.solve import optimize
 
 
-def world(side: int):
+def world(side: int, slip: float = 0.0):
     def level(hazard: bool) -> str:
         rows = ["#" * (side + 2)]
         for r in range(side):
@@ -50,6 +55,7 @@ def world(side: int):
                 "legend": {"#": "wall", ".": "floor", "A": "start", "G": "goal", "L": "lava"},
                 "terminal": ["goal"],
                 "step_cost": -0.01,
+                "slip": slip,
                 "train": [level(False)],
                 "deploy": [level(True)],
             },
@@ -72,8 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--side", type=int, default=224)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--slip", type=float, default=0.0, help="chance a move goes astray")
     args = parser.parse_args()
-    w = world(args.side)
+    w = world(args.side, args.slip)
     print(f"world: {w.n_states:,} states, {w.n_actions} actions")
     # The policy diagnosed: a planner that chases the goal and ignores the lava (built
     # before timing; diagnosis evaluates it and reads its declared mesa-objective).

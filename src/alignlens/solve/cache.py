@@ -3,7 +3,9 @@
 Values do not depend on where episodes start, so when the two environments share their
 dynamics one solve serves training, deployment and every mixture of them. The cache keys
 each solution by the identity of the arrays it was computed from (dynamics, reward, action
-mask or policy) and keeps those arrays alive, so an identity is never reused.
+mask or policy) and keeps those arrays alive, so an identity is never reused. Rewards and
+policies equal in content to one seen before are replaced by it first, so a goal that
+coincides with the base objective (a common case) is solved once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import numpy as np
 from jaxtyping import Bool, Float
 
-from alignlens.solve.evaluation import Evaluation, evaluate
+from alignlens.solve.evaluation import Evaluation, SolverMemo, evaluate
 from alignlens.solve.optimum import Optimum, Sense, at_start, optimize
 from alignlens.world.model import Environment
 
@@ -27,10 +29,23 @@ class SolveCache:
 
     def __init__(self) -> None:
         self._solutions: dict[tuple, tuple[Any, tuple]] = {}
-        self._hints: dict[tuple, dict[str, str]] = {}  # per dynamics, see `evaluate`
+        self._memos: dict[tuple, SolverMemo] = {}  # per dynamics
+        self._seen: list[np.ndarray] = []  # rewards and policies, one per distinct content
 
-    def _hints_for(self, env: Environment) -> dict[str, str]:
-        return self._hints.setdefault(_dynamics(env), {})
+    def _canonical(self, array: np.ndarray) -> np.ndarray:
+        """The first array seen with the same content (``array`` itself if it is new)."""
+        for known in self._seen:
+            if known is array or (
+                known.shape == array.shape
+                and known.dtype == array.dtype
+                and np.array_equal(known, array)
+            ):
+                return known
+        self._seen.append(array)
+        return array
+
+    def _memo_for(self, env: Environment) -> SolverMemo:
+        return self._memos.setdefault(_dynamics(env), SolverMemo())
 
     def _get(self, key: tuple, keep: tuple, compute: Any) -> Any:
         if key not in self._solutions:
@@ -45,6 +60,7 @@ class SolveCache:
         sense: Sense = "max",
         allowed: Bool[np.ndarray, "S A"] | None = None,
     ) -> Optimum:
+        reward = self._canonical(reward)
         key = ("opt", _dynamics(env), id(reward), sense, id(allowed))
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
         free = self._solutions.get(("opt", _dynamics(env), id(reward), sense, id(None)))
@@ -57,7 +73,7 @@ class SolveCache:
                 sense=sense,
                 allowed=allowed,
                 initial=initial,
-                hints=self._hints_for(env),
+                memo=self._memo_for(env),
             )
 
         solved = self._get(key, keep, solve)
@@ -73,9 +89,8 @@ class SolveCache:
     def evaluate(
         self, env: Environment, reward: Float[np.ndarray, "S A"], policy: Float[np.ndarray, "S A"]
     ) -> Evaluation:
+        reward, policy = self._canonical(reward), self._canonical(policy)
         key = ("eval", _dynamics(env), id(reward), id(policy))
         keep = (env.next_state, env.prob, env.terminal, reward, policy)
-        done = self._get(
-            key, keep, lambda: evaluate(env, reward, policy, hints=self._hints_for(env))
-        )
+        done = self._get(key, keep, lambda: evaluate(env, reward, policy, memo=self._memo_for(env)))
         return Evaluation(done.values, float(env.start @ done.values), done.error_bound)

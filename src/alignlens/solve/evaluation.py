@@ -6,12 +6,15 @@ for γ < 1, ‖V − V_π‖∞ ≤ ‖residual‖∞ / (1 − γ); with a horiz
 (the expected number of steps). Random sparse graphs fill in catastrophically under LU
 (a 10,000-state system took 20 s here) but mix fast, so Krylov steps converge; grids
 and corridors mix slowly (BiCGSTAB stalls or breaks down) but factorise cheaply, so the
-direct solve takes over when the Krylov steps cannot certify their answer.
+direct solve takes over when the Krylov steps cannot certify their answer. A
+deterministic policy in a deterministic world needs no solve at all: every state has one
+successor, and `chain_values` walks the graph once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,9 +22,11 @@ import scipy.sparse.linalg as sla
 from jaxtyping import Float
 
 from alignlens.errors import SolverError
+from alignlens.solve.chain import chain_values
 from alignlens.world.model import Environment
 
 DIRECT_LIMIT = 400
+KEPT_FACTORS = 4  # factorised systems a memo keeps (the newest)
 CERTIFIED = 1e-10  # relative error the iterative solve must certify
 KRYLOV_STEPS = 60
 
@@ -33,6 +38,30 @@ class Evaluation:
     values: Float[np.ndarray, " S"]
     value: float
     error_bound: float
+
+
+@dataclass(eq=False)
+class SolverMemo:
+    """What the solves of one analysis over the same dynamics learn about them; it changes
+    how fast they run, never what they return within the certified bound.
+
+    Attributes:
+        direct: Krylov steps failed to certify here once; later solves factorise at once.
+        factors: id(policy) → (policy, system, LU factors of I − γP_π over live states),
+            so that one policy evaluated under several rewards is factorised once.
+    """
+
+    direct: bool = False
+    factors: dict[int, tuple[np.ndarray, sp.csc_matrix, Any]] = field(default_factory=dict)
+
+    def factor(self, policy: np.ndarray) -> tuple[sp.csc_matrix, Any] | None:
+        known = self.factors.get(id(policy))
+        return None if known is None or known[0] is not policy else known[1:]
+
+    def keep(self, policy: np.ndarray, system: sp.csc_matrix, lu: Any) -> None:
+        self.factors[id(policy)] = (policy, system, lu)
+        while len(self.factors) > KEPT_FACTORS:
+            del self.factors[next(iter(self.factors))]
 
 
 def transition_matrix(env: Environment, policy: Float[np.ndarray, "S A"]) -> sp.csr_matrix:
@@ -51,47 +80,93 @@ def evaluate(
     reward: Float[np.ndarray, "S A"],
     policy: Float[np.ndarray, "S A"],
     *,
-    hints: dict[str, str] | None = None,
+    memo: SolverMemo | None = None,
 ) -> Evaluation:
     """V_π of a stochastic policy (rows of action probabilities) under ``reward``.
 
-    ``hints`` is a memo shared by the solves of one analysis over the same dynamics: once
-    the Krylov steps fail to certify there, later solves go straight to the direct solve.
-    It changes how fast, never what within the certified bound."""
+    ``memo`` is shared by the solves of one analysis over the same dynamics (see
+    `SolverMemo`)."""
+    chain = _chain(env, reward, policy)
+    if chain is not None:
+        return chain
+    memo = memo or SolverMemo()
     live = np.flatnonzero(~env.terminal)
     values = np.zeros(env.n_states)
     if live.size == 0:
         return Evaluation(values, 0.0, 0.0)
-    p = transition_matrix(env, policy)[live][:, live]
     r = np.einsum("sa,sa->s", policy, reward)[live]
-    system = (sp.identity(live.size, format="csr") - env.discount * p).tocsc()
-    x, bound = _solve(system, r, env, {} if hints is None else hints)
+    known = memo.factor(policy)
+    if known is None:
+        p = transition_matrix(env, policy)[live][:, live]
+        system = (sp.identity(live.size, format="csr") - env.discount * p).tocsc()
+        x, bound = _solve(system, r, env, memo, policy)
+    else:
+        x, bound = _certified(*known, r, env)
     values[live] = x
     return Evaluation(values, float(env.start @ values), bound)
 
 
+def _chain(
+    env: Environment, reward: Float[np.ndarray, "S A"], policy: Float[np.ndarray, "S A"]
+) -> Evaluation | None:
+    """The O(S) evaluation when the policy and the dynamics leave one successor per state."""
+    states = np.arange(env.n_states)
+    live = ~env.terminal
+    action = np.argmax(policy, axis=1)
+    if not np.all(policy[states, action][live] == 1.0):
+        return None
+    chosen = env.prob[states, action]
+    slot = np.argmax(chosen, axis=1)
+    if not np.all(chosen[states, slot][live] == 1.0):
+        return None
+    successor = np.where(env.terminal, -1, env.next_state[states, action, slot])
+    r = np.where(env.terminal, 0.0, reward[states, action])
+    values = chain_values(successor, r, env.discount)
+    if values is None:
+        return None
+    following = np.where(successor >= 0, values[successor], 0.0)
+    bound = float(np.abs(r + env.discount * following - values).max()) * _inverse_norm(env)
+    return Evaluation(values, float(env.start @ values), bound)
+
+
+def _inverse_norm(env: Environment) -> float:
+    """A bound on ‖(I − γP_π)⁻¹‖∞: 1/(1 − γ), or the horizon when γ = 1."""
+    return 1.0 / (1.0 - env.discount) if env.discount < 1 else float(env.depth or np.inf)
+
+
 def _solve(
-    system: sp.csc_matrix, rhs: np.ndarray, env: Environment, hints: dict[str, str]
+    system: sp.csc_matrix, rhs: np.ndarray, env: Environment, memo: SolverMemo, policy: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    inverse_norm = 1.0 / (1.0 - env.discount) if env.discount < 1 else float(env.depth or np.inf)
-    scale = max(1.0, float(np.abs(rhs).max(initial=0.0)) * inverse_norm)
-    if system.shape[0] > DIRECT_LIMIT and hints.get("linear solver") != "direct":
+    if system.shape[0] > DIRECT_LIMIT and not memo.direct:
         # Fast-mixing (random-like) graphs: a few Krylov steps suffice. Slow-mixing ones
         # (long corridors, grids) stall or break down here, but factorise with little fill.
         x, info = sla.bicgstab(system, rhs, rtol=1e-14, atol=0.0, maxiter=KRYLOV_STEPS)
         if info == 0 and np.all(np.isfinite(x)):
-            bound = float(np.abs(rhs - system @ x).max()) * inverse_norm
-            if bound <= CERTIFIED * scale:
+            bound = float(np.abs(rhs - system @ x).max()) * _inverse_norm(env)
+            if bound <= CERTIFIED * _scale(rhs, env):
                 return x, bound
-        hints["linear solver"] = "direct"
-    x = sla.spsolve(system, rhs)
-    bound = float(np.abs(rhs - system @ x).max()) * inverse_norm
-    if not np.all(np.isfinite(x)) or bound > CERTIFIED * scale:
+        memo.direct = True
+    lu = sla.splu(system)
+    memo.keep(policy, system, lu)
+    return _certified(system, lu, rhs, env)
+
+
+def _certified(
+    system: sp.csc_matrix, lu: Any, rhs: np.ndarray, env: Environment
+) -> tuple[np.ndarray, float]:
+    """The direct solve's answer, with its error bound, or a clear error if it is not exact."""
+    x = lu.solve(rhs)
+    bound = float(np.abs(rhs - system @ x).max()) * _inverse_norm(env)
+    if not np.all(np.isfinite(x)) or bound > CERTIFIED * _scale(rhs, env):
         raise SolverError(
             f"policy evaluation could not be certified (error bound {bound:.3g})",
             fix="check the world for numerically extreme rewards or probabilities",
         )
     return x, bound
+
+
+def _scale(rhs: np.ndarray, env: Environment) -> float:
+    return max(1.0, float(np.abs(rhs).max(initial=0.0)) * _inverse_norm(env))
 
 
 def occupancy(env: Environment, policy: Float[np.ndarray, "S A"]) -> Float[np.ndarray, " S"]:

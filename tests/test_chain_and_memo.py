@@ -1,0 +1,133 @@
+"""The O(S) chain evaluation, factor reuse and content-shared solves, each against a
+second method: dense linear solves, linear programming, and a fresh cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.test_solvers import dense, lp_optimal_values
+
+from alignlens.solve import evaluate, optimize
+from alignlens.solve.cache import SolveCache
+from alignlens.solve.chain import chain_values
+from alignlens.solve.evaluation import SolverMemo
+from alignlens.world.model import Environment
+
+
+def deterministic_env(seed: int, n: int = 40, a: int = 3, gamma: float = 0.9) -> tuple:
+    """A random deterministic world (K = 1): functional graphs with cycles and trees."""
+    rng = np.random.default_rng(seed)
+    nxt = rng.integers(0, n, (n, a, 1)).astype(np.int32)
+    term = np.zeros(n, dtype=bool)
+    term[: n // 10] = True
+    reward = rng.integers(-2, 3, size=(n, a)).astype(float)
+    reward[term] = 0.0
+    env = Environment(
+        "d", np.full(n, 1.0 / n), nxt, np.ones((n, a, 1)), term, np.ones(n, bool), gamma
+    )
+    return env, reward
+
+
+def dense_values(successor: np.ndarray, reward: np.ndarray, gamma: float) -> np.ndarray:
+    n = successor.shape[0]
+    p = np.zeros((n, n))
+    live = successor >= 0
+    p[np.flatnonzero(live), successor[live]] = 1.0
+    return np.linalg.solve(np.eye(n) - gamma * p, reward)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_chain_values_match_a_dense_solve(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 60
+    successor = rng.integers(-1, n, size=n)  # −1 ends the episode
+    successor[rng.random(n) < 0.3] = -1
+    reward = rng.normal(size=n)
+    for gamma in (0.5, 0.99):
+        got = chain_values(successor, reward, gamma)
+        np.testing.assert_allclose(got, dense_values(successor, reward, gamma), atol=1e-11)
+
+
+def test_chain_values_on_a_single_cycle_is_the_geometric_sum() -> None:
+    # s0 → s1 → s2 → s0 with rewards 1, 0, 0: V(s0) = 1 / (1 − γ³), V(s2) = γ V(s0),
+    # V(s1) = γ² V(s0).
+    gamma = 0.9
+    got = chain_values(np.array([1, 2, 0]), np.array([1.0, 0.0, 0.0]), gamma)
+    v0 = 1.0 / (1.0 - gamma**3)
+    np.testing.assert_allclose(got, [v0, gamma**2 * v0, gamma * v0], rtol=1e-14)
+
+
+def test_undiscounted_cycle_has_no_chain_value() -> None:
+    assert chain_values(np.array([1, 0]), np.array([1.0, 1.0]), 1.0) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_deterministic_policy_evaluation_takes_the_chain_and_matches_dense(seed: int) -> None:
+    env, reward = deterministic_env(seed)
+    actions = np.random.default_rng(seed).integers(0, env.n_actions, env.n_states)
+    policy = np.eye(env.n_actions)[actions]
+    got = evaluate(env, reward, policy)
+    p_pi = np.einsum("sa,ast->st", policy, dense(env))
+    r_pi = np.where(env.terminal, 0.0, (policy * reward).sum(1))
+    want = np.linalg.solve(np.eye(env.n_states) - env.discount * p_pi, r_pi)
+    np.testing.assert_allclose(got.values, want, atol=1e-11)
+    assert got.error_bound < 1e-10
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("sense", ["max", "min"])
+def test_deterministic_optimum_matches_linear_programming(seed: int, sense: str) -> None:
+    env, reward = deterministic_env(seed, gamma=0.95)
+    sign = 1.0 if sense == "max" else -1.0
+    got = optimize(env, reward, sense=sense)  # type: ignore[arg-type]
+    np.testing.assert_allclose(got.values, sign * lp_optimal_values(env, sign * reward), atol=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_warm_started_restricted_solve_equals_a_cold_one(seed: int) -> None:
+    # A deterministic world goes straight to policy iteration from the warm start; the
+    # answer must not depend on it.
+    env, reward = deterministic_env(seed, n=80, gamma=0.95)
+    free = optimize(env, reward)
+    allowed = np.random.default_rng(seed).random(reward.shape) < 0.6
+    allowed[np.arange(env.n_states), 0] = True
+    cold = optimize(env, reward, allowed=allowed)
+    warm = optimize(env, reward, allowed=allowed, initial=free.values)
+    np.testing.assert_allclose(warm.values, cold.values, atol=1e-10)
+
+
+def test_one_factorisation_serves_several_rewards() -> None:
+    # A stochastic policy above the direct-solve limit, on slow-mixing dynamics (a ring
+    # walk), so the solve factorises; the second reward reuses the factors.
+    n = 1000
+    nxt = np.stack([(np.arange(n) + 1) % n, (np.arange(n) - 1) % n], axis=1)[:, :, None]
+    env = Environment(
+        "ring",
+        np.eye(n)[0],
+        nxt.astype(np.int32),
+        np.ones((n, 2, 1)),
+        np.zeros(n, bool),
+        np.ones(n, bool),
+        0.999,
+    )
+    policy = np.full((n, 2), 0.5)
+    memo = SolverMemo()
+    rng = np.random.default_rng(0)
+    rewards = [rng.normal(size=(n, 2)) for _ in range(3)]
+    got = [evaluate(env, r, policy, memo=memo) for r in rewards]
+    assert memo.direct and len(memo.factors) == 1
+    p_pi = np.einsum("sa,ast->st", policy, dense(env))
+    for r, g in zip(rewards, got, strict=True):
+        want = np.linalg.solve(np.eye(n) - env.discount * p_pi, (policy * r).sum(1))
+        np.testing.assert_allclose(g.values, want, atol=1e-8)
+
+
+def test_a_reward_equal_in_content_is_solved_once() -> None:
+    env, reward = deterministic_env(0)
+    cache = SolveCache()
+    first = cache.optimize(env, reward)
+    again = cache.optimize(env, reward.copy())
+    assert again.values is first.values
+    other = cache.optimize(env, reward + 1.0)
+    assert other.values is not first.values
+    np.testing.assert_allclose(other.values, optimize(env, reward + 1.0).values, atol=1e-12)
