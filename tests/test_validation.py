@@ -186,6 +186,12 @@ CASES = [
         "unknown tile type 'exit'",
     ),
     (
+        "features of an unknown tile type",
+        edit(GRID, setter("gridworld.features", {"gold": ["shiny"]})),
+        "gridworld.features.gold",
+        "unknown tile type 'gold'",
+    ),
+    (
         "slip out of range",
         edit(GRID, setter("gridworld.slip", 1.5)),
         "gridworld.slip",

@@ -18,12 +18,16 @@ class Tolerances:
             intended objective is ≤ τ.
         kappa: κ, competence: a policy pursues a goal competently when 1 − regret ≥ κ.
         deploy_share: λ, the fraction of the model's lifetime spent in deployment.
+        policy_judged: how a learned stochastic policy was turned into the policy the
+            lenses judge: "as given", or "greedy" (its most likely action; neural
+            policies, see `alignlens.policies.neural`).
     """
 
     epsilon: float = 1e-6
     tau: float = 0.1
     kappa: float = 0.9
     deploy_share: float = 0.5
+    policy_judged: str = "as given"
 
     def __post_init__(self) -> None:
         for name, low in (("epsilon", 0.0), ("tau", 0.0), ("kappa", 0.0), ("deploy_share", 0.0)):
@@ -35,10 +39,13 @@ class Tolerances:
                     fix=f"give {name} as a number between 0 and 1",
                 )
 
-    def as_dict(self) -> dict[str, float]:
-        return {
+    def as_dict(self) -> dict[str, float | str]:
+        out: dict[str, float | str] = {
             "epsilon": self.epsilon,
             "tau": self.tau,
             "kappa": self.kappa,
             "deploy_share": self.deploy_share,
         }
+        if self.policy_judged != "as given":
+            out["policy_judged"] = self.policy_judged
+        return out

@@ -93,6 +93,7 @@ def scenarios() -> dict[str, Scenario]:
     """Every registered scenario, in the order of DESIGN §4."""
     from alignlens.scenarios import (
         birth_control,
+        coin,
         deception,
         lava_correct,
         lava_ird,
@@ -112,6 +113,7 @@ def scenarios() -> dict[str, Scenario]:
         lava_ird.SCENARIO,
         lava_correct.SCENARIO,
         mri.SCENARIO,
+        coin.SCENARIO,
     ]
     return {s.id: s for s in ordered}
 

@@ -142,6 +142,7 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
             start[cells] += w / total / cells.size
         return RawEnvironment(f"gridworld.{env}", start, transitions, terminal)
 
+    features, tile_features = _features(grid.features, tile_types)
     state_names = tuple(
         f"{names[j]}:({r},{c})" for j, r, c in zip(level_of_a, row_a, col_a, strict=True)
     )
@@ -167,6 +168,8 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
             level=level_of_a,
             row=row_a,
             col=col_a,
+            features=features,
+            tile_features=tile_features,
         ),
     )
 
@@ -193,6 +196,24 @@ def _legend(grid: GridSpec) -> tuple[tuple[str, ...], dict[str, str]]:
         )
     others = [k for k in dict.fromkeys(grid.legend.values()) if k not in SPECIAL]
     return ("wall", "floor", *others), dict(grid.legend)
+
+
+def _features(
+    given: Mapping[str, list[str]], tile_types: tuple[str, ...]
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """The features an agent sees and which tile types show each: a tile type shows itself
+    unless ``gridworld.features`` says otherwise; floor shows nothing."""
+    for kind in given:
+        if kind not in tile_types:
+            raise WorldError(
+                f"unknown tile type {kind!r}",
+                field=f"gridworld.features.{kind}",
+                fix=f"use a tile type of the legend ({', '.join(map(repr, tile_types))})",
+            )
+    shows = {t: list(given.get(t, [] if t == "floor" else [t])) for t in tile_types}
+    names = tuple(dict.fromkeys(f for t in tile_types for f in shows[t]))
+    table = np.array([[f in shows[t] for f in names] for t in tile_types], dtype=bool)
+    return names, table.reshape(len(tile_types), len(names))
 
 
 def _tile_set(names: list[str], type_index: Mapping[str, int], field: str) -> set[int]:

@@ -86,6 +86,8 @@ class GridLayout:
         level_names: "train[0]", "deploy[1]", ... (a level used in both lists keeps its first name).
         level: level index of each base state.
         row, col: position of each base state.
+        features: names of what an agent sees (the channels of neural observations).
+        tile_features: which features each tile type shows, [tile types, features].
     """
 
     tile_types: tuple[str, ...]
@@ -94,6 +96,8 @@ class GridLayout:
     level: Int[np.ndarray, " B"]
     row: Int[np.ndarray, " B"]
     col: Int[np.ndarray, " B"]
+    features: tuple[str, ...] = ()
+    tile_features: Bool[np.ndarray, "T F"] = field(default_factory=lambda: np.zeros((0, 0), bool))
 
 
 @dataclass(frozen=True, eq=False)

@@ -67,6 +67,11 @@ class GridSpec(_Strict):
     terminal: list[str] = Field(default=[], description="tile types where episodes end")
     step_cost: float = Field(default=0.0, description="reward added to every step (e.g. -0.01)")
     slip: float = Field(default=0.0, description="probability of moving in a random direction")
+    features: dict[str, list[str]] = Field(
+        default={},
+        description="what an agent sees of a tile type (channels of neural observations); "
+        "by default a tile type is seen as itself and floor as nothing",
+    )
 
 
 class GridObjectivesSpec(_Strict):

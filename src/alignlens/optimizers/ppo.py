@@ -1,0 +1,262 @@
+"""Proximal policy optimisation (PPO) on the JAX gridworld, with Optax, jitted end to end.
+
+``make_train(world, config)`` returns ``train(key) -> (params, tables)``, a pure function
+of its key: ``jax.vmap(train)(keys)`` trains many seeds at once. ``params`` are the
+network's arrays (`eqx.combine` them with `PPOTrainer.static`); ``tables`` are the
+network's action probabilities at every state at each record, which `ppo` evaluates
+exactly for the trace (returns under R, U and every goal, in training and deployment).
+
+The algorithm is the clipped-surrogate PPO of Schulman et al. (2017) as PureJaxRL and
+Stable-Baselines3 run it: ``n_envs`` environments stepped for ``n_steps`` each, GAE(λ)
+advantages normalised per minibatch, ``epochs`` passes over shuffled minibatches,
+clipped value loss, an entropy bonus, gradient clipping, Adam. Episodes cut by the time
+limit bootstrap from the value of the state they reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from alignlens.envs.functional import EnvParams, env_params, reset, step
+from alignlens.optimizers.result import Trace, TrainingResult
+from alignlens.policies.neural import Architecture, actor_critic, greedy_table
+from alignlens.policies.tabular import TabularPolicy
+from alignlens.world.model import World
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """Settings of PPO.
+
+    Attributes:
+        total_steps: the budget in environment steps (all environments together).
+        n_envs: environments stepped in parallel.
+        n_steps: steps per environment between updates (the rollout length).
+        epochs: passes over each rollout.
+        minibatches: minibatches per pass.
+        learning_rate: Adam's step size (annealed linearly to 0 when ``anneal``).
+        anneal: whether the learning rate decays linearly to 0 over training.
+        gae_lambda: λ of generalised advantage estimation.
+        clip: the ratio clip of the surrogate and of the value loss.
+        entropy: weight of the entropy bonus.
+        value_coef: weight of the value loss.
+        max_grad_norm: gradients are clipped to this global norm.
+        architecture: "mlp" or "cnn" (`alignlens.policies.neural`).
+        hidden: hidden layer sizes (the MLP's; the CNN uses the first as its dense size).
+        max_episode_steps: the time limit of an episode.
+        records: how many snapshots of the policy the trace holds.
+    """
+
+    total_steps: int = 100_000
+    n_envs: int = 16
+    n_steps: int = 32
+    epochs: int = 4
+    minibatches: int = 4
+    learning_rate: float = 1e-3
+    anneal: bool = True
+    gae_lambda: float = 0.95
+    clip: float = 0.2
+    entropy: float = 0.01
+    value_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    architecture: Architecture = "mlp"
+    hidden: tuple[int, ...] = (64, 64)
+    max_episode_steps: int = 100
+    records: int = 10
+
+    @property
+    def batch(self) -> int:
+        return self.n_envs * self.n_steps
+
+    @property
+    def updates(self) -> int:
+        """Updates per record times records (the budget rounded down to whole records)."""
+        return self.updates_per_record * self.records
+
+    @property
+    def updates_per_record(self) -> int:
+        return max(1, self.total_steps // (self.batch * self.records))
+
+
+@dataclass(frozen=True, eq=False)
+class PPOTrainer:
+    """The jitted training function and what is needed to read its output."""
+
+    train: Callable[[jax.Array], tuple[Any, jax.Array]]
+    static: Any
+    params: EnvParams
+    config: PPOConfig
+
+    def model(self, params: Any) -> Any:
+        """The network from the arrays `train` returned."""
+        return eqx.combine(params, self.static)
+
+
+def make_train(world: World, config: PPOConfig) -> PPOTrainer:
+    """Build ``train(key) -> (params, tables [records, S, A])`` for the training levels."""
+    env = env_params(world, "train", max_steps=config.max_episode_steps)
+    gamma = world.discount
+    obs_shape = tuple(env.observations.shape[1:])
+    n_actions = world.n_actions
+    model0 = actor_critic(
+        config.architecture, obs_shape, n_actions, config.hidden, key=jax.random.PRNGKey(0)
+    )
+    _, static = eqx.partition(model0, eqx.is_array)
+    n_updates = config.updates
+    schedule = (
+        optax.linear_schedule(
+            config.learning_rate, 0.0, n_updates * config.epochs * config.minibatches
+        )
+        if config.anneal
+        else config.learning_rate
+    )
+    optimizer = optax.chain(
+        optax.clip_by_global_norm(config.max_grad_norm), optax.adam(schedule, eps=1e-5)
+    )
+    mb_size = config.batch // config.minibatches
+    f32 = jnp.float32
+
+    def forward(params: Any, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return jax.vmap(eqx.combine(params, static))(obs)
+
+    def loss_fn(params: Any, batch: dict) -> jax.Array:
+        logits, values = forward(params, batch["obs"])
+        log_probs = jax.nn.log_softmax(logits)
+        log_p = jnp.take_along_axis(log_probs, batch["action"][:, None], axis=1)[:, 0]
+        ratio = jnp.exp(log_p - batch["log_p"])
+        adv = batch["advantage"]
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        surrogate = jnp.minimum(
+            ratio * adv, jnp.clip(ratio, 1 - config.clip, 1 + config.clip) * adv
+        )
+        clipped_v = batch["value"] + jnp.clip(values - batch["value"], -config.clip, config.clip)
+        value_loss = 0.5 * jnp.maximum(
+            (values - batch["target"]) ** 2, (clipped_v - batch["target"]) ** 2
+        )
+        entropy = -(jnp.exp(log_probs) * log_probs).sum(-1)
+        return (
+            -surrogate.mean()
+            + config.value_coef * value_loss.mean()
+            - config.entropy * entropy.mean()
+        )
+
+    def env_step(carry: tuple, key: jax.Array) -> tuple[tuple, dict]:
+        params, obs, states = carry
+        k_act, k_env = jax.random.split(key)
+        logits, value = forward(params, obs)
+        action = jax.random.categorical(k_act, logits)
+        log_p = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=1)[:, 0]
+        keys = jax.random.split(k_env, config.n_envs)
+        obs2, states2, reward, done, info = jax.vmap(step, in_axes=(0, 0, 0, None))(
+            keys, states, action, env
+        )
+        # A time limit is not the end of the task: bootstrap from the state reached.
+        _, reached_value = forward(params, env.observations[info["return_state"]])
+        reward = reward + jnp.where(info["truncated"], gamma * reached_value, 0.0).astype(f32)
+        transition = {
+            "obs": obs,
+            "action": action,
+            "log_p": log_p,
+            "value": value,
+            "reward": reward,
+            "done": done,
+        }
+        return (params, obs2, states2), transition
+
+    def advantages(traj: dict, last_value: jax.Array) -> tuple[jax.Array, jax.Array]:
+        def back(carry: tuple, t: dict) -> tuple[tuple, jax.Array]:
+            gae, next_value = carry
+            live = 1.0 - t["done"].astype(f32)
+            delta = t["reward"] + gamma * next_value * live - t["value"]
+            gae = delta + gamma * config.gae_lambda * live * gae
+            return (gae, t["value"]), gae
+
+        _, adv = jax.lax.scan(back, (jnp.zeros_like(last_value), last_value), traj, reverse=True)
+        return adv, adv + traj["value"]
+
+    def update(carry: tuple, key: jax.Array) -> tuple[tuple, None]:
+        params, opt_state, obs, states = carry
+        k_roll, k_epochs = jax.random.split(key)
+        (params, obs, states), traj = jax.lax.scan(
+            env_step, (params, obs, states), jax.random.split(k_roll, config.n_steps)
+        )
+        _, last_value = forward(params, obs)
+        adv, target = advantages(traj, last_value)
+        flat = {k: v.reshape(config.batch, *v.shape[2:]) for k, v in traj.items()}
+        flat["advantage"], flat["target"] = adv.reshape(-1), target.reshape(-1)
+
+        def epoch(carry: tuple, k: jax.Array) -> tuple[tuple, None]:
+            order = jax.random.permutation(k, config.batch)
+            shuffled = jax.tree.map(
+                lambda x: x[order].reshape(config.minibatches, mb_size, *x.shape[1:]), flat
+            )
+
+            def minibatch(carry: tuple, batch: dict) -> tuple[tuple, None]:
+                params, opt_state = carry
+                grads = jax.grad(loss_fn)(params, batch)
+                updates, opt_state = optimizer.update(grads, opt_state, params)
+                return (eqx.apply_updates(params, updates), opt_state), None
+
+            carry, _ = jax.lax.scan(minibatch, carry, shuffled)
+            return carry, None
+
+        (params, opt_state), _ = jax.lax.scan(
+            epoch, (params, opt_state), jax.random.split(k_epochs, config.epochs)
+        )
+        return (params, opt_state, obs, states), None
+
+    def record(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
+        carry, _ = jax.lax.scan(update, carry, jax.random.split(key, config.updates_per_record))
+        logits, _ = forward(carry[0], env.observations)
+        return carry, jax.nn.softmax(logits)
+
+    def train(key: jax.Array) -> tuple[Any, jax.Array]:
+        k_model, k_reset, k_run = jax.random.split(key, 3)
+        model = actor_critic(config.architecture, obs_shape, n_actions, config.hidden, key=k_model)
+        params, _ = eqx.partition(model, eqx.is_array)
+        opt_state = optimizer.init(params)
+        obs, states = jax.vmap(reset, in_axes=(0, None))(
+            jax.random.split(k_reset, config.n_envs), env
+        )
+        (params, *_), tables = jax.lax.scan(
+            record, (params, opt_state, obs, states), jax.random.split(k_run, config.records)
+        )
+        return params, tables
+
+    return PPOTrainer(jax.jit(train), static, env, config)
+
+
+def trace_of(world: World, tables: np.ndarray, steps: np.ndarray) -> Trace:
+    """Exact returns of each recorded policy under R, U and every goal, in both environments."""
+    from alignlens.solve.batch import returns_many
+
+    names = ["base", "intended", *(f"goal:{g}" for g in world.goals)]
+    rewards = np.stack([world.base, world.intended, *world.goals.values()])
+    returns = {}
+    for env_name in ("train", "deploy"):
+        values = returns_many(world.environment(env_name), rewards, tables)  # [records, O]
+        for i, name in enumerate(names):
+            returns[f"{env_name}_{name}"] = values[:, i]
+    return Trace(steps, returns)
+
+
+def ppo(world: World, config: PPOConfig | None = None, *, seed: int = 0) -> TrainingResult:
+    """Train a network by PPO on the training levels; the policy is its greedy version."""
+    config = config or PPOConfig()
+    trainer = make_train(world, config)
+    with jax.numpy_dtype_promotion("standard"):
+        _, tables = trainer.train(jax.random.PRNGKey(seed))
+    tables = np.asarray(tables, dtype=np.float64)
+    steps = config.batch * config.updates_per_record * np.arange(1, config.records + 1)
+    policy = TabularPolicy.fixed(
+        f"PPO {config.architecture} ({steps[-1]} steps, greedy)", greedy_table(tables[-1])
+    )
+    return TrainingResult(policy, "ppo", seed, trace_of(world, tables, steps))
