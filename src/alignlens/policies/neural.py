@@ -119,7 +119,7 @@ def neural_policy(
     observations): its greedy version, or its action probabilities as they are."""
     logits = np.asarray(action_logits(model, jnp.asarray(observations)), dtype=np.float64)
     if judged == "greedy":
-        table = indifferent(logits, 0.0)
+        table = greedy_table(logits)
     else:
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         table = shifted / shifted.sum(axis=1, keepdims=True)
@@ -127,5 +127,6 @@ def neural_policy(
 
 
 def greedy_table(probabilities: Float[np.ndarray, "S A"]) -> Float[np.ndarray, "S A"]:
-    """The greedy version of a table of action probabilities (exact ties split evenly)."""
+    """The greedy version of a table of action probabilities or logits (exact ties split
+    evenly)."""
     return indifferent(np.asarray(probabilities, dtype=np.float64), 0.0)
