@@ -5,7 +5,6 @@ Worlds (γ = 0.9 unless stated), each worked out in the test's docstring.
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -17,38 +16,7 @@ from alignlens import PolicyError, diagnose, load_world, world_from_dict
 from alignlens.analysis import HackEvidence
 from alignlens.cli import app
 from alignlens.policies.tabular import MesaObjective, TabularPolicy, policy_from_mapping
-
-# A door world. Training starts at t0, where the exit (action "a") is red. Deployment
-# starts at d0, where the exit is blue ("a") and a red object stands elsewhere ("b").
-# Action "c" goes nowhere useful. Every action ends the episode.
-DOORS = {
-    "name": "doors",
-    "discount": 0.9,
-    "states": ["t0", "d0", "done"],
-    "actions": ["a", "b", "c"],
-    "train": {
-        "start": {"t0": 1.0},
-        "terminal": ["done"],
-        "transitions": [[s, a, "done", 1.0] for s in ("t0", "d0") for a in ("a", "b", "c")],
-    },
-    "deploy": {
-        "start": {"d0": 1.0},
-        "terminal": ["done"],
-        "transitions": [[s, a, "done", 1.0] for s in ("t0", "d0") for a in ("a", "b", "c")],
-    },
-    "objectives": {
-        "base": [["t0", "a", 1.0], ["d0", "a", 1.0]],  # R rewards the exit
-        "intended": [["t0", "a", 1.0], ["d0", "a", 1.0]],
-        "goals": {"reach_red": [["t0", "a", 1.0], ["d0", "b", 1.0]]},
-    },
-}
-
-
-def doors(base_rewards_red: bool = False) -> dict:
-    d = copy.deepcopy(DOORS)
-    if base_rewards_red:  # the proxy: R rewards reaching red, in deployment too
-        d["objectives"]["base"] = [["t0", "a", 1.0], ["d0", "b", 1.0]]
-    return d
+from worlds import doors
 
 
 def categories(result) -> dict[str, str]:

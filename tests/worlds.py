@@ -1,4 +1,5 @@
-"""Random tiny worlds for property tests, and an independent dense model of a world dict.
+"""Random tiny worlds for property tests, an independent dense model of a world dict, and
+the hand-worked door world.
 
 `dense_model` reads the world dict directly (not through alignlens), so that brute-force
 answers computed from it are a second, independent method.
@@ -6,6 +7,7 @@ answers computed from it are a second, independent method.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass
 
@@ -130,3 +132,36 @@ def dense_model(world: dict) -> DenseModel:
     for s in world["train"].get("terminal", []):
         terminal[si[s]] = True
     return DenseModel(P, reward, start, terminal, world["discount"], states, actions)
+
+
+# A door world. Training starts at t0, where the exit (action "a") is red. Deployment
+# starts at d0, where the exit is blue ("a") and a red object stands elsewhere ("b").
+# Action "c" goes nowhere useful. Every action ends the episode.
+DOORS = {
+    "name": "doors",
+    "discount": 0.9,
+    "states": ["t0", "d0", "done"],
+    "actions": ["a", "b", "c"],
+    "train": {
+        "start": {"t0": 1.0},
+        "terminal": ["done"],
+        "transitions": [[s, a, "done", 1.0] for s in ("t0", "d0") for a in ("a", "b", "c")],
+    },
+    "deploy": {
+        "start": {"d0": 1.0},
+        "terminal": ["done"],
+        "transitions": [[s, a, "done", 1.0] for s in ("t0", "d0") for a in ("a", "b", "c")],
+    },
+    "objectives": {
+        "base": [["t0", "a", 1.0], ["d0", "a", 1.0]],  # R rewards the exit
+        "intended": [["t0", "a", 1.0], ["d0", "a", 1.0]],
+        "goals": {"reach_red": [["t0", "a", 1.0], ["d0", "b", 1.0]]},
+    },
+}
+
+
+def doors(base_rewards_red: bool = False) -> dict:
+    d = copy.deepcopy(DOORS)
+    if base_rewards_red:  # the proxy: R rewards reaching red, in deployment too
+        d["objectives"]["base"] = [["t0", "a", 1.0], ["d0", "b", 1.0]]
+    return d

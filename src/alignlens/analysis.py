@@ -181,6 +181,44 @@ class HackEvidence:
 
 
 @dataclass(frozen=True)
+class OuterSample:
+    """Outer alignment of a class that cannot be enumerated, estimated by sampling.
+
+    k independent seeds are trained on the training levels; each one that ends fully
+    optimised (reg^train_R ≤ ε) and misaligned in deployment (reg^deploy_U > τ) is a
+    member of Opt(train, R) that is misaligned: a witness that outer alignment fails.
+    Finding none is "no witness among k", not a proof that it holds.
+
+    Attributes:
+        policy_class: the class sampled (e.g. "neural: MLP (64, 64) trained by PPO").
+        seeds: the seed of each run.
+        train_base_regret: reg^train_R of each run's policy.
+        deploy_intended_regret: reg^deploy_U of each run's policy.
+    """
+
+    policy_class: str
+    seeds: tuple[int, ...]
+    train_base_regret: tuple[float, ...]
+    deploy_intended_regret: tuple[float, ...]
+
+    def fully_optimised(self, epsilon: float) -> tuple[int, ...]:
+        """The seeds whose policy is fully optimised in training."""
+        return tuple(
+            s for s, r in zip(self.seeds, self.train_base_regret, strict=True) if r <= epsilon
+        )
+
+    def witnesses(self, epsilon: float, tau: float) -> tuple[int, ...]:
+        """The seeds whose policy is fully optimised in training and misaligned in deployment."""
+        return tuple(
+            s
+            for s, r, d in zip(
+                self.seeds, self.train_base_regret, self.deploy_intended_regret, strict=True
+            )
+            if r <= epsilon and d > tau
+        )
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Every number the lenses read about one learned policy (DESIGN §2, §7).
 
@@ -194,6 +232,9 @@ class Analysis:
         goal_is_base: for every goal, whether it is the base objective itself.
         mesa: the declared mesa-objective, if the policy is an explicit optimiser.
         hack: hack evidence, if the optimiser recorded any.
+        outer_sample: for a class that cannot be enumerated (neural), the sampled estimate
+            of outer alignment; the optimal-set ranges are then those of the tabular class
+            over the same observations, a superclass.
     """
 
     objectives: WorldAnalysis
@@ -205,6 +246,7 @@ class Analysis:
     goal_is_base: Mapping[str, bool]
     mesa: MesaInfo | None = None
     hack: HackEvidence | None = None
+    outer_sample: OuterSample | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "competence", _frozen(self.competence))

@@ -16,6 +16,7 @@ from typing import Any
 from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
 from alignlens.errors import PolicyError
 from alignlens.lenses import Verdict, apply_lenses
+from alignlens.optimizers.result import Runs
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import (
     TabularPolicy,
@@ -96,13 +97,15 @@ def diagnose(
     objectives: WorldAnalysis | None = None,
     optimizer: str = "given",
     hack: HackEvidence | None = None,
+    runs: Runs | None = None,
 ) -> Diagnosis:
     """Every number of DESIGN §7 for ``policy`` in ``world``, and each lens's verdict.
 
     The class the optima and optimal sets range over is tabular unless ``policy_class``
     names an enumerated class. ``objectives`` may pass a precomputed objective-level
     analysis of that class (it does not depend on the policy) to diagnose many policies
-    of one world cheaply.
+    of one world cheaply. ``runs``, independent runs of the optimiser (for a neural class,
+    which cannot be enumerated), add the sampled estimate of outer alignment.
     """
     from alignlens.solve.analyze import analyze_world
     from alignlens.solve.cache import SolveCache
@@ -119,6 +122,13 @@ def diagnose(
         objectives = objectives or analyze_enumerated(w, policy_class, tol)[0]
     objectives = objectives or analyze_world(w, tol, cache=cache)
     analysis = analyze_policy(
-        w, p, objectives, optimizer=optimizer, class_extremes=extremes, hack=hack, cache=cache
+        w,
+        p,
+        objectives,
+        optimizer=optimizer,
+        class_extremes=extremes,
+        hack=hack,
+        runs=runs,
+        cache=cache,
     )
     return Diagnosis(analysis, apply_lenses(analysis))

@@ -15,7 +15,7 @@ limit bootstrap from the value of the state they reached.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from alignlens.envs.functional import EnvParams, env_params, reset, step
-from alignlens.optimizers.result import Trace, TrainingResult
+from alignlens.optimizers.result import Runs, Trace, TrainingResult
 from alignlens.policies.neural import Architecture, actor_critic, greedy_table
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
@@ -248,15 +248,40 @@ def trace_of(world: World, tables: np.ndarray, steps: np.ndarray) -> Trace:
     return Trace(steps, returns)
 
 
+def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> TrainingResult:
+    """The greedy policy of the last record, and the exact trace of every record."""
+    tables = np.asarray(tables, dtype=np.float64)
+    steps = config.batch * config.updates_per_record * np.arange(1, config.records + 1)
+    policy = TabularPolicy.fixed(
+        f"PPO {config.architecture}, seed {seed} ({steps[-1]} steps, greedy)",
+        greedy_table(tables[-1]),
+    )
+    return TrainingResult(policy, "ppo", seed, trace_of(world, tables, steps))
+
+
 def ppo(world: World, config: PPOConfig | None = None, *, seed: int = 0) -> TrainingResult:
     """Train a network by PPO on the training levels; the policy is its greedy version."""
     config = config or PPOConfig()
     trainer = make_train(world, config)
     with jax.numpy_dtype_promotion("standard"):
         _, tables = trainer.train(jax.random.PRNGKey(seed))
-    tables = np.asarray(tables, dtype=np.float64)
-    steps = config.batch * config.updates_per_record * np.arange(1, config.records + 1)
-    policy = TabularPolicy.fixed(
-        f"PPO {config.architecture} ({steps[-1]} steps, greedy)", greedy_table(tables[-1])
+    return _result(world, config, seed, tables)
+
+
+def ppo_runs(world: World, config: PPOConfig, seeds: Sequence[int]) -> Runs:
+    """Train one network per seed, all at once (``jax.vmap`` over the seeds' keys).
+
+    A run's numbers can differ in the last bits from `ppo` with the same seed (batched
+    arithmetic rounds differently), so a run is reproduced by `ppo_runs` with the same
+    seeds.
+    """
+    trainer = make_train(world, config)
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+    with jax.numpy_dtype_promotion("standard"):
+        _, tables = jax.jit(jax.vmap(trainer.train))(keys)
+    tables = np.asarray(tables)
+    sizes = "×".join(map(str, config.hidden))
+    return Runs(
+        f"neural ({config.architecture} {sizes}, PPO {config.updates * config.batch} steps)",
+        tuple(_result(world, config, s, t) for s, t in zip(seeds, tables, strict=True)),
     )
-    return TrainingResult(policy, "ppo", seed, trace_of(world, tables, steps))

@@ -68,3 +68,21 @@ class TrainingResult:
     seed: int
     trace: Trace
     population: Population | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Runs:
+    """Independent runs of one optimiser on one world, one per seed: a sample of what the
+    optimiser finds in a class too large to enumerate.
+
+    Attributes:
+        policy_class: the class searched (e.g. "neural: MLP (64, 64) trained by PPO").
+        results: one training result per seed, in seed order.
+    """
+
+    policy_class: str
+    results: tuple[TrainingResult, ...]
+
+    def of_seed(self, seed: int) -> TrainingResult:
+        """The run with that seed."""
+        return next(r for r in self.results if r.seed == seed)

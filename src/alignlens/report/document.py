@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alignlens.analysis import Analysis, Range, ShareSet, WorldAnalysis
+from alignlens.analysis import Analysis, OuterSample, Range, ShareSet, WorldAnalysis
 from alignlens.lenses.verdict import Condition, Verdict
+from alignlens.tolerances import Tolerances
 
 
 def _number(x: float) -> float:
@@ -79,6 +80,20 @@ def verdict_document(v: Verdict) -> dict[str, Any]:
     return doc
 
 
+def outer_sample_document(sample: OuterSample, tolerances: Tolerances) -> dict[str, Any]:
+    """The sampled estimate of outer alignment: each run's regrets, and which runs are
+    fully optimised and which of those are witnesses (misaligned in deployment)."""
+    return {
+        "sampled": True,
+        "policy_class": sample.policy_class,
+        "seeds": list(sample.seeds),
+        "train_base_regret": [_number(x) for x in sample.train_base_regret],
+        "deploy_intended_regret": [_number(x) for x in sample.deploy_intended_regret],
+        "fully_optimised": list(sample.fully_optimised(tolerances.epsilon)),
+        "witnesses": list(sample.witnesses(tolerances.epsilon, tolerances.tau)),
+    }
+
+
 def diagnosis_document(analysis: Analysis, verdicts: dict[str, Verdict]) -> dict[str, Any]:
     """The whole §7 document for one learned policy."""
     doc = world_document(analysis.objectives)
@@ -103,5 +118,7 @@ def diagnosis_document(analysis: Analysis, verdicts: dict[str, Verdict]) -> dict
             if h.counterfactual_regret is None
             else _number(h.counterfactual_regret),
         }
+    if analysis.outer_sample is not None:
+        doc["outer_sample"] = outer_sample_document(analysis.outer_sample, analysis.tolerances)
     doc["verdicts"] = {name: verdict_document(v) for name, v in verdicts.items()}
     return doc

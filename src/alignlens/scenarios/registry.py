@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from alignlens.diagnosis import Diagnosis
 from alignlens.errors import AlignlensError
 from alignlens.optimizers.exhaustive import TieBreak
 from alignlens.policies.enumerated import EnumeratedClass
+from alignlens.tolerances import Tolerances
 from alignlens.world.examples import examples_dir
 from alignlens.world.files import load_world
 from alignlens.world.model import World
+
+if TYPE_CHECKING:
+    from alignlens.optimizers.ppo import PPOConfig
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,36 @@ def diagnose_exhaustive(
         policy_class=policy_class,
         objectives=result.objectives,
         optimizer=optimizer,
+    )
+
+
+def diagnose_ppo(
+    world: World, config: PPOConfig, seed: int, runs: int, optimizer: str
+) -> Diagnosis:
+    """Train ``runs`` networks by PPO at once (seeds ``seed``, ``seed + 1``, …) and diagnose
+    the first that ends fully optimised in training (the choice reads training returns
+    only, never deployment), with all runs as the sampled estimate of outer alignment.
+    The learned policy is judged by its greedy version."""
+    from alignlens.diagnosis import diagnose
+    from alignlens.optimizers.ppo import ppo_runs
+    from alignlens.solve.analyze import analyze_world
+    from alignlens.solve.outer_sample import train_base_regrets
+
+    tolerances = Tolerances(deploy_share=world.deploy_share, policy_judged="greedy")
+    sample = ppo_runs(world, config, range(seed, seed + runs))
+    objectives = analyze_world(world, tolerances)
+    regrets = train_base_regrets(world, sample, objectives)
+    chosen = next(
+        (r for r, g in zip(sample.results, regrets, strict=True) if g <= tolerances.epsilon),
+        sample.results[0],
+    )
+    return diagnose(
+        world,
+        chosen.policy,
+        tolerances=tolerances,
+        objectives=objectives,
+        optimizer=optimizer,
+        runs=sample,
     )
 
 

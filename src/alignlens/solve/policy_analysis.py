@@ -13,9 +13,11 @@ import numpy as np
 from jaxtyping import Float
 
 from alignlens.analysis import Analysis, HackEvidence, MesaInfo, Returns, WorldAnalysis
+from alignlens.optimizers.result import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.optimal_set import normalized_regret
+from alignlens.solve.outer_sample import sample_outer
 from alignlens.world.model import ENVIRONMENTS, World
 
 Extremes = Callable[[str, Float[np.ndarray, "S A"]], tuple[float, float]]
@@ -39,9 +41,11 @@ def analyze_policy(
     optimizer: str = "given",
     class_extremes: Extremes | None = None,
     hack: HackEvidence | None = None,
+    runs: Runs | None = None,
     cache: SolveCache | None = None,
 ) -> Analysis:
-    """Returns, regrets, goal competences and mesa information of ``policy``."""
+    """Returns, regrets, goal competences and mesa information of ``policy``, and the
+    sampled estimate of outer alignment when independent ``runs`` are given."""
     cache = cache or SolveCache()
     extremes = class_extremes or tabular_extremes(world, cache)
 
@@ -94,4 +98,5 @@ def analyze_policy(
         goal_is_base={name: bool(np.array_equal(r, world.base)) for name, r in world.goals.items()},
         mesa=mesa,
         hack=hack,
+        outer_sample=None if runs is None else sample_outer(world, runs, objectives),
     )
