@@ -157,7 +157,10 @@ def test_vmap_over_environments(coin) -> None:
     assert coin.train.start[train_start] > 0 and coin.deploy.start[deploy_start] > 0
 
 
-@pytest.mark.parametrize("name", ["coin.toml", "red-door-exit.toml", "lava.toml", "slippery"])
+@pytest.mark.parametrize(
+    "name",
+    ["coin.toml", "red-door-exit.toml", "red-door-exit-neural.toml", "lava.toml", "slippery"],
+)
 def test_gymnasium_wrapper_passes_check_env(examples, name: str) -> None:
     world = world_from_dict(SLIPPERY) if name == "slippery" else load_world(examples / name)
     for env in ("train", "deploy"):
@@ -247,3 +250,24 @@ def test_declared_features_make_tiles_look_alike(coin) -> None:
     assert aliased_states(obs) == 0
     assert obs.shape[-1] == len(coin.grid.features) + 1
     np.testing.assert_array_equal(obs[..., -1].sum(axis=(1, 2)), 1.0)
+
+
+def test_red_object_looks_like_the_red_exit(examples) -> None:
+    """red-door-exit-neural: deployment level 0 has the red object where training level 0
+    has the red exit (row 1, column 1) and a blue exit elsewhere. With the agent on the
+    same cell, the two observations differ only in the blue channel, which no training
+    observation lights."""
+    world = load_world(examples / "red-door-exit-neural.toml")
+    obs = grid_observations(world)
+    features = list(world.grid.features)
+    blue = features.index("blue")
+    assert "red" in features and "exit" not in features and "red_exit" not in features
+    train = world.states.index("train[0]:(3,4)")
+    deploy = world.states.index("deploy[0]:(3,4)")
+    others = [f for f in range(obs.shape[-1]) if f != blue]
+    np.testing.assert_array_equal(obs[train][..., others], obs[deploy][..., others])
+    assert obs[deploy][..., blue].sum() == 1.0
+    level_names = np.array(world.grid.level_names)[world.grid.level[world.base_state]]
+    in_training = np.char.startswith(level_names.astype(str), "train")
+    assert in_training.sum() > 0 and obs[in_training][..., blue].sum() == 0.0
+    assert aliased_states(obs) == 0

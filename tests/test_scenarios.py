@@ -21,6 +21,14 @@ def test_default_run_gives_the_design_row(scenario_id: str) -> None:
     run = run_scenario(scenario_id, seed=0)
     got = {name: str(v.category) for name, v in run.diagnosis.verdicts.items()}
     assert got == dict(CATALOGUE[scenario_id].expected)
+    analysis = run.diagnosis.analysis
+    if analysis.outer_sample is not None:  # neural: the sampled witnesses, and their premises
+        tol = analysis.tolerances
+        witnesses = analysis.outer_sample.witnesses(tol.epsilon, tol.tau)
+        # A policy that went to the misaligned goal after full optimisation is a witness,
+        # and a witness lies in the superclass's Opt(train, R): exact outer_W must fail.
+        assert witnesses, "the scenario's runs found no witness"
+        assert run.diagnosis.verdicts["wentworth"].conditions["outer_W"].holds is False
 
 
 @pytest.mark.parametrize("scenario_id", list(CATALOGUE))

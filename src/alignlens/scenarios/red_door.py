@@ -22,7 +22,7 @@ red-door-exit: R pays for the exit, as U does; ties broken toward the red-seeker
 - ngo **inner**: a planner competently pursues its own objective, reaching red.
 - shah **inner**: in training every optimum reaches the exit.
 - two_d **inner**: mesa-misalignment (with a neural policy instead of planners, the same
-  behaviour is objective robustness; that variant comes with the neural policy class).
+  behaviour is objective robustness: see red-door-exit-neural).
 
 World files: examples/red-door-proxy.toml, examples/red-door-exit.toml.
 """

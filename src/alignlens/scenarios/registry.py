@@ -135,6 +135,7 @@ def scenarios() -> dict[str, Scenario]:
         masturbation,
         mri,
         red_door,
+        red_door_neural,
         virus,
     )
 
@@ -145,6 +146,7 @@ def scenarios() -> dict[str, Scenario]:
         deception.SCENARIO,
         red_door.PROXY,
         red_door.EXIT,
+        red_door_neural.SCENARIO,
         lava_ird.SCENARIO,
         lava_correct.SCENARIO,
         mri.SCENARIO,
