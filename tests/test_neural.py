@@ -12,7 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from alignlens.envs import env_params, per_level, reset, step
-from alignlens.envs.functional import per_level_axes
+from alignlens.envs.functional import cumulative, draw, per_level_axes
 from alignlens.envs.gym import GridworldEnv
 from alignlens.errors import WorldError
 from alignlens.optimizers.ppo import PPOConfig, make_train, ppo
@@ -271,3 +271,17 @@ def test_red_object_looks_like_the_red_exit(examples) -> None:
     in_training = np.char.startswith(level_names.astype(str), "train")
     assert in_training.sum() > 0 and obs[in_training][..., blue].sum() == 0.0
     assert aliased_states(obs) == 0
+
+
+def test_inverse_cdf_draws_only_possible_outcomes() -> None:
+    """One uniform u ∈ [0, 1) per draw picks the i with cdf[i − 1] ≤ u < cdf[i]; the cdf is
+    exactly 1 from the last possible outcome on, so u just below 1 never lands on an
+    impossible one, and u = 0 skips leading impossible ones."""
+    p = np.array([[0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.1, 0.2, 0.7]])
+    cdf = cumulative(p)
+    np.testing.assert_array_equal(np.asarray(cdf[:2]), [[0.5, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    below_one = np.nextafter(np.float32(1.0), np.float32(0.0))
+    cases = [(0, 0.0, 0), (0, 0.5, 1), (0, below_one, 1), (1, 0.0, 1), (1, below_one, 1)]
+    cases += [(2, 0.05, 0), (2, 0.15, 1), (2, 0.31, 2)]
+    for row, u, expected in cases:
+        assert int(draw(cdf[row], jnp.float32(u))) == expected, (row, u)

@@ -31,8 +31,9 @@ class EnvParams(NamedTuple):
 
     Attributes:
         next_state: successor indices [S, A, K].
-        log_prob: log-probabilities of the successors [S, A, K].
-        start_logits: log of the start distribution [S] (−inf where it never starts).
+        successor_cdf: cumulative probabilities of the successors [S, A, K] (1 from the
+            last possible one on).
+        start_cdf: the cumulative start distribution [S] (1 from the last start on).
         terminal: terminal states [S].
         rewards: expected reward per state and action of R, U and each goal, [2 + G, S, A].
         observations: what the agent sees in each state, [S, H, W, C].
@@ -40,8 +41,8 @@ class EnvParams(NamedTuple):
     """
 
     next_state: Int[Array, "S A K"]
-    log_prob: Float[Array, "S A K"]
-    start_logits: Float[Array, " S"]
+    successor_cdf: Float[Array, "S A K"]
+    start_cdf: Float[Array, " S"]
     terminal: Bool[Array, " S"]
     rewards: Float[Array, "O S A"]
     observations: Float[Array, "S H W C"]
@@ -59,12 +60,10 @@ def env_params(world: World, env: Literal["train", "deploy"], *, max_steps: int 
     """The params of one of the world's environments (float32 rewards and observations)."""
     e = world.environment(env)
     rewards = np.stack([world.base, world.intended, *world.goals.values()])
-    with np.errstate(divide="ignore"):
-        log_prob, log_start = np.log(e.prob), np.log(e.start)
     return EnvParams(
         next_state=jnp.asarray(e.next_state, dtype=jnp.int32),
-        log_prob=jnp.asarray(log_prob, dtype=jnp.float32),
-        start_logits=jnp.asarray(log_start, dtype=jnp.float32),
+        successor_cdf=cumulative(e.prob),
+        start_cdf=cumulative(e.start),
         terminal=jnp.asarray(e.terminal),
         rewards=jnp.asarray(rewards, dtype=jnp.float32),
         observations=jnp.asarray(grid_observations(world)),
@@ -72,8 +71,24 @@ def env_params(world: World, env: Literal["train", "deploy"], *, max_steps: int 
     )
 
 
+def cumulative(p: Float[np.ndarray, "... K"]) -> Float[Array, "... K"]:
+    """Cumulative probabilities along the last axis, exactly 1 from the last positive one on,
+    so that the first entry above a uniform draw u ∈ [0, 1) always has positive probability
+    (inverse-CDF sampling: one uniform number per draw)."""
+    total = p.sum(axis=-1, keepdims=True)
+    cdf = np.cumsum(p, axis=-1) / np.where(total > 0, total, 1.0)
+    last = p.shape[-1] - 1 - np.argmax((p > 0)[..., ::-1], axis=-1)  # 0 in an empty row
+    cdf[np.arange(p.shape[-1]) >= last[..., None]] = 1.0
+    return jnp.asarray(cdf, dtype=jnp.float32)
+
+
+def draw(cdf: Float[Array, " K"], u: Float[Array, ""]) -> Int[Array, ""]:
+    """The index i with cdf[i − 1] ≤ u < cdf[i]."""
+    return jnp.searchsorted(cdf, u, side="right").astype(jnp.int32)
+
+
 def per_level(world: World, params: EnvParams, env: Literal["train", "deploy"]) -> EnvParams:
-    """``params`` with a leading level axis on ``start_logits`` only: vmap `reset` with
+    """``params`` with a leading level axis on ``start_cdf`` only: vmap `reset` with
     ``in_axes=(None, per_level_axes())`` to start one episode on each level."""
     grid = world.grid
     starts = world.environment(env).start
@@ -87,9 +102,7 @@ def per_level(world: World, params: EnvParams, env: Literal["train", "deploy"]) 
             rows.append(mask / mask.sum())
     else:
         rows.append(starts)
-    with np.errstate(divide="ignore"):
-        logits = np.log(np.stack(rows))
-    return params._replace(start_logits=jnp.asarray(logits, dtype=jnp.float32))
+    return params._replace(start_cdf=cumulative(np.stack(rows)))
 
 
 def per_level_axes() -> EnvParams:
@@ -99,7 +112,7 @@ def per_level_axes() -> EnvParams:
 
 def reset(key: Array, params: EnvParams) -> tuple[Float[Array, "H W C"], EnvState]:
     """A first observation and state, the state drawn from the start distribution."""
-    s = jax.random.categorical(key, params.start_logits).astype(jnp.int32)
+    s = draw(params.start_cdf, jax.random.uniform(key))
     return params.observations[s], EnvState(s, jnp.asarray(0, dtype=jnp.int32))
 
 
@@ -109,18 +122,18 @@ def step(
     """One step: (observation, state, reward R, done, info). ``info`` holds "intended" (U's
     reward), "goals" (each goal's reward), "terminated", "truncated" and "return_state"
     (the state reached before any reset)."""
-    k_next, k_reset = jax.random.split(key)
+    u_next, u_reset = jax.random.uniform(key, (2,))
     s, a = state.state, action
-    slot = jax.random.categorical(k_next, params.log_prob[s, a])
-    s_next = params.next_state[s, a, slot]
+    s_next = params.next_state[s, a, draw(params.successor_cdf[s, a], u_next)]
     rewards = params.rewards[:, s, a]
     terminated = params.terminal[s_next]
     truncated = ~terminated & (state.time + 1 >= params.max_steps)
     done = terminated | truncated
-    obs_reset, state_reset = reset(k_reset, params)
+    s_reset = draw(params.start_cdf, u_reset)
+    state_reset = EnvState(s_reset, jnp.asarray(0, dtype=jnp.int32))
     after = EnvState(s_next, state.time + 1)
     new_state = jax.tree.map(lambda r, n: jnp.where(done, r, n), state_reset, after)
-    obs = jnp.where(done, obs_reset, params.observations[s_next])
+    obs = params.observations[jnp.where(done, s_reset, s_next)]
     info = {
         "intended": rewards[1],
         "goals": rewards[2:],

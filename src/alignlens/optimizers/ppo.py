@@ -124,11 +124,26 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     mb_size = config.batch // config.minibatches
     f32 = jnp.float32
 
+    n_states = env.observations.shape[0]
+    # The observation is a function of the state, and the network is fixed during a
+    # rollout: when the world has fewer states than a rollout has steps, one forward pass
+    # over every state's observation per update, then a lookup per step, is the same
+    # computation with fewer passes. Likewise for a minibatch larger than the world.
+    lookup_rollout = n_states <= config.batch
+    lookup_loss = n_states <= mb_size
+
     def forward(params: Any, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
         return jax.vmap(eqx.combine(params, static))(obs)
 
+    def at_states(params: Any, table: Any, s: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Logits and values at state indices ``s`` (from ``table`` when there is one)."""
+        if table is not None:
+            return table[0][s], table[1][s]
+        return forward(params, env.observations[s])
+
     def loss_fn(params: Any, batch: dict) -> jax.Array:
-        logits, values = forward(params, batch["obs"])
+        table = forward(params, env.observations) if lookup_loss else None
+        logits, values = at_states(params, table, batch["state"])
         log_probs = jax.nn.log_softmax(logits)
         log_p = jnp.take_along_axis(log_probs, batch["action"][:, None], axis=1)[:, 0]
         ratio = jnp.exp(log_p - batch["log_p"])
@@ -149,27 +164,27 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
         )
 
     def env_step(carry: tuple, key: jax.Array) -> tuple[tuple, dict]:
-        params, obs, states = carry
+        params, table, states = carry
         k_act, k_env = jax.random.split(key)
-        logits, value = forward(params, obs)
+        logits, value = at_states(params, table, states.state)
         action = jax.random.categorical(k_act, logits)
         log_p = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=1)[:, 0]
         keys = jax.random.split(k_env, config.n_envs)
-        obs2, states2, reward, done, info = jax.vmap(step, in_axes=(0, 0, 0, None))(
+        _, states2, reward, done, info = jax.vmap(step, in_axes=(0, 0, 0, None))(
             keys, states, action, env
         )
         # A time limit is not the end of the task: bootstrap from the state reached.
-        _, reached_value = forward(params, env.observations[info["return_state"]])
+        _, reached_value = at_states(params, table, info["return_state"])
         reward = reward + jnp.where(info["truncated"], gamma * reached_value, 0.0).astype(f32)
         transition = {
-            "obs": obs,
+            "state": states.state,
             "action": action,
             "log_p": log_p,
             "value": value,
             "reward": reward,
             "done": done,
         }
-        return (params, obs2, states2), transition
+        return (params, table, states2), transition
 
     def advantages(traj: dict, last_value: jax.Array) -> tuple[jax.Array, jax.Array]:
         def back(carry: tuple, t: dict) -> tuple[tuple, jax.Array]:
@@ -183,12 +198,13 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
         return adv, adv + traj["value"]
 
     def update(carry: tuple, key: jax.Array) -> tuple[tuple, None]:
-        params, opt_state, obs, states = carry
+        params, opt_state, states = carry
         k_roll, k_epochs = jax.random.split(key)
-        (params, obs, states), traj = jax.lax.scan(
-            env_step, (params, obs, states), jax.random.split(k_roll, config.n_steps)
+        table = forward(params, env.observations) if lookup_rollout else None
+        (params, _, states), traj = jax.lax.scan(
+            env_step, (params, table, states), jax.random.split(k_roll, config.n_steps)
         )
-        _, last_value = forward(params, obs)
+        _, last_value = at_states(params, table, states.state)
         adv, target = advantages(traj, last_value)
         flat = {k: v.reshape(config.batch, *v.shape[2:]) for k, v in traj.items()}
         flat["advantage"], flat["target"] = adv.reshape(-1), target.reshape(-1)
@@ -211,7 +227,7 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
         (params, opt_state), _ = jax.lax.scan(
             epoch, (params, opt_state), jax.random.split(k_epochs, config.epochs)
         )
-        return (params, opt_state, obs, states), None
+        return (params, opt_state, states), None
 
     def record(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
         carry, _ = jax.lax.scan(update, carry, jax.random.split(key, config.updates_per_record))
@@ -223,11 +239,11 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
         model = actor_critic(config.architecture, obs_shape, n_actions, config.hidden, key=k_model)
         params, _ = eqx.partition(model, eqx.is_array)
         opt_state = optimizer.init(params)
-        obs, states = jax.vmap(reset, in_axes=(0, None))(
+        _, states = jax.vmap(reset, in_axes=(0, None))(
             jax.random.split(k_reset, config.n_envs), env
         )
         (params, *_), tables = jax.lax.scan(
-            record, (params, opt_state, obs, states), jax.random.split(k_run, config.records)
+            record, (params, opt_state, states), jax.random.split(k_run, config.records)
         )
         return params, tables
 

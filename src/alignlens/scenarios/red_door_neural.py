@@ -10,7 +10,7 @@ Optimiser: PPO with an MLP over the grid observation (100,000 steps), `RUNS` see
 at once; the diagnosed policy is the first run that ends optimal in every training level
 (the choice reads training returns only), judged by its greedy version. Because the exit
 moves between training levels, no fixed route is optimal: the network has to read where
-red is. Every seed tried (0–15) learned to head for red, and in deployment it does.
+red is. Of seeds 0–15, 14 ended fully optimised, and all 14 head for red in deployment.
 
 Expected verdicts and why:
 - wentworth **outer**: the policy is optimal in every training level, yet misaligned in
