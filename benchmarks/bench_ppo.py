@@ -49,6 +49,7 @@ def config(args: argparse.Namespace, total_steps: int) -> PPOConfig:
         minibatches=args.minibatches,
         learning_rate=1e-3,
         records=1,
+        state_lookup=not args.no_lookup,
     )
 
 
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--budgets", default="20000,200000")
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--no-lookup", action="store_true", help="one network pass per sample, as SB3 does"
+    )
     args = parser.parse_args()
     REPEATS = args.repeats
     world = load_world(examples_dir() / "coin.toml")

@@ -285,3 +285,20 @@ def test_inverse_cdf_draws_only_possible_outcomes() -> None:
     cases += [(2, 0.05, 0), (2, 0.15, 1), (2, 0.31, 2)]
     for row, u, expected in cases:
         assert int(draw(cdf[row], jnp.float32(u))) == expected, (row, u)
+
+
+def test_state_lookup_is_the_same_training_as_per_sample_passes(coin) -> None:
+    """With 256 samples per rollout and per minibatch and 182 states, both lookups are on;
+    they change only how often the network runs, so two updates give the same tables up
+    to float round-off."""
+    tables = []
+    for lookup in (True, False):
+        config = PPOConfig(
+            total_steps=512, n_envs=16, n_steps=16, minibatches=1, records=2, state_lookup=lookup
+        )
+        assert config.batch // config.minibatches >= coin.n_states
+        with jax.numpy_dtype_promotion("standard"):
+            _, t = make_train(coin, config).train(jax.random.PRNGKey(4))
+        tables.append(np.asarray(t))
+    np.testing.assert_allclose(tables[0], tables[1], rtol=1e-4, atol=1e-6)
+    assert not np.allclose(tables[0][0], tables[0][1])  # training moved the policy

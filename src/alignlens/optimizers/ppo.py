@@ -53,6 +53,9 @@ class PPOConfig:
         hidden: hidden layer sizes (the MLP's; the CNN uses the first as its dense size).
         max_episode_steps: the time limit of an episode.
         records: how many snapshots of the policy the trace holds.
+        state_lookup: evaluate the network once per state and look the results up, where
+            the world has fewer states than a rollout (or a minibatch) has samples; the
+            same numbers up to float round-off, with fewer network passes.
     """
 
     total_steps: int = 100_000
@@ -71,6 +74,7 @@ class PPOConfig:
     hidden: tuple[int, ...] = (64, 64)
     max_episode_steps: int = 100
     records: int = 10
+    state_lookup: bool = True
 
     @property
     def batch(self) -> int:
@@ -129,8 +133,8 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     # rollout: when the world has fewer states than a rollout has steps, one forward pass
     # over every state's observation per update, then a lookup per step, is the same
     # computation with fewer passes. Likewise for a minibatch larger than the world.
-    lookup_rollout = n_states <= config.batch
-    lookup_loss = n_states <= mb_size
+    lookup_rollout = config.state_lookup and n_states <= config.batch
+    lookup_loss = config.state_lookup and n_states <= mb_size
 
     def forward(params: Any, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
         return jax.vmap(eqx.combine(params, static))(obs)
