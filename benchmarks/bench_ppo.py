@@ -18,7 +18,7 @@ Reported:
 - many seeds: alignlens trains ``--seeds`` seeds at once with `jax.vmap` (SB3 has no
   counterpart; its rate would be the single-seed rate).
 
-Run: python benchmarks/bench_ppo.py [--n-envs 16] [--budgets 20000,200000] [--repeats 3]
+Run: python benchmarks/bench_ppo.py [--n-envs 8] [--budgets 20000,200000] [--repeats 3]
 Needs torch and stable-baselines3 (not dependencies of alignlens).
 """
 
@@ -127,7 +127,7 @@ REPEATS = 3
 def main() -> None:
     global REPEATS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n-envs", type=int, default=16)
+    parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--n-steps", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--minibatches", type=int, default=4)
