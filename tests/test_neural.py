@@ -222,18 +222,23 @@ def test_tiny_ppo_trains_many_seeds_at_once(coin) -> None:
     assert not np.allclose(np.asarray(tables[0]), np.asarray(tables[2]))
 
 
-def test_ppo_trace_has_every_objective_in_both_environments(coin) -> None:
-    result = ppo(coin, PPOConfig(total_steps=2048, n_envs=8, n_steps=16, records=2))
+@pytest.mark.parametrize("name", ["coin.toml", "red-door-exit-neural.toml"])
+def test_tiny_ppo_trace_has_every_objective_in_both_environments(examples, name: str) -> None:
+    """A tiny-budget run of each neural scenario's world: the trace has R, U and every goal
+    in both environments, at the steps the config implies."""
+    world = load_world(examples / name)
+    result = ppo(world, PPOConfig(total_steps=2048, n_envs=8, n_steps=16, records=2))
     expected = {
         f"{e}_{o}"
         for e in ("train", "deploy")
-        for o in ("base", "intended", "goal:get_coin", "goal:reach_right_end")
+        for o in ("base", "intended", *(f"goal:{g}" for g in world.goals))
     }
     assert set(result.trace.returns) == expected
     assert result.trace.step.tolist() == [1024, 2048]
-    # get_coin pays what R pays, so their exact returns coincide record by record.
+    # In both worlds one goal pays what R pays, so their exact returns coincide.
+    same = "get_coin" if "get_coin" in world.goals else "reach_exit"
     np.testing.assert_array_equal(
-        result.trace.returns["deploy_goal:get_coin"], result.trace.returns["deploy_base"]
+        result.trace.returns[f"deploy_goal:{same}"], result.trace.returns["deploy_base"]
     )
 
 

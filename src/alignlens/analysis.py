@@ -190,7 +190,7 @@ class OuterSample:
     Finding none is "no witness among k", not a proof that it holds.
 
     Attributes:
-        policy_class: the class sampled (e.g. "neural: MLP (64, 64) trained by PPO").
+        policy_class: the class sampled (e.g. "neural (mlp 64×64, PPO 98304 steps)").
         seeds: the seed of each run.
         train_base_regret: reg^train_R of each run's policy.
         deploy_intended_regret: reg^deploy_U of each run's policy.

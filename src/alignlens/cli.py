@@ -129,12 +129,13 @@ def scenarios() -> None:
     """List the scenarios: the essay's cases, each with a one-line card."""
     from alignlens.scenarios import scenarios as catalogue
 
+    entries = catalogue().values()
     table = Table(title="scenarios (alignlens run ID)")
-    table.add_column("id")
+    table.add_column("id", no_wrap=True, min_width=max(len(s.id) for s in entries))
     table.add_column("case")
     table.add_column("optimisers")
-    table.add_column("expected (W, H, N, S, 2D)")
-    for s in catalogue().values():
+    table.add_column("expected (W, H, N, S, 2D)", overflow="fold")
+    for s in entries:
         table.add_row(s.id, s.title, ", ".join(s.optimizers), ", ".join(s.expected.values()))
     console.print(table)
 
@@ -147,19 +148,30 @@ def run(
         str | None, typer.Option(help="Optimiser (default: the scenario's own).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    k: Annotated[
+        float | None, typer.Option("--k", help="greedy-genes: transmission of D by +D.")
+    ] = None,
+    s: Annotated[
+        float | None, typer.Option("--s", help="greedy-genes: fitness cost of DD.")
+    ] = None,
+    h: Annotated[
+        float | None, typer.Option("--h", help="greedy-genes: dominance of the cost.")
+    ] = None,
     json_output: AsJson = False,
 ) -> None:
     """Run a scenario: train its policy and show the verdict of every lens."""
     from alignlens.report import verdict_table
     from alignlens.scenarios import run_scenario
 
-    result = run_scenario(scenario, optimizer, seed)
+    given = {name: v for name, v in (("k", k), ("s", s), ("h", h)) if v is not None}
+    result = run_scenario(scenario, optimizer, seed, given)
     if json_output:
         document = result.diagnosis.document()
         document.update(
             scenario=scenario,
             optimizer=result.optimizer,
             seed=seed,
+            parameters=dict(result.parameters),
             expected=dict(result.scenario.expected),
         )
         _print_json(document)

@@ -112,7 +112,7 @@ def per_level_axes() -> EnvParams:
 
 def reset(key: Array, params: EnvParams) -> tuple[Float[Array, "H W C"], EnvState]:
     """A first observation and state, the state drawn from the start distribution."""
-    s = draw(params.start_cdf, jax.random.uniform(key))
+    s = draw(params.start_cdf, jax.random.uniform(key, dtype=params.start_cdf.dtype))
     return params.observations[s], EnvState(s, jnp.asarray(0, dtype=jnp.int32))
 
 
@@ -122,7 +122,7 @@ def step(
     """One step: (observation, state, reward R, done, info). ``info`` holds "intended" (U's
     reward), "goals" (each goal's reward), "terminated", "truncated" and "return_state"
     (the state reached before any reset)."""
-    u_next, u_reset = jax.random.uniform(key, (2,))
+    u_next, u_reset = jax.random.uniform(key, (2,), dtype=params.start_cdf.dtype)
     s, a = state.state, action
     s_next = params.next_state[s, a, draw(params.successor_cdf[s, a], u_next)]
     rewards = params.rewards[:, s, a]

@@ -11,23 +11,36 @@ from __future__ import annotations
 
 from alignlens.analysis import Analysis
 from alignlens.lenses.common import aligned, full_opt
-from alignlens.lenses.verdict import Category, Condition, Verdict, all_at_most, undetermined_flags
+from alignlens.lenses.verdict import (
+    Category,
+    Condition,
+    Verdict,
+    all_at_most,
+    at_most,
+    undetermined_flags,
+)
 
 NAME = "wentworth"
 
 
+def counterfactual_clears(a: Analysis) -> Condition:
+    """The run with the inner optimiser's channel switched off ends fully optimised, or with
+    at most half the regret: reg^train_R(counterfactual) ≤ max(ε, ½ reg^train_R(π̂))."""
+    h = a.hack
+    threshold = max(a.tolerances.epsilon, 0.5 * a.regret.train_base)
+    if h is None or h.counterfactual_regret is None:
+        return Condition(h is not None, 0.0, threshold, "<=")  # no channel to switch off
+    return at_most(h.counterfactual_regret, threshold)
+
+
 def hack_evidence(a: Analysis) -> Condition:
     """An inner optimiser raised its own objective above its value at every training optimum,
-    and switching its channel off ends fully optimised (or with clearly smaller regret)."""
+    and switching its channel off clears the failure (`counterfactual_clears`)."""
     h = a.hack
     if h is None:
         return Condition(False, 0.0, 0.0, ">")
     margin = h.inner_objective - h.inner_objective_at_optimum
-    counterfactual_clears = h.counterfactual_regret is None or (
-        h.counterfactual_regret <= a.tolerances.epsilon
-        or h.counterfactual_regret <= 0.5 * a.regret.train_base
-    )
-    return Condition(margin > 0 and counterfactual_clears, margin, 0.0, ">")
+    return Condition(margin > 0 and bool(counterfactual_clears(a).holds), margin, 0.0, ">")
 
 
 def sampled_witnesses(a: Analysis) -> Condition:
@@ -74,6 +87,8 @@ def wentworth(a: Analysis) -> Verdict:
         "robust_W": all_at_most(a.over("train_base", "deploy_base_regret"), tol.epsilon),
         "hack_evidence": hack_evidence(a),
     }
+    if a.hack is not None and a.hack.counterfactual_regret is not None:
+        conditions["counterfactual_regret"] = counterfactual_clears(a)
     if a.outer_sample is not None:
         conditions["outer_W_sampled"] = sampled_witnesses(a)
     c = conditions

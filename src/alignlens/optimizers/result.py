@@ -76,13 +76,9 @@ class Runs:
     optimiser finds in a class too large to enumerate.
 
     Attributes:
-        policy_class: the class searched (e.g. "neural: MLP (64, 64) trained by PPO").
+        policy_class: the class searched (e.g. "neural (mlp 64×64, PPO 98304 steps)").
         results: one training result per seed, in seed order.
     """
 
     policy_class: str
     results: tuple[TrainingResult, ...]
-
-    def of_seed(self, seed: int) -> TrainingResult:
-        """The run with that seed."""
-        return next(r for r in self.results if r.seed == seed)

@@ -86,6 +86,7 @@ def outer_sample_document(sample: OuterSample, tolerances: Tolerances) -> dict[s
     return {
         "sampled": True,
         "policy_class": sample.policy_class,
+        "exact_extremes_over": "the tabular class over the same observations, a superclass",
         "seeds": list(sample.seeds),
         "train_base_regret": [_number(x) for x in sample.train_base_regret],
         "deploy_intended_regret": [_number(x) for x in sample.deploy_intended_regret],

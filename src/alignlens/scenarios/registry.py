@@ -31,7 +31,10 @@ class Scenario:
         card: the whole card (the module's docstring).
         expected: the expected category under each lens (DESIGN §4).
         optimizers: the optimisers it can run; the first is its default.
-        run: (optimizer, seed) → the diagnosis of the policy that optimiser learns.
+        run: (optimizer, seed, **parameters) → the diagnosis of the policy that optimiser
+            learns.
+        parameters: the numeric parameters ``run`` accepts, with their defaults (the
+            expected row is for the defaults).
     """
 
     id: str
@@ -39,10 +42,12 @@ class Scenario:
     card: str
     expected: Mapping[str, str]
     optimizers: tuple[str, ...]
-    run: Callable[[str, int], Diagnosis]
+    run: Callable[..., Diagnosis]
+    parameters: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "expected", MappingProxyType(dict(self.expected)))
+        object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
 
     @property
     def default_optimizer(self) -> str:
@@ -51,15 +56,17 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ScenarioRun:
-    """A scenario run: which optimiser and seed, and the diagnosis."""
+    """A scenario run: which optimiser, seed and parameters, and the diagnosis."""
 
     scenario: Scenario
     optimizer: str
     seed: int
     diagnosis: Diagnosis = field(repr=False)
+    parameters: Mapping[str, float] = field(default_factory=dict)
 
     def matches(self) -> bool:
-        """Whether every lens gave the expected category."""
+        """Whether every lens gave the expected category (defined for the default
+        parameters; a run with others may rightly differ)."""
         got = {name: str(v.category) for name, v in self.diagnosis.verdicts.items()}
         return got == dict(self.scenario.expected)
 
@@ -130,6 +137,7 @@ def scenarios() -> dict[str, Scenario]:
         birth_control,
         coin,
         deception,
+        greedy_genes,
         lava_correct,
         lava_ird,
         masturbation,
@@ -151,12 +159,19 @@ def scenarios() -> dict[str, Scenario]:
         lava_correct.SCENARIO,
         mri.SCENARIO,
         coin.SCENARIO,
+        greedy_genes.SCENARIO,
     ]
     return {s.id: s for s in ordered}
 
 
-def run_scenario(scenario_id: str, optimizer: str | None = None, seed: int = 0) -> ScenarioRun:
-    """Run a scenario with its default optimiser (or another it supports)."""
+def run_scenario(
+    scenario_id: str,
+    optimizer: str | None = None,
+    seed: int = 0,
+    parameters: Mapping[str, float] | None = None,
+) -> ScenarioRun:
+    """Run a scenario with its default optimiser (or another it supports), and its default
+    parameters unless ``parameters`` overrides some."""
     catalogue = scenarios()
     if scenario_id not in catalogue:
         raise AlignlensError(
@@ -172,4 +187,14 @@ def run_scenario(scenario_id: str, optimizer: str | None = None, seed: int = 0) 
             field="--optimizer",
             fix=f"use one of {', '.join(scenario.optimizers)}",
         )
-    return ScenarioRun(scenario, name, seed, scenario.run(name, seed))
+    given = dict(parameters or {})
+    for key in given:
+        if key not in scenario.parameters:
+            takes = ", ".join(f"--{k}" for k in scenario.parameters) or "no parameters"
+            raise AlignlensError(
+                f"scenario {scenario_id!r} has no parameter {key!r}",
+                field=f"--{key}",
+                fix=f"leave it out; {scenario_id} takes {takes}",
+            )
+    values = {**scenario.parameters, **given}
+    return ScenarioRun(scenario, name, seed, scenario.run(name, seed, **given), values)

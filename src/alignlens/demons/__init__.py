@@ -1,0 +1,2 @@
+"""Inner optimisers that exploit an imperfect outer search: meiotic drive in evolution,
+tessellating hills in gradient descent."""
