@@ -4,12 +4,22 @@ against the bound that noise alone would give."""
 
 from __future__ import annotations
 
+import json
+
 import jax
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from alignlens.demons.tessellating_hills import Hills, landscape, loss, run_hills
-from alignlens.solve import backup_jax  # noqa: F401  (float64, as the runs use)
+from alignlens import load_world, world_from_dict
+from alignlens.cli import app
+from alignlens.demons.tessellating_hills import Hills, landscape, loss, run_hills, search_world
+from alignlens.scenarios.tessellating_hills import search_policy
+from alignlens.solve import (
+    backup_jax,  # noqa: F401  (float64, as the runs use)
+    evaluate,
+)
+from alignlens.world.examples import examples_dir
 
 SEEDS = tuple(range(8))
 
@@ -71,3 +81,47 @@ def test_same_seeds_same_runs(runs) -> None:
     twice = run_hills(Hills(steps=200), SEEDS[:2])
     np.testing.assert_array_equal(again.x0, twice.x0)
     assert not np.array_equal(again.x0[0], again.x0[1])
+
+
+def test_census_every_default_landscape_has_a_demon_and_a_flat_one_has_none(runs) -> None:
+    """Seeds 0–7 at the defaults all produce a demon; with ε = 0 nothing can grow, the late
+    progress is ideal up to noise, and no run counts as a demon."""
+    assert runs.demons.all()
+    flat = run_hills(Hills(epsilon=0.0, steps=1000), SEEDS[:4])
+    assert not flat.demons.any()
+    np.testing.assert_allclose(flat.late_progress, 1.0, atol=0.05)
+
+
+# --- the tessellating-hills scenario -----------------------------------------------------
+
+
+def test_search_policy_returns_its_progress_and_the_demon_share() -> None:
+    """Exact evaluation: J_R = f and J_demon = 1 − f (f clipped to [0, 1])."""
+    world = world_from_dict(search_world())
+    train = world.environment("train")
+    for f, expected in ((0.0, 0.0), (0.3, 0.3), (1.0, 1.0), (-0.02, 0.0), (1.01, 1.0)):
+        table = search_policy(world, f, "f").train
+        assert evaluate(train, world.base, table).value == pytest.approx(expected)
+        assert evaluate(train, world.goals["demon"], table).value == pytest.approx(1 - expected)
+
+
+def test_the_world_file_is_the_search_world() -> None:
+    shipped = load_world(examples_dir() / "tessellating-hills.toml")
+    built = world_from_dict(search_world())
+    assert shipped.states == built.states and shipped.actions == built.actions
+    np.testing.assert_array_equal(shipped.base, built.base)
+    np.testing.assert_array_equal(shipped.goals["demon"], built.goals["demon"])
+
+
+def test_run_json_carries_the_counterfactual(runs) -> None:
+    """Landscape 0: the last quarter gains f = late progress of the ideal, the demon holds
+    1 − f ≥ κ, and the ε = 0 counterfactual's regret is 0 (it ends at the ideal rate)."""
+    result = CliRunner().invoke(app, ["run", "tessellating-hills", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    f = float(np.clip(runs.late_progress[0], 0, 1))
+    assert doc["policy"]["train"]["base"] == pytest.approx(f)
+    assert doc["mesa"]["competence"] == pytest.approx(1 - f)
+    condition = doc["verdicts"]["wentworth"]["conditions"]["counterfactual_regret"]
+    assert condition["holds"] is True
+    assert condition["value"] == pytest.approx(max(0.0, 1 - runs.fair_late_progress[0]), abs=1e-9)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Bool, Float, Int
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,38 @@ class HillsRuns:
     def fair_progress(self) -> Float[np.ndarray, " R"]:
         return self.x0_fair[:, -1] / self.ideal
 
+    @property
+    def late_progress(self) -> Float[np.ndarray, " R"]:
+        """x₀ gained over the last quarter of the run relative to the ideal ηT/4: the
+        search's behaviour at the end (the demon, once formed, keeps it low)."""
+        return _late(self.x0, self.hills)
+
+    @property
+    def fair_late_progress(self) -> Float[np.ndarray, " R"]:
+        return _late(self.x0_fair, self.hills)
+
+    @property
+    def noise_bound(self) -> float:
+        """Six standard deviations of a coordinate that noise alone moves: 6η√T/√(n+1)."""
+        h = self.hills
+        return 6.0 * h.eta * np.sqrt(h.steps) / np.sqrt(h.n + 1)
+
+    @property
+    def demons(self) -> Bool[np.ndarray, " R"]:
+        """Runs that produced a demon: some x_j grew beyond what noise explains, the search
+        ends with less than half the ideal progress rate, and its ε = 0 counterfactual
+        keeps at least 0.9 of it."""
+        return (
+            (self.grown.max(axis=1) > self.noise_bound)
+            & (self.late_progress < 0.5)
+            & (self.fair_late_progress >= 0.9)
+        )
+
+
+def _late(x0: Float[np.ndarray, "R T1"], hills: Hills) -> Float[np.ndarray, " R"]:
+    quarter = hills.steps // 4
+    return (x0[:, -1] - x0[:, -1 - quarter]) / (hills.eta * quarter)
+
 
 def run_hills(hills: Hills, seeds: tuple[int, ...]) -> HillsRuns:
     """Descend on the landscape of each seed and on its ε = 0 counterfactual, all in one
@@ -152,3 +184,30 @@ def run_hills(hills: Hills, seeds: tuple[int, ...]) -> HillsRuns:
     keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
     x0, demon, grown, x0_fair = (np.asarray(a) for a in jax.jit(jax.vmap(one))(keys))
     return HillsRuns(hills, tuple(seeds), x0, demon, grown, x0_fair)
+
+
+def search_world() -> dict:
+    """The search's end behaviour as a world document: one choice per unit of motion,
+    "descend" (progress along x₀; R and U pay 1) or "hold" (motion the demon diverts, no
+    progress; the goal "demon" pays 1). A search whose last quarter gained a fraction f of
+    the ideal progress is the policy descending with probability f: J_R = f, and
+    J_demon = 1 − f, the share of the search the demon holds."""
+    env = {
+        "start": {"search": 1.0},
+        "terminal": ["end"],
+        "transitions": [["search", a, "end", 1.0] for a in ("descend", "hold")],
+    }
+    return {
+        "name": "tessellating-hills",
+        "discount": 0.9,
+        "deploy_share": 0.5,
+        "states": ["search", "end"],
+        "actions": ["descend", "hold"],
+        "train": env,
+        "deploy": env,
+        "objectives": {
+            "base": [["search", "descend", 1.0]],
+            "intended": [["search", "descend", 1.0]],
+            "goals": {"demon": [["search", "hold", 1.0]]},
+        },
+    }

@@ -35,10 +35,9 @@ World file: examples/greedy-genes.toml.
 
 from __future__ import annotations
 
-from alignlens.analysis import HackEvidence
+from alignlens.demons.evidence import hack_evidence
 from alignlens.demons.meiotic_drive import (
     Drive,
-    DriveRun,
     evolve_with_drive,
     hardy_weinberg,
     locus_world,
@@ -63,31 +62,6 @@ def population_policy(world: World, p: float, name: str) -> TabularPolicy:
     return TabularPolicy(name, table, table, mesa)
 
 
-def hack_evidence(world: World, run: DriveRun) -> HackEvidence:
-    """The driver's frequency at the final population, its highest value over Opt(train, R)
-    (computed exactly), and the regret of the fair-meiosis counterfactual."""
-    from alignlens.solve.extremes import return_range
-    from alignlens.solve.optimal_set import normalized_regret, optimal_set
-
-    train = world.environment("train")
-    transmission = world.goals["transmission"]
-    opt = optimal_set(train, world.base, 1e-6)
-    at_optimum = return_range(opt, train, transmission).max
-    fair = population_policy(world, float(run.fair_path[-1]), "fair meiosis")
-    from alignlens.solve import evaluate
-
-    fair_value = evaluate(train, world.base, fair.train).value
-    regret = normalized_regret(fair_value, opt.best.value, opt.worst.value)
-    return HackEvidence(
-        inner_optimizer=f"meiotic drive (k = {run.drive.k:g})",
-        inner_objective=evaluate(
-            train, transmission, population_policy(world, float(run.path[-1]), "").train
-        ).value,
-        inner_objective_at_optimum=at_optimum,
-        counterfactual_regret=regret,
-    )
-
-
 DEFAULT = Drive()
 
 
@@ -102,7 +76,9 @@ def run(
     policy = population_policy(
         world, float(evolved.path[-1]), f"population after {GENERATIONS} generations"
     )
-    return diagnose(world, policy, optimizer=optimizer, hack=hack_evidence(world, evolved))
+    fair = population_policy(world, float(evolved.fair_path[-1]), "under fair meiosis")
+    evidence = hack_evidence(world, policy, fair, "transmission", f"meiotic drive (k = {k:g})")
+    return diagnose(world, policy, optimizer=optimizer, hack=evidence)
 
 
 SCENARIO = Scenario(

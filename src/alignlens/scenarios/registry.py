@@ -144,6 +144,7 @@ def scenarios() -> dict[str, Scenario]:
         mri,
         red_door,
         red_door_neural,
+        tessellating_hills,
         virus,
     )
 
@@ -160,6 +161,7 @@ def scenarios() -> dict[str, Scenario]:
         mri.SCENARIO,
         coin.SCENARIO,
         greedy_genes.SCENARIO,
+        tessellating_hills.SCENARIO,
     ]
     return {s.id: s for s in ordered}
 
