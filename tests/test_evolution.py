@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from alignlens import diagnose, load_world
-from alignlens.optimizers.evolution import EvolutionConfig, evolution, make_train
-from alignlens.policies.enumerated import observation_policies
+from alignlens import diagnose, load_world, world_from_dict
+from alignlens.optimizers.evolution import (
+    DriveLocus,
+    EvolutionConfig,
+    _drive,
+    evolution,
+    make_train,
+)
+from alignlens.policies.enumerated import from_policies, observation_policies
 from alignlens.policies.mixture import mixture_policy
+from alignlens.policies.tabular import policy_from_mapping
 from alignlens.solve import evaluate
+from worlds import doors
 
 
 @pytest.fixture
@@ -113,3 +123,54 @@ def test_same_seed_same_population(scans) -> None:
     assert a.population is not None and b.population is not None
     assert a.population.counts.tolist() == b.population.counts.tolist()
     np.testing.assert_array_equal(a.trace.returns["train_base"], b.trace.returns["train_base"])
+
+
+# --- a drive locus ----------------------------------------------------------------------
+
+
+def deceiver_world():
+    """The door world with two genotypes: an honest one that takes the exit (J^train_R = 1)
+    and a deceiver that takes the red object "b" everywhere (J^train_R = 0)."""
+    world = world_from_dict(doors())
+    honest = policy_from_mapping(world, {"t0": "a", "d0": "a"}, name="honest")
+    deceiver = policy_from_mapping(world, {"t0": "b", "d0": "b"}, name="deceiver")
+    return world, from_policies("genotypes", [honest, deceiver])
+
+
+# Selection β = 0.3 on fitness 1 against 0: a parent is the deceiver with probability
+# p_s = p / (p + q e^β). With drive k, a rare deceiver grows by 2k / e^β = 1.41 a generation
+# (k = 0.95), and a rare honest allele by 2(1 − k) e^β = 0.135: the deceiver fixes. Under
+# fair transmission it shrinks by 1 / e^β a generation and is purged.
+DRIVEN = EvolutionConfig(
+    population=200, generations=100, selection=0.3, drive=DriveLocus(allele=1, k=0.95)
+)
+
+
+def test_drive_makes_a_costly_genotype_win_and_the_verdict_is_hacked_not_outer() -> None:
+    world, cls = deceiver_world()
+    result = evolution(world, cls, DRIVEN, seed=0)
+    h = result.hack
+    assert h is not None
+    assert h.inner_objective > 0.95  # the deceiver's share
+    assert h.inner_objective_at_optimum == 0.0  # the only optimum is honest
+    assert h.counterfactual_regret is not None and h.counterfactual_regret < 0.05
+    verdict = diagnose(world, result.policy, policy_class=cls, hack=h).verdicts["wentworth"]
+    assert verdict.category == "hacked"
+    fair = evolution(world, cls, replace(DRIVEN, drive=None), seed=0)
+    assert fair.hack is None
+    assert fair.trace.returns["train_base"][-1] == pytest.approx(1 - h.counterfactual_regret)
+
+
+def test_drive_redraws_only_where_exactly_one_parent_carries_the_allele() -> None:
+    import jax
+    import jax.numpy as jnp
+
+    mother = jnp.array([[1], [1], [0], [0]])
+    father = jnp.array([[0], [1], [1], [0]])
+    child = jnp.array([[0], [1], [0], [0]])  # what fair recombination drew
+    key = jax.random.PRNGKey(0)
+    always = _drive(DriveLocus(allele=1, k=1.0), child, mother, father, key)
+    never = _drive(DriveLocus(allele=1, k=0.0), child, mother, father, key)
+    assert always[:, 0].tolist() == [1, 1, 1, 0]
+    assert never[:, 0].tolist() == [0, 1, 0, 0]
+

@@ -10,6 +10,13 @@ per parameter of a product class; a plain list is one locus). Each generation:
 3. each locus of an offspring comes from either parent with probability ½ (free
    recombination), then mutates with probability ``mutation`` to another allele, uniformly.
 
+With a drive locus (``EvolutionConfig.drive``), one allele of one locus cheats in step 3:
+when exactly one parent carries it, the offspring inherits it with probability k instead
+of ½ (meiotic drive, `alignlens.demons.meiotic_drive`). The result then carries hack
+evidence: the driver's share of the final population, its highest share at any training
+optimum (1 if a member carrying it is optimal, else 0), and the training regret of the
+same run with fair transmission (the counterfactual).
+
 The result is the population, which acts as the mixture policy that draws a member per
 episode (`alignlens.policies.mixture`). The trace records the population's exact mean
 returns and its make-up (individuals per member) in every generation.
@@ -18,10 +25,12 @@ returns and its make-up (individuals per member) in every generation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from alignlens.analysis import HackEvidence
 from alignlens.optimizers.result import (
     MAKE_UP_LIMIT,
     TRACE_KEYS,
@@ -32,6 +41,16 @@ from alignlens.optimizers.result import (
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.mixture import mixture_policy
 from alignlens.world.model import World
+
+
+@dataclass(frozen=True)
+class DriveLocus:
+    """A driving allele: ``allele`` at ``locus`` is inherited with probability ``k`` from a
+    pair of parents of whom exactly one carries it (½ is fair transmission)."""
+
+    allele: int
+    locus: int = 0
+    k: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,7 @@ class EvolutionConfig:
         fitness_noise: standard deviation of the noise added to each realised fitness.
         initial: "uniform" (every individual a uniformly random genotype) or a member index
             (every individual starts as that member).
+        drive: a driving allele, or None for fair transmission everywhere.
     """
 
     population: int = 200
@@ -54,6 +74,7 @@ class EvolutionConfig:
     mutation: float = 1e-3
     fitness_noise: float = 0.0
     initial: str | int = "uniform"
+    drive: DriveLocus | None = None
 
 
 def make_train(fitness: np.ndarray, loci: tuple[int, ...], config: EvolutionConfig) -> Callable:
@@ -84,6 +105,9 @@ def make_train(fitness: np.ndarray, loci: tuple[int, ...], config: EvolutionConf
         mother, father = draw(k_mother), draw(k_father)
         from_mother = jax.random.bernoulli(k_cross, 0.5, (n, n_loci))
         child = jnp.where(from_mother, genotypes[mother], genotypes[father])
+        if config.drive is not None:  # its own key, so runs without drive are unchanged
+            k_drive = jax.random.fold_in(key, 7)
+            child = _drive(config.drive, child, genotypes[mother], genotypes[father], k_drive)
         mutate = jax.random.bernoulli(k_mut, config.mutation, (n, n_loci)) & (alleles > 1)
         shift = jax.random.randint(k_allele, (n, n_loci), 1, jnp.maximum(alleles, 2))
         child = jnp.where(mutate, (child + shift) % alleles, child)
@@ -136,7 +160,59 @@ def evolution(
         seed=seed,
         trace=Trace(np.arange(1, config.generations + 1), trace, _make_up(history, policy_class)),
         population=Population(members, counts),
+        hack=None
+        if config.drive is None
+        else _drive_evidence(
+            config.drive,
+            config,
+            policy_class.loci,
+            returns["train", "base"],
+            np.asarray(final),
+            seed,
+        ),
     )
+
+
+def _drive_evidence(
+    d: DriveLocus,
+    config: EvolutionConfig,
+    loci: tuple[int, ...],
+    fitness: np.ndarray,
+    final: np.ndarray,
+    seed: int,
+) -> HackEvidence:
+    """The driver's share of the final population, its highest share at a training optimum
+    (whether an optimal member carries it), and the regret of the fair-transmission run."""
+    import jax
+
+    from alignlens.solve.optimal_set import normalized_regret
+
+    best, worst = float(fitness.max()), float(fitness.min())
+    strides = _strides(loci)
+    fair, _ = make_train(fitness, loci, replace(config, drive=None))(jax.random.PRNGKey(seed))
+    fair_regret = normalized_regret(float(fitness[np.asarray(fair) @ strides].mean()), best, worst)
+    optimal = np.flatnonzero([normalized_regret(float(f), best, worst) <= 1e-6 for f in fitness])
+    carriers = np.unravel_index(optimal, loci)[d.locus] == d.allele
+    return HackEvidence(
+        inner_optimizer=f"meiotic drive (allele {d.allele} at locus {d.locus}, k = {d.k:g})",
+        inner_objective=float(np.mean(final[:, d.locus] == d.allele)),
+        inner_objective_at_optimum=float(carriers.any()),
+        counterfactual_regret=fair_regret,
+    )
+
+
+def _drive(d: DriveLocus, child: Any, mother: Any, father: Any, key: Any) -> Any:
+    """``child`` with the drive locus redrawn where exactly one parent carries the driving
+    allele: it is inherited with probability k, else the other parent's allele."""
+    import jax
+    import jax.numpy as jnp
+
+    m, f = mother[:, d.locus], father[:, d.locus]
+    m_has, f_has = m == d.allele, f == d.allele
+    wins = jax.random.bernoulli(key, d.k, m.shape)
+    other = jnp.where(m_has, f, m)
+    locus = jnp.where(m_has != f_has, jnp.where(wins, d.allele, other), child[:, d.locus])
+    return child.at[:, d.locus].set(locus)
 
 
 def _make_up(history: np.ndarray, cls: EnumeratedClass) -> np.ndarray | None:

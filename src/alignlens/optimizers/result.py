@@ -9,7 +9,7 @@ from types import MappingProxyType
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.analysis import WorldAnalysis
+from alignlens.analysis import HackEvidence, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.optimal_set import normalized_regret
 
@@ -61,13 +61,15 @@ class Population:
 @dataclass(frozen=True, eq=False)
 class TrainingResult:
     """A learned policy, the optimiser and seed that produced it, and its trace (and, for
-    evolution, the final population)."""
+    evolution, the final population; with an inner optimiser that could steer the search,
+    the hack evidence the optimiser recorded)."""
 
     policy: TabularPolicy
     optimizer: str
     seed: int
     trace: Trace
     population: Population | None = None
+    hack: HackEvidence | None = None
 
 
 @dataclass(frozen=True, eq=False)
