@@ -173,4 +173,3 @@ def test_drive_redraws_only_where_exactly_one_parent_carries_the_allele() -> Non
     never = _drive(DriveLocus(allele=1, k=0.0), child, mother, father, key)
     assert always[:, 0].tolist() == [1, 1, 1, 0]
     assert never[:, 0].tolist() == [0, 1, 0, 0]
-
