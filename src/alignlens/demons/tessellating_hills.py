@@ -106,17 +106,24 @@ class HillsRuns:
         hills: the settings.
         seeds: the landscape seed of each run.
         x0: progress x₀ per step [R, T + 1].
-        demon: ε · max_j |x_j| per step [R, T + 1] (the demon's strength).
+        spread: max_j |x_j| per step [R, T + 1].
         grown: |x_j| at the end [R, n].
         x0_fair: x₀ per step of the ε = 0 counterfactual [R, T + 1].
+        spread_fair: max_j |x_j| per step of the counterfactual [R, T + 1].
     """
 
     hills: Hills
     seeds: tuple[int, ...]
     x0: Float[np.ndarray, "R T1"]
-    demon: Float[np.ndarray, "R T1"]
+    spread: Float[np.ndarray, "R T1"]
     grown: Float[np.ndarray, "R n"]
     x0_fair: Float[np.ndarray, "R T1"]
+    spread_fair: Float[np.ndarray, "R T1"]
+
+    @property
+    def demon(self) -> Float[np.ndarray, "R T1"]:
+        """The demon's strength per step, ε · max_j |x_j|."""
+        return self.hills.epsilon * self.spread
 
     @property
     def ideal(self) -> float:
@@ -173,17 +180,18 @@ def run_hills(hills: Hills, seeds: tuple[int, ...]) -> HillsRuns:
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
-    def one(seed_key: Array) -> tuple[Array, Array, Array, Array]:
+    def one(seed_key: Array) -> tuple[Array, ...]:
         k_land, k_noise = jax.random.split(seed_key)
         land = landscape(k_land, hills)
         path = descend(k_noise, land, hills, hills.epsilon)
         fair = descend(k_noise, land, hills, 0.0)
-        demon = hills.epsilon * jnp.max(jnp.abs(path[:, 1:]), axis=1)
-        return path[:, 0], demon, jnp.abs(path[-1, 1:]), fair[:, 0]
+        spread = jnp.max(jnp.abs(path[:, 1:]), axis=1)
+        spread_fair = jnp.max(jnp.abs(fair[:, 1:]), axis=1)
+        return path[:, 0], spread, jnp.abs(path[-1, 1:]), fair[:, 0], spread_fair
 
     keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
-    x0, demon, grown, x0_fair = (np.asarray(a) for a in jax.jit(jax.vmap(one))(keys))
-    return HillsRuns(hills, tuple(seeds), x0, demon, grown, x0_fair)
+    x0, spread, grown, x0_fair, spread_fair = (np.asarray(a) for a in jax.jit(jax.vmap(one))(keys))
+    return HillsRuns(hills, tuple(seeds), x0, spread, grown, x0_fair, spread_fair)
 
 
 def search_world() -> dict:
