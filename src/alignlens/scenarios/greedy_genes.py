@@ -35,6 +35,8 @@ World file: examples/greedy-genes.toml.
 
 from __future__ import annotations
 
+import numpy as np
+
 from alignlens.demons.evidence import hack_evidence
 from alignlens.demons.meiotic_drive import (
     Drive,
@@ -55,7 +57,7 @@ GENERATIONS = 100
 def population_policy(world: World, p: float, name: str) -> TabularPolicy:
     """The population at D-frequency p: each genotype at its Hardy–Weinberg frequency,
     pursuing the driver's objective (transmission)."""
-    table = world.base * 0.0
+    table = np.zeros((world.n_states, world.n_actions))
     table[world.states.index("zygote")] = hardy_weinberg(p)
     table[world.states.index("adult")] = 1.0 / len(world.actions)
     mesa = MesaObjective("transmission", world.goals["transmission"])
