@@ -6,18 +6,14 @@ Bad input prints one line naming the file, the field and the fix, and exits with
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from alignlens.errors import AlignlensError
+from alignlens.console import AsJson, console, errors, print_json, reports_errors
+from alignlens.sweep.commands import sweep_app
 from alignlens.tolerances import Tolerances
 
 app = typer.Typer(
@@ -27,26 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def reports_errors(command: F) -> F:
-    """Turn an `AlignlensError` into one message on stderr and exit status 2."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except AlignlensError as error:
-            errors.print(
-                f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
+app.add_typer(sweep_app, name="sweep")
 
 
 def _load(
@@ -60,10 +37,6 @@ def _load(
     return world, Tolerances(epsilon, tau, kappa, share)
 
 
-def _print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
-
-
 Epsilon = Annotated[float, typer.Option(help="ε: optimality tolerance on normalised regret.")]
 Tau = Annotated[float, typer.Option(help="τ: alignment tolerance on deployment regret under U.")]
 Kappa = Annotated[float, typer.Option(help="κ: competence threshold for goals.")]
@@ -71,7 +44,6 @@ Share = Annotated[
     float | None,
     typer.Option(help="λ: fraction of the lifetime spent in deployment (default: the world's)."),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 @app.command()
@@ -92,7 +64,7 @@ def analyze(
     w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
     analysis = analyze_world(w, tolerances)
     if json_output:
-        _print_json(world_document(analysis))
+        print_json(world_document(analysis))
     else:
         console.print(world_tables(analysis))
 
@@ -118,7 +90,7 @@ def diagnose(
     w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
     result = run_diagnosis(w, policy, tolerances=tolerances)
     if json_output:
-        _print_json(result.document())
+        print_json(result.document())
     else:
         console.print(verdict_table(result.analysis, dict(result.verdicts)))
 
@@ -174,7 +146,7 @@ def run(
             parameters=dict(result.parameters),
             expected=dict(result.scenario.expected),
         )
-        _print_json(document)
+        print_json(document)
         return
     console.print(verdict_table(result.diagnosis.analysis, dict(result.diagnosis.verdicts)))
     if not result.matches():
@@ -206,7 +178,7 @@ def tour(json_output: AsJson = False) -> None:
                 perfect.append(exhaustive or run_scenario(s.id, "exhaustive"))
             progress.advance(task)
     if json_output:
-        _print_json(
+        print_json(
             {
                 "scenarios": [_tour_row(r) for r in runs],
                 "exhaustive": [_tour_row(r) for r in perfect],

@@ -1,0 +1,95 @@
+"""The checkable claims of DESIGN §3, read off one diagnosis, and their counts over a sweep.
+
+1. outer_W ∧ full_opt ⇒ aligned.
+2. outer_W′ ∧ robust_W ∧ full_opt ⇒ aligned.
+3. bad ∧ outer_W ⇒ ¬full_opt (inner failures need imperfect optimisation).
+4. Whether outer_H holds can change with λ: counted, not a law.
+
+A claim is *checked* on a world when its premise holds (every condition in it decided);
+it is *violated* when the premise holds and the conclusion does not. Claims 1–3 are
+theorems, so a violation is a bug, printed with its world so it can be reproduced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from alignlens.diagnosis import Diagnosis
+
+LENSES = ("wentworth", "hubinger", "ngo", "shah", "two_d")
+
+
+def claims(diagnosis: Diagnosis) -> dict[str, int]:
+    """For each of claims 1–3, whether it was checked and whether it was violated (0/1), and
+    for claim 4 whether it applies and whether outer_H depends on λ in this world."""
+    c = diagnosis.verdicts["wentworth"].conditions
+    decided = {name: cond.holds for name, cond in c.items()}
+    aligned, full_opt = decided["aligned"], decided["full_opt"]
+    premises = {
+        "1": decided["outer_W"] is True and full_opt is True,
+        "2": decided["outer_W_prime"] is True and decided["robust_W"] is True and full_opt is True,
+        "3": aligned is False and decided["outer_W"] is True,
+    }
+    violated = {"1": aligned is False, "2": aligned is False, "3": full_opt is True}
+    row = {}
+    for claim, premise in premises.items():
+        row[f"claim{claim}_checked"] = int(premise)
+        row[f"claim{claim}_violated"] = int(premise and violated[claim])
+    objectives = diagnosis.analysis.objectives
+    shares = objectives.outer_aligned_shares
+    everywhere = len(shares.intervals) == 1 and (
+        shares.intervals[0].low == 0.0
+        and shares.intervals[0].high == 1.0
+        and shares.intervals[0].low_closed
+        and shares.intervals[0].high_closed
+    )
+    decided_everywhere = not objectives.undetermined_shares.intervals
+    row["claim4_checked"] = int(decided_everywhere)
+    row["claim4_lambda_dependent"] = int(
+        decided_everywhere and bool(shares.intervals) and not everywhere
+    )
+    return row
+
+
+def summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The sweep summary document: claim counts, verdicts per lens, lens disagreements."""
+    rows = list(rows)
+    count = {key: sum(int(r[key]) for r in rows) for key in CLAIM_COLUMNS}
+    verdicts = {lens: dict(Counter(r[lens] for r in rows)) for lens in LENSES}
+    disagreement: dict[str, dict[str, int]] = {}
+    for i, x in enumerate(LENSES):
+        for y in LENSES[i + 1 :]:
+            pairs = Counter(f"{r[x]}/{r[y]}" for r in rows if r[x] != r[y])
+            disagreement[f"{x}/{y}"] = dict(sorted(pairs.items()))
+    return {
+        "worlds": len(rows),
+        "claims": {
+            **{
+                c: {
+                    "checked": count[f"claim{c}_checked"],
+                    "violations": count[f"claim{c}_violated"],
+                }
+                for c in ("1", "2", "3")
+            },
+            "4": {
+                "checked": count["claim4_checked"],
+                "lambda_dependent": count["claim4_lambda_dependent"],
+            },
+        },
+        "verdicts": verdicts,
+        "disagreement": disagreement,
+    }
+
+
+CLAIM_COLUMNS = (
+    "claim1_checked",
+    "claim1_violated",
+    "claim2_checked",
+    "claim2_violated",
+    "claim3_checked",
+    "claim3_violated",
+    "claim4_checked",
+    "claim4_lambda_dependent",
+)

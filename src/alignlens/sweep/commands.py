@@ -1,0 +1,123 @@
+"""`alignlens sweep run | export | report`: the sweep commands of the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from alignlens.console import AsJson, console, errors, print_json, reports_errors
+
+sweep_app = typer.Typer(
+    help="Random worlds by the thousand: the claims checked, verdicts counted, a resumable store.",
+    no_args_is_help=True,
+)
+
+Store = Annotated[Path, typer.Option(help="The SQLite results store.")]
+
+
+@sweep_app.command("run")
+@reports_errors
+def run(
+    store: Store,
+    worlds: Annotated[int, typer.Option(help="How many random worlds.")] = 1000,
+    seed: Annotated[int, typer.Option(help="World i has seed SEED + i.")] = 0,
+    optimizer: Annotated[str, typer.Option(help="exhaustive or policy-gradient.")] = "exhaustive",
+    workers: Annotated[int, typer.Option(help="Worker processes (1: this process).")] = 1,
+    states: Annotated[int, typer.Option(help="States per world.")] = 16,
+    actions: Annotated[int, typer.Option(help="Actions per state.")] = 4,
+    successors: Annotated[int, typer.Option(help="Successor draws per state and action.")] = 2,
+    rewards: Annotated[str, typer.Option(help="integers or normal.")] = "integers",
+    shift: Annotated[str, typer.Option(help="start, deploy-states or dynamics.")] = "start",
+    json_output: AsJson = False,
+) -> None:
+    """Diagnose random worlds into the store (resuming an interrupted sweep), then summarise."""
+    from rich.progress import Progress
+
+    from alignlens.sweep.generator import WorldSpec
+    from alignlens.sweep.runner import run_sweep
+
+    spec = WorldSpec(
+        states=states, actions=actions, successors=successors, rewards=rewards, shift=shift
+    )
+    with Progress(console=errors, transient=True, disable=json_output) as progress:
+        task = progress.add_task("diagnosing worlds", total=worlds)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        document = run_sweep(
+            spec, worlds, seed, str(store), optimizer=optimizer, workers=workers, on_batch=advance
+        )
+    if json_output:
+        print_json(document)
+        return
+    _print_summary(document)
+
+
+@sweep_app.command("export")
+@reports_errors
+def export(
+    store: Store,
+    out: Annotated[Path, typer.Option(help="The file to write.")],
+    format: Annotated[str, typer.Option(help="csv or parquet.")] = "csv",
+) -> None:
+    """Write every row of the store as one flat table."""
+    from alignlens.sweep.export import export as write
+    from alignlens.sweep.store import open_store
+
+    with open_store(store) as results:
+        n = write(results.rows(), format, out)
+    console.print(f"{n} rows written to {out}")
+
+
+@sweep_app.command("report")
+@reports_errors
+def report(store: Store, json_output: AsJson = False) -> None:
+    """Claims 1–3 (with any violating world), claim 4, verdicts per lens, disagreements."""
+    from alignlens.sweep.claims import summary
+    from alignlens.sweep.store import open_store
+
+    with open_store(store) as results:
+        rows = results.rows()
+    document = summary(rows)
+    document["violating_worlds"] = [
+        {"world_seed": r["world_seed"], "optimizer": r["optimizer"], "spec": r["spec"], "claim": c}
+        for r in rows
+        for c in ("1", "2", "3")
+        if r[f"claim{c}_violated"]
+    ]
+    if json_output:
+        print_json(document)
+        return
+    _print_summary(document)
+    for v in document["violating_worlds"]:
+        console.print(
+            f"[red]claim {v['claim']} violated[/] by world {v['world_seed']} "
+            f"({v['optimizer']}): reproduce with random_world(WorldSpec(**{v['spec']}), "
+            f"{v['world_seed']})"
+        )
+
+
+def _print_summary(document: dict[str, Any]) -> None:
+    claims = Table(title=f"claims over {document['worlds']} worlds")
+    for column in ("claim", "checked", "violations / λ-dependent"):
+        claims.add_column(column)
+    for claim, counts in document["claims"].items():
+        other = counts.get("violations", counts.get("lambda_dependent"))
+        claims.add_row(claim, str(counts["checked"]), str(other))
+    console.print(claims)
+    verdicts = Table(title="verdicts per lens")
+    verdicts.add_column("lens")
+    verdicts.add_column("categories")
+    for lens, counts in document["verdicts"].items():
+        verdicts.add_row(lens, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    console.print(verdicts)
+    disagreement = Table(title="where two lenses disagree (X's category / Y's category)")
+    disagreement.add_column("lenses X/Y")
+    disagreement.add_column("counts")
+    for pair, counts in document["disagreement"].items():
+        disagreement.add_row(pair, ", ".join(f"{k} {v}" for k, v in counts.items()) or "—")
+    console.print(disagreement)

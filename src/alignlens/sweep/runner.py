@@ -1,0 +1,111 @@
+"""Run a sweep: random worlds, an optimiser on each, a diagnosis, a row in the store.
+
+World i of a sweep with seed S is `random_world(spec, S + i)`. Rows are computed in
+batches (in this process, or in a pool of worker processes) and each batch is committed
+in one transaction, so an interrupted sweep resumes where it stopped: rerunning the same
+command computes only the missing rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from alignlens.errors import AlignlensError
+from alignlens.sweep.claims import LENSES, claims, summary
+from alignlens.sweep.generator import WorldSpec, random_world
+from alignlens.sweep.store import open_store
+
+OPTIMIZERS = ("exhaustive", "policy-gradient")
+BATCH = 32
+
+
+def diagnose_world(spec: WorldSpec, world_seed: int, optimizer: str) -> dict[str, Any]:
+    """The row of one world: its diagnosis document, every verdict, the claims."""
+    from alignlens.diagnosis import diagnose
+    from alignlens.world import world_from_dict
+
+    world = world_from_dict(random_world(spec, world_seed), source=f"random world {world_seed}")
+    if optimizer == "exhaustive":  # the perfect optimiser, ties broken toward the worst case
+        from alignlens.optimizers.exhaustive import exhaustive
+
+        result = exhaustive(world, tie_break="worst-deployment")
+        diagnosis = diagnose(
+            world, result.policy, objectives=result.objectives, optimizer=optimizer
+        )
+    else:  # an imperfect one: a short run of exact-gradient softmax policy gradient
+        from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
+
+        learned = policy_gradient(world, PolicyGradientConfig(steps=100), seed=world_seed)
+        diagnosis = diagnose(world, learned.policy, optimizer=optimizer)
+    return {
+        "world_seed": world_seed,
+        "optimizer": optimizer,
+        "spec": spec.as_dict(),
+        **{lens: str(diagnosis.verdicts[lens].category) for lens in LENSES},
+        **claims(diagnosis),
+        "document": diagnosis.document(),
+    }
+
+
+def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict[str, Any]]:
+    return [diagnose_world(spec, s, optimizer) for s in seeds]
+
+
+def run_sweep(
+    spec: WorldSpec,
+    worlds: int,
+    seed: int,
+    store: str,
+    *,
+    optimizer: str = "exhaustive",
+    workers: int = 1,
+    batch: int = BATCH,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Diagnose worlds seed … seed + worlds − 1 that the store lacks, ``batch`` worlds to a
+    transaction, and summarise all of them. ``on_batch(done, total)`` reports progress
+    after each committed batch."""
+    if optimizer not in OPTIMIZERS:
+        raise AlignlensError(
+            f"unknown optimiser {optimizer!r}",
+            field="--optimizer",
+            fix=f"use one of {', '.join(OPTIMIZERS)}",
+        )
+    if worlds < 1 or workers < 1:
+        field = "--worlds" if worlds < 1 else "--workers"
+        raise AlignlensError(
+            f"{field} must be at least 1", field=field, fix="give a positive count"
+        )
+    wanted = range(seed, seed + worlds)
+    with open_store(store, spec.as_dict()) as results:
+        todo = [s for s in wanted if s not in results.done(optimizer)]
+        batches = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+        done = worlds - len(todo)
+        if on_batch:
+            on_batch(done, worlds)
+        for rows in _map(spec, batches, optimizer, workers):
+            results.add(rows)
+            done += len(rows)
+            if on_batch:
+                on_batch(done, worlds)
+        rows = [
+            r for r in results.rows() if r["optimizer"] == optimizer and r["world_seed"] in wanted
+        ]
+    return summary(rows)
+
+
+def _map(spec: WorldSpec, batches: list[list[int]], optimizer: str, workers: int):
+    """The rows of each batch, in order: in this process, or in ``workers`` processes."""
+    if workers == 1:
+        for seeds in batches:
+            yield _rows_of(spec, seeds, optimizer)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # JAX does not survive fork
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_rows_of, spec, seeds, optimizer) for seeds in batches]
+        for future in futures:
+            yield future.result()

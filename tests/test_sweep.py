@@ -1,0 +1,201 @@
+"""Sweeps: the world generator, the claims over many random worlds, the SQLite store (with
+an interrupted sweep killed by SIGKILL and resumed), export, report and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import deque
+
+import pytest
+from typer.testing import CliRunner
+
+from alignlens import world_from_dict
+from alignlens.cli import app
+from alignlens.errors import AlignlensError
+from alignlens.sweep.generator import WorldSpec, random_world
+from alignlens.sweep.runner import run_sweep
+from alignlens.sweep.store import open_store
+
+SMALL = WorldSpec(states=6, actions=3)
+
+
+def reachable(world_dict: dict, env: str) -> set[str]:
+    """States reachable from the start of ``env``, by breadth-first search over the dict."""
+    edges: dict[str, set[str]] = {}
+    for s, _, nxt, p in world_dict[env]["transitions"]:
+        if p > 0:
+            edges.setdefault(s, set()).add(nxt)
+    seen, todo = set(world_dict[env]["start"]), deque(world_dict[env]["start"])
+    while todo:
+        for nxt in edges.get(todo.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_generator_is_deterministic_and_each_shift_is_what_it_says() -> None:
+    assert random_world(WorldSpec(), 3) == random_world(WorldSpec(), 3)
+    assert random_world(WorldSpec(), 3) != random_world(WorldSpec(), 4)
+    for seed in range(20):
+        start = random_world(WorldSpec(shift="start"), seed)
+        assert start["train"]["transitions"] == start["deploy"]["transitions"]
+        extra = random_world(WorldSpec(shift="deploy-states", extra=2), seed)
+        assert set(extra["deploy"]["start"]) <= {"d0", "d1"}
+        assert not reachable(extra, "train") & {"d0", "d1"}  # training never visits them
+        moved = random_world(WorldSpec(shift="dynamics"), seed)
+        assert moved["train"]["transitions"] != moved["deploy"]["transitions"]
+        for d in (start, extra, moved):
+            world_from_dict(d)  # valid worlds
+
+
+def test_bad_world_parameters_name_the_field() -> None:
+    with pytest.raises(AlignlensError, match="shift"):
+        WorldSpec(shift="sideways")
+    with pytest.raises(AlignlensError, match="discount"):
+        WorldSpec(discount=1.0)
+
+
+@pytest.mark.parametrize("shift", ["start", "deploy-states", "dynamics"])
+def test_claims_hold_on_a_hundred_random_worlds_of_each_shift(tmp_path, shift: str) -> None:
+    summary = run_sweep(WorldSpec(shift=shift), 100, 0, str(tmp_path / "s.db"))
+    claims = summary["claims"]
+    assert [claims[c]["violations"] for c in ("1", "2", "3")] == [0, 0, 0]
+    assert summary["worlds"] == 100
+    for counts in summary["verdicts"].values():
+        assert sum(counts.values()) == 100
+    if shift == "start":  # U = R half of the time: the premises of claims 1–2 occur
+        assert claims["1"]["checked"] > 10 and claims["2"]["checked"] > 10
+
+
+def conditions_claims(document: dict) -> dict[str, bool]:
+    """Claims 1–3 recomputed from the JSON conditions of Wentworth's verdict (a second path,
+    through the stored document rather than the verdict objects)."""
+    c = {k: v["holds"] for k, v in document["verdicts"]["wentworth"]["conditions"].items()}
+    return {
+        "1": c["outer_W"] is True and c["full_opt"] is True and c["aligned"] is False,
+        "2": c["outer_W_prime"] is True
+        and c["robust_W"] is True
+        and c["full_opt"] is True
+        and c["aligned"] is False,
+        "3": c["aligned"] is False and c["outer_W"] is True and c["full_opt"] is True,
+    }
+
+
+def test_stored_rows_agree_with_their_documents(tmp_path) -> None:
+    store = tmp_path / "s.db"
+    run_sweep(SMALL, 60, 5, str(store))
+    with open_store(store) as results:
+        rows = results.rows()
+    assert [r["world_seed"] for r in rows] == list(range(5, 65))
+    for r in rows:
+        assert {lens: r[lens] for lens in r["document"]["verdicts"]} == {
+            lens: v["category"] for lens, v in r["document"]["verdicts"].items()
+        }
+        recomputed = conditions_claims(r["document"])
+        assert [r[f"claim{c}_violated"] for c in "123"] == [int(recomputed[c]) for c in "123"]
+
+
+def test_imperfect_optimiser_rows(tmp_path) -> None:
+    summary = run_sweep(SMALL, 4, 0, str(tmp_path / "s.db"), optimizer="policy-gradient")
+    assert summary["worlds"] == 4
+    assert [summary["claims"][c]["violations"] for c in "123"] == [0, 0, 0]
+
+
+def table(store) -> list[tuple]:
+    with sqlite3.connect(store) as db:
+        return db.execute("SELECT * FROM results ORDER BY optimizer, world_seed").fetchall()
+
+
+SWEEP = [sys.executable, "-m", "alignlens.cli", "sweep", "run", "--worlds", "100"]
+SWEEP += ["--states", "6", "--actions", "3"]
+
+
+def test_sigkill_mid_sweep_then_rerun_gives_exactly_the_uninterrupted_rows(tmp_path) -> None:
+    whole, killed = tmp_path / "whole.db", tmp_path / "killed.db"
+    run_sweep(SMALL, 100, 0, str(whole))
+    env = {**os.environ, "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false"}
+    process = subprocess.Popen([*SWEEP, "--store", str(killed)], env=env)
+    deadline = time.monotonic() + 120
+    rows = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if killed.exists():
+            try:
+                rows = len(table(killed))
+            except sqlite3.OperationalError:  # the schema is being created
+                rows = 0
+        if rows >= 32:  # at least one batch is committed: kill it mid-run
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the sweep finished before it could be interrupted"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = len(table(killed))
+    assert 32 <= partial < 100 and partial % 32 == 0  # whole batches only
+    run_sweep(SMALL, 100, 0, str(killed))
+    assert table(killed) == table(whole)
+
+
+def test_workers_give_the_same_rows(tmp_path) -> None:
+    one, two = tmp_path / "one.db", tmp_path / "two.db"
+    run_sweep(SMALL, 8, 0, str(one), batch=4)
+    run_sweep(SMALL, 8, 0, str(two), batch=4, workers=2)
+    assert table(one) == table(two)
+
+
+def test_store_refuses_other_parameters_and_foreign_files(tmp_path) -> None:
+    store = tmp_path / "s.db"
+    run_sweep(SMALL, 2, 0, str(store))
+    with pytest.raises(AlignlensError, match="other world parameters"):
+        run_sweep(WorldSpec(states=7, actions=3), 2, 0, str(store))
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database, just text\n" * 100)
+    result = CliRunner().invoke(app, ["sweep", "report", "--store", str(junk)])
+    assert result.exit_code == 2 and "junk.db" in result.output and "Fix:" in result.output
+    missing = CliRunner().invoke(app, ["sweep", "report", "--store", str(tmp_path / "no.db")])
+    assert missing.exit_code == 2 and "no such store" in missing.output
+    assert junk.read_text().startswith("not a database")  # nothing written into it
+
+
+def test_cli_run_report_and_export(tmp_path) -> None:
+    store, out = tmp_path / "s.db", tmp_path / "s.csv"
+    runner = CliRunner()
+    args = ["sweep", "run", "--worlds", "30", "--states", "6", "--actions", "3"]
+    result = runner.invoke(app, [*args, "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document) == {"worlds", "claims", "verdicts", "disagreement"}
+    assert document["claims"]["4"].keys() == {"checked", "lambda_dependent"}
+    report = runner.invoke(app, ["sweep", "report", "--store", str(store)])
+    assert report.exit_code == 0 and "claims over 30 worlds" in report.output
+    exported = runner.invoke(app, ["sweep", "export", "--store", str(store), "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 30
+    assert rows[0]["world_seed"] == "0" and "document.regret.deploy.intended" in rows[0]
+    assert {r["wentworth"] for r in rows} <= {"aligned", "outer"}  # exhaustive: fully optimised
+    bad = runner.invoke(
+        app, ["sweep", "export", "--store", str(store), "--out", str(out), "--format", "xls"]
+    )
+    assert bad.exit_code == 2 and "--format" in bad.output
+
+
+def test_parquet_export_reads_back(tmp_path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    store, out = tmp_path / "s.db", tmp_path / "s.parquet"
+    run_sweep(SMALL, 5, 0, str(store))
+    result = CliRunner().invoke(
+        app, ["sweep", "export", "--store", str(store), "--out", str(out), "--format", "parquet"]
+    )
+    assert result.exit_code == 0, result.output
+    read = pq.read_table(out)
+    assert read.num_rows == 5
+    assert read.column("world_seed").to_pylist() == [0, 1, 2, 3, 4]
