@@ -199,3 +199,24 @@ def test_parquet_export_reads_back(tmp_path) -> None:
     read = pq.read_table(out)
     assert read.num_rows == 5
     assert read.column("world_seed").to_pylist() == [0, 1, 2, 3, 4]
+
+
+def test_ray_executor_on_a_local_instance_gives_the_local_rows(tmp_path) -> None:
+    ray = pytest.importorskip("ray")
+    local, distributed = tmp_path / "local.db", tmp_path / "ray.db"
+    run_sweep(SMALL, 12, 0, str(local), batch=4)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        summary = run_sweep(SMALL, 12, 0, str(distributed), batch=4, executor="ray")
+    finally:
+        ray.shutdown()
+    assert summary["worlds"] == 12
+    assert table(distributed) == table(local)
+
+
+def test_unknown_executor_is_a_clear_error(tmp_path) -> None:
+    result = CliRunner().invoke(
+        app, ["sweep", "run", "--store", str(tmp_path / "s.db"), "--executor", "slurm"]
+    )
+    assert result.exit_code == 2 and "--executor" in result.output and "Fix:" in result.output
+    assert not (tmp_path / "s.db").exists()  # nothing half-written

@@ -25,7 +25,11 @@ def run(
     worlds: Annotated[int, typer.Option(help="How many random worlds.")] = 1000,
     seed: Annotated[int, typer.Option(help="World i has seed SEED + i.")] = 0,
     optimizer: Annotated[str, typer.Option(help="exhaustive or policy-gradient.")] = "exhaustive",
-    workers: Annotated[int, typer.Option(help="Worker processes (1: this process).")] = 1,
+    workers: Annotated[int, typer.Option(help="Local worker processes (1: this process).")] = 1,
+    executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: a new local instance).")
+    ] = None,
     states: Annotated[int, typer.Option(help="States per world.")] = 16,
     actions: Annotated[int, typer.Option(help="Actions per state.")] = 4,
     successors: Annotated[int, typer.Option(help="Successor draws per state and action.")] = 2,
@@ -49,7 +53,15 @@ def run(
             progress.update(task, completed=done, total=total)
 
         document = run_sweep(
-            spec, worlds, seed, str(store), optimizer=optimizer, workers=workers, on_batch=advance
+            spec,
+            worlds,
+            seed,
+            str(store),
+            optimizer=optimizer,
+            workers=workers,
+            executor=executor,
+            address=address,
+            on_batch=advance,
         )
     if json_output:
         print_json(document)

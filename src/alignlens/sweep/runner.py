@@ -18,6 +18,7 @@ from alignlens.sweep.generator import WorldSpec, random_world
 from alignlens.sweep.store import open_store
 
 OPTIMIZERS = ("exhaustive", "policy-gradient")
+EXECUTORS = ("local", "ray")
 BATCH = 32
 
 
@@ -61,17 +62,27 @@ def run_sweep(
     *,
     optimizer: str = "exhaustive",
     workers: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     batch: int = BATCH,
     on_batch: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Diagnose worlds seed … seed + worlds − 1 that the store lacks, ``batch`` worlds to a
-    transaction, and summarise all of them. ``on_batch(done, total)`` reports progress
-    after each committed batch."""
+    transaction, and summarise all of them. ``executor`` "local" computes batches in this
+    process (``workers`` = 1) or a process pool; "ray" sends them to the Ray cluster at
+    ``address`` (a new local Ray instance when None). ``on_batch(done, total)`` reports
+    progress after each committed batch."""
     if optimizer not in OPTIMIZERS:
         raise AlignlensError(
             f"unknown optimiser {optimizer!r}",
             field="--optimizer",
             fix=f"use one of {', '.join(OPTIMIZERS)}",
+        )
+    if executor not in EXECUTORS:
+        raise AlignlensError(
+            f"unknown executor {executor!r}",
+            field="--executor",
+            fix=f"use one of {', '.join(EXECUTORS)}",
         )
     if worlds < 1 or workers < 1:
         field = "--worlds" if worlds < 1 else "--workers"
@@ -85,7 +96,12 @@ def run_sweep(
         done = worlds - len(todo)
         if on_batch:
             on_batch(done, worlds)
-        for rows in _map(spec, batches, optimizer, workers):
+        computed = (
+            _map_ray(spec, batches, optimizer, address)
+            if executor == "ray"
+            else _map(spec, batches, optimizer, workers)
+        )
+        for rows in computed:
             results.add(rows)
             done += len(rows)
             if on_batch:
@@ -109,3 +125,29 @@ def _map(spec: WorldSpec, batches: list[list[int]], optimizer: str, workers: int
         futures = [pool.submit(_rows_of, spec, seeds, optimizer) for seeds in batches]
         for future in futures:
             yield future.result()
+
+
+def _map_ray(spec: WorldSpec, batches: list[list[int]], optimizer: str, address: str | None):
+    """The rows of each batch, in order, computed by Ray tasks (alignlens must be installed
+    where the cluster's workers run)."""
+    try:
+        import ray
+    except ImportError:
+        raise AlignlensError(
+            "the Ray executor needs ray",
+            field="--executor",
+            fix='pip install "alignlens[ray]", or use --executor local',
+        ) from None
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        except ConnectionError as e:
+            raise AlignlensError(
+                f"cannot reach a Ray cluster at {address!r} ({e})",
+                field="--address",
+                fix="give the address of a running cluster (ray status prints it), or none",
+            ) from None
+    task = ray.remote(_rows_of)
+    pending = [task.remote(spec, seeds, optimizer) for seeds in batches]
+    for ref in pending:
+        yield ray.get(ref)
