@@ -131,3 +131,25 @@ def test_a_reward_equal_in_content_is_solved_once() -> None:
     other = cache.optimize(env, reward + 1.0)
     assert other.values is not first.values
     np.testing.assert_allclose(other.values, optimize(env, reward + 1.0).values, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [30, 64, 65, 120])
+def test_small_dense_and_large_sparse_evaluations_agree(n: int, monkeypatch) -> None:
+    """Stochastic policies in stochastic worlds on either side of the dense limit (64 live
+    states): the dense solve and the sparse path give the same values."""
+    import alignlens.solve.evaluation as evaluation
+
+    rng = np.random.default_rng(n)
+    nxt = rng.integers(0, n, (n, 3, 2)).astype(np.int32)
+    prob = rng.dirichlet(np.ones(2), size=(n, 3))
+    term = np.zeros(n, dtype=bool)
+    term[0] = True
+    env = Environment("s", np.full(n, 1.0 / n), nxt, prob, term, np.ones(n, bool), 0.9)
+    reward = rng.normal(size=(n, 3))
+    reward[term] = 0.0
+    policy = rng.dirichlet(np.ones(3), size=n)
+    default = evaluate(env, reward, policy)
+    monkeypatch.setattr(evaluation, "DENSE_LIMIT", 0 if n <= 64 else 10**6)
+    other = evaluate(env, reward, policy)
+    np.testing.assert_allclose(default.values, other.values, atol=1e-10)
+    assert default.value == pytest.approx(other.value, abs=1e-10)

@@ -26,6 +26,7 @@ from alignlens.solve.chain import chain_values
 from alignlens.world.model import Environment
 
 DIRECT_LIMIT = 400
+DENSE_LIMIT = 64  # live states up to which one dense solve is cheapest
 KEPT_FACTORS = 4  # factorised systems a memo keeps (the newest)
 CERTIFIED = 1e-10  # relative error the iterative solve must certify
 KRYLOV_STEPS = 60
@@ -95,6 +96,9 @@ def evaluate(
     if live.size == 0:
         return Evaluation(values, 0.0, 0.0)
     r = np.einsum("sa,sa->s", policy, reward)[live]
+    if live.size <= DENSE_LIMIT:
+        values[live], bound = _dense(env, policy, live, r)
+        return Evaluation(values, float(env.start @ values), bound)
     known = memo.factor(policy)
     if known is None:
         p = transition_matrix(env, policy)[live][:, live]
@@ -129,6 +133,19 @@ def _chain(
     return Evaluation(values, float(env.start @ values), bound)
 
 
+def _dense(
+    env: Environment, policy: Float[np.ndarray, "S A"], live: np.ndarray, r: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """A small world's evaluation by one dense solve, certified like the sparse one."""
+    s, a, k = env.next_state.shape
+    weight = policy[:, :, None] * env.prob
+    p = np.zeros((s, s))
+    np.add.at(p, (np.broadcast_to(np.arange(s)[:, None, None], (s, a, k)), env.next_state), weight)
+    system = np.eye(live.size) - env.discount * p[np.ix_(live, live)]
+    x = np.linalg.solve(system, r)
+    return x, _certified_bound(x, float(np.abs(r - system @ x).max()), r, env)
+
+
 def _inverse_norm(env: Environment) -> float:
     """A bound on ‖(I − γP_π)⁻¹‖∞: 1/(1 − γ), or the horizon when γ = 1."""
     return 1.0 / (1.0 - env.discount) if env.discount < 1 else float(env.depth or np.inf)
@@ -156,13 +173,19 @@ def _certified(
 ) -> tuple[np.ndarray, float]:
     """The direct solve's answer, with its error bound, or a clear error if it is not exact."""
     x = lu.solve(rhs)
-    bound = float(np.abs(rhs - system @ x).max()) * _inverse_norm(env)
+    return x, _certified_bound(x, float(np.abs(rhs - system @ x).max()), rhs, env)
+
+
+def _certified_bound(x: np.ndarray, residual: float, rhs: np.ndarray, env: Environment) -> float:
+    """The error bound of a direct solve from its residual, or a clear error if the answer
+    is not exact."""
+    bound = residual * _inverse_norm(env)
     if not np.all(np.isfinite(x)) or bound > CERTIFIED * _scale(rhs, env):
         raise SolverError(
             f"policy evaluation could not be certified (error bound {bound:.3g})",
             fix="check the world for numerically extreme rewards or probabilities",
         )
-    return x, bound
+    return bound
 
 
 def _scale(rhs: np.ndarray, env: Environment) -> float:

@@ -1,4 +1,5 @@
-"""Reachability in a directed graph given as edge arrays (breadth-first, in SciPy)."""
+"""Reachability in a directed graph given as edge arrays (breadth-first: a dense boolean
+search on small graphs, SciPy's on large ones)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import numpy as np
 import scipy.sparse as sp
 from jaxtyping import Bool, Float, Int
 from scipy.sparse.csgraph import breadth_first_order
+
+DENSE_NODES = 256
 
 
 def reachable_from(
@@ -15,6 +18,14 @@ def reachable_from(
 ) -> Bool[np.ndarray, " N"]:
     """Nodes reachable from any source (sources included) along the edges."""
     n = int(sources.shape[0])
+    if n <= DENSE_NODES:  # a boolean matrix beats building a sparse graph
+        adjacency = np.zeros((n, n), dtype=bool)
+        adjacency[edge_src, edge_dst] = True
+        reached, frontier = sources.copy(), sources.copy()
+        while frontier.any():
+            frontier = adjacency[frontier].any(axis=0) & ~reached
+            reached |= frontier
+        return reached
     # One extra node, linked to every source, turns a multi-source search into one search.
     root = n
     src = np.concatenate([edge_src.astype(np.int64), np.full(int(sources.sum()), root)])
