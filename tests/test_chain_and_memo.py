@@ -153,3 +153,18 @@ def test_small_dense_and_large_sparse_evaluations_agree(n: int, monkeypatch) -> 
     other = evaluate(env, reward, policy)
     np.testing.assert_allclose(default.values, other.values, atol=1e-10)
     assert default.value == pytest.approx(other.value, abs=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dense_reachability_equals_the_sparse_search(seed: int, monkeypatch) -> None:
+    import alignlens.world.graph as graph
+
+    rng = np.random.default_rng(seed)
+    n = 50
+    src, dst = rng.integers(0, n, 70), rng.integers(0, n, 70)
+    sources = np.zeros(n, dtype=bool)
+    sources[rng.integers(0, n, 2)] = True
+    dense_reach = graph.reachable_from(sources, src, dst)
+    monkeypatch.setattr(graph, "DENSE_NODES", 0)
+    np.testing.assert_array_equal(dense_reach, graph.reachable_from(sources, src, dst))
+    assert dense_reach[sources].all()
