@@ -16,9 +16,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from alignlens.analysis import Interval
 from alignlens.diagnosis import Diagnosis
+from alignlens.lenses import LENSES as LENS_FUNCTIONS
 
-LENSES = ("wentworth", "hubinger", "ngo", "shah", "two_d")
+LENSES = tuple(LENS_FUNCTIONS)  # the lens names, in the order of the tables
 
 
 def claims(diagnosis: Diagnosis) -> dict[str, int]:
@@ -39,12 +41,7 @@ def claims(diagnosis: Diagnosis) -> dict[str, int]:
         row[f"claim{claim}_violated"] = int(premise and violated[claim])
     objectives = diagnosis.analysis.objectives
     shares = objectives.outer_aligned_shares
-    everywhere = len(shares.intervals) == 1 and (
-        shares.intervals[0].low == 0.0
-        and shares.intervals[0].high == 1.0
-        and shares.intervals[0].low_closed
-        and shares.intervals[0].high_closed
-    )
+    everywhere = shares.intervals == (Interval(0.0, 1.0),)  # closed at both ends
     decided_everywhere = not objectives.undetermined_shares.intervals
     row["claim4_checked"] = int(decided_everywhere)
     row["claim4_lambda_dependent"] = int(
