@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alignlens import diagnose, load_world
+from alignlens import diagnose, load_world, world_from_dict
 from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
 
 
@@ -68,3 +68,24 @@ def test_mixture_over_an_enumerated_class(examples) -> None:
     # One step of 0.01 from equal weights: the weight on say_healthy is at most
     # sigmoid(2 · 0.01 · 0.15) ≈ 0.5015, so J ≤ 0.2 + 0.6 · 0.5015 < 0.51: regret > 0.48.
     assert diagnose(world, short.policy, policy_class=cls).analysis.regret.train_base > 0.48
+
+
+def test_many_worlds_at_once_equal_one_at_a_time_and_ignore_their_batch() -> None:
+    """policy_gradient_many trains worlds of one shape in one vmapped call (successor slots
+    padded with impossible ones): each result matches `policy_gradient` on its world alone,
+    and a world's result is the same whichever other worlds share its call."""
+    from alignlens.optimizers.policy_gradient import policy_gradient_many
+    from alignlens.sweep.generator import WorldSpec, random_world
+
+    spec = WorldSpec(states=6, actions=3, successors=3)
+    worlds = [world_from_dict(random_world(spec, s)) for s in range(3)]
+    config = PolicyGradientConfig(steps=30)
+    together = policy_gradient_many(worlds, config, [10, 11, 12])
+    for world, result, seed in zip(worlds, together, [10, 11, 12], strict=True):
+        alone = policy_gradient(world, config, seed=seed)
+        np.testing.assert_allclose(result.policy.train, alone.policy.train, atol=1e-9)
+        np.testing.assert_allclose(
+            result.trace.returns["train_base"], alone.trace.returns["train_base"], atol=1e-9
+        )
+    (second,) = policy_gradient_many(worlds[1:2], config, [11])
+    np.testing.assert_array_equal(second.policy.train, together[1].policy.train)

@@ -11,7 +11,7 @@ what the trace shows. The tabular form is meant for small worlds (dense solves).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,7 +22,7 @@ from alignlens.errors import AlignlensError
 from alignlens.optimizers.result import TRACE_KEYS, Trace, TrainingResult
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.world.model import World
+from alignlens.world.model import Environment, World
 
 DENSE_LIMIT = 400
 
@@ -47,11 +47,8 @@ class PolicyGradientConfig:
 def make_train(world: World, config: PolicyGradientConfig) -> Callable:
     """``train(key) -> (logits [S, A], returns [steps, 4])``, jitted end to end."""
     import jax
-    import jax.numpy as jnp
-    import optax
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-    from alignlens.solve.batch import dense_returns
 
     if world.n_states > DENSE_LIMIT:
         raise AlignlensError(
@@ -59,27 +56,63 @@ def make_train(world: World, config: PolicyGradientConfig) -> Callable:
             field="--optimizer",
             fix=f"use it on worlds of at most {DENSE_LIMIT} states",
         )
-    envs = [world.train, world.deploy]
-    arrays = [
-        tuple(jnp.asarray(x) for x in (e.next_state, e.prob, e.terminal, e.start)) for e in envs
-    ]
+    train = make_train_arrays(world.n_states, world.n_actions, config)
+    arrays = world_arrays(world)
+    return jax.jit(lambda key: train(key, arrays))
+
+
+def world_arrays(world: World, successors: int | None = None) -> tuple:
+    """What `make_train_arrays`'s ``train`` reads of a world: each environment's successor
+    arrays (padded with impossible successors to ``successors`` slots), terminal states and
+    start distribution, the rewards of R and U, and γ (float64)."""
+    import jax.numpy as jnp
+
+    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
+
+    def env_arrays(e: Environment) -> tuple:
+        pad = (successors or e.next_state.shape[2]) - e.next_state.shape[2]
+        widths = ((0, 0), (0, 0), (0, pad))
+        return (
+            jnp.asarray(np.pad(e.next_state, widths)),
+            jnp.asarray(np.pad(e.prob, widths)),
+            jnp.asarray(e.terminal),
+            jnp.asarray(e.start),
+        )
+
     rewards = jnp.asarray(np.stack([world.base, world.intended]))
-    discount = jnp.asarray(world.discount)
+    return (env_arrays(world.train), env_arrays(world.deploy), rewards, jnp.asarray(world.discount))
+
+
+def make_train_arrays(n_states: int, n_actions: int, config: PolicyGradientConfig) -> Callable:
+    """``train(key, arrays) -> (logits [S, A], returns [steps, 4])`` for the world given as
+    `world_arrays`: a pure function of its inputs, so ``jax.vmap`` trains a batch of worlds
+    of one shape at once."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
+    from alignlens.solve.batch import dense_returns
+
     tx = (
         optax.adam(config.learning_rate)
         if config.method == "adam"
         else optax.sgd(config.learning_rate)
     )
 
-    def returns(logits: jax.Array) -> jax.Array:  # [4]: train R, train U, deploy R, deploy U
-        policy = jax.nn.softmax(logits, axis=-1)
-        return jnp.concatenate([dense_returns(*a, rewards, discount, policy) for a in arrays])
+    def train(key: jax.Array, arrays: tuple) -> tuple[jax.Array, jax.Array]:
+        train_env, deploy_env, rewards, discount = arrays
 
-    def objective(logits: jax.Array) -> jax.Array:
-        return returns(logits)[0]
+        def returns(logits: jax.Array) -> jax.Array:  # [4]: train R, train U, deploy R, deploy U
+            policy = jax.nn.softmax(logits, axis=-1)
+            return jnp.concatenate(
+                [dense_returns(*e, rewards, discount, policy) for e in (train_env, deploy_env)]
+            )
 
-    def train(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        logits = config.init_scale * jax.random.normal(key, (world.n_states, world.n_actions))
+        def objective(logits: jax.Array) -> jax.Array:
+            return returns(logits)[0]
+
+        logits = config.init_scale * jax.random.normal(key, (n_states, n_actions))
         state = tx.init(logits)
 
         def step(carry: tuple, _: None) -> tuple[tuple, jax.Array]:
@@ -94,7 +127,46 @@ def make_train(world: World, config: PolicyGradientConfig) -> Callable:
         (logits, _), trace = jax.lax.scan(step, (logits, state), None, length=config.steps)
         return logits, trace
 
-    return jax.jit(train)
+    return train
+
+
+def policy_gradient_many(
+    worlds: Sequence[World],
+    config: PolicyGradientConfig,
+    seeds: Sequence[int],
+    *,
+    batch: int = 32,
+) -> list[TrainingResult]:
+    """`policy_gradient` on many worlds of one shape (states, actions) in one vmapped call,
+    world i from seed i. The call always has ``batch`` slots (the last worlds repeated to
+    fill them), so a world's result does not depend on which others share its call."""
+    import jax
+    import jax.numpy as jnp
+
+    if len(worlds) > batch:
+        return policy_gradient_many(worlds[:batch], config, seeds[:batch], batch=batch) + (
+            policy_gradient_many(worlds[batch:], config, seeds[batch:], batch=batch)
+        )
+    n, a = worlds[0].n_states, worlds[0].n_actions
+    if n > DENSE_LIMIT:
+        raise AlignlensError(
+            f"exact policy gradient solves dense systems; these worlds have {n} states",
+            field="--optimizer",
+            fix=f"use it on worlds of at most {DENSE_LIMIT} states",
+        )
+    real = len(worlds)
+    worlds = [*worlds, *[worlds[-1]] * (batch - real)]
+    seeds = [*seeds, *[seeds[-1]] * (batch - real)]
+    k = max(max(w.train.next_state.shape[2], w.deploy.next_state.shape[2]) for w in worlds)
+    arrays = jax.tree.map(lambda *xs: jnp.stack(xs), *(world_arrays(w, k) for w in worlds))
+    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+    train = make_train_arrays(n, a, config)
+    logits, traces = jax.jit(jax.vmap(train))(keys, arrays)
+    probabilities = np.asarray(jax.nn.softmax(logits, axis=-1), dtype=np.float64)
+    return [
+        _result(TabularPolicy.fixed(f"policy gradient ({config.steps} steps)", p), np.asarray(t), s)
+        for p, t, s in zip(probabilities[:real], traces[:real], seeds[:real], strict=True)
+    ]
 
 
 def make_train_mixture(returns: Float[np.ndarray, "N 4"], config: PolicyGradientConfig) -> Callable:

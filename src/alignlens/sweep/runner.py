@@ -24,34 +24,47 @@ BATCH = 32
 
 def diagnose_world(spec: WorldSpec, world_seed: int, optimizer: str) -> dict[str, Any]:
     """The row of one world: its diagnosis document, every verdict, the claims."""
-    from alignlens.diagnosis import diagnose
-    from alignlens.world import world_from_dict
-
-    world = world_from_dict(random_world(spec, world_seed), source=f"random world {world_seed}")
-    if optimizer == "exhaustive":  # the perfect optimiser, ties broken toward the worst case
-        from alignlens.optimizers.exhaustive import exhaustive
-
-        result = exhaustive(world, tie_break="worst-deployment")
-        diagnosis = diagnose(
-            world, result.policy, objectives=result.objectives, optimizer=optimizer
-        )
-    else:  # an imperfect one: a short run of exact-gradient softmax policy gradient
-        from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
-
-        learned = policy_gradient(world, PolicyGradientConfig(steps=100), seed=world_seed)
-        diagnosis = diagnose(world, learned.policy, optimizer=optimizer)
-    return {
-        "world_seed": world_seed,
-        "optimizer": optimizer,
-        "spec": spec.as_dict(),
-        **{lens: str(diagnosis.verdicts[lens].category) for lens in LENSES},
-        **claims(diagnosis),
-        "document": diagnosis.document(),
-    }
+    return _rows_of(spec, [world_seed], optimizer)[0]
 
 
 def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict[str, Any]]:
-    return [diagnose_world(spec, s, optimizer) for s in seeds]
+    """The rows of a batch of worlds. Exhaustive search (the perfect optimiser, ties broken
+    toward the worst deployment behaviour) runs world by world; policy gradient (an
+    imperfect one: 100 steps of exact-gradient softmax policy gradient) trains the whole
+    batch in one vmapped call."""
+    from alignlens.diagnosis import diagnose
+    from alignlens.world import world_from_dict
+
+    worlds = [world_from_dict(random_world(spec, s), source=f"random world {s}") for s in seeds]
+    if optimizer == "exhaustive":
+        from alignlens.optimizers.exhaustive import exhaustive
+
+        found = [exhaustive(w, tie_break="worst-deployment") for w in worlds]
+        diagnoses = [
+            diagnose(w, r.policy, objectives=r.objectives, optimizer=optimizer)
+            for w, r in zip(worlds, found, strict=True)
+        ]
+    else:
+        from alignlens.optimizers.policy_gradient import (
+            PolicyGradientConfig,
+            policy_gradient_many,
+        )
+
+        learned = policy_gradient_many(worlds, PolicyGradientConfig(steps=100), list(seeds))
+        diagnoses = [
+            diagnose(w, r.policy, optimizer=optimizer) for w, r in zip(worlds, learned, strict=True)
+        ]
+    return [
+        {
+            "world_seed": s,
+            "optimizer": optimizer,
+            "spec": spec.as_dict(),
+            **{lens: str(d.verdicts[lens].category) for lens in LENSES},
+            **claims(d),
+            "document": d.document(),
+        }
+        for s, d in zip(seeds, diagnoses, strict=True)
+    ]
 
 
 def run_sweep(
