@@ -11,12 +11,14 @@ are the exact values of the final (optimal) deterministic policy.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
+from alignlens.errors import AlignlensError
 from alignlens.world.model import Environment
 
 ROUND_OFF = 1e-12
@@ -59,6 +61,12 @@ def optima_many(
     if allowed is None:
         allowed = np.ones(reward.shape, dtype=bool)
     gamma_max = float(np.max(discount))
+    if gamma_max >= 1.0:
+        raise AlignlensError(
+            "batched optima need discounting",
+            field="discount",
+            fix="use γ < 1, or the per-world solver (alignlens.solve.optimize)",
+        )
     # γ^n / (1 − γ) ≤ 1% of the reward scale: enough sweeps for policy iteration's basin.
     sweeps = int(np.ceil(np.log(0.01 * (1 - gamma_max)) / np.log(gamma_max))) + 1
     solve = _program(sweeps)
@@ -73,7 +81,8 @@ def optima_many(
     return sign * np.asarray(values), sign * np.asarray(q)
 
 
-def _program(sweeps: int):
+@functools.cache
+def _program(sweeps: int):  # one jitted program per sweep count, compiled once per shape
     import jax
     import jax.numpy as jnp
 
