@@ -46,3 +46,12 @@ def test_batched_optima_with_allowed_actions_match_linear_programming() -> None:
     for i, env in enumerate(envs):
         want = lp_optimal_values(env, np.where(allowed[i], worlds[i].base, -1e6))
         np.testing.assert_allclose(values[i], want, atol=1e-7)
+
+
+def test_undiscounted_worlds_are_refused_clearly() -> None:
+    from alignlens.errors import AlignlensError
+
+    world = world_from_dict(random_world(WorldSpec(states=4, actions=2), 0))
+    next_state, prob, terminal = stack_environments([world.train])
+    with pytest.raises(AlignlensError, match="discount"):
+        optima_many(next_state, prob, terminal, world.base[None], np.array([1.0]))
