@@ -185,13 +185,14 @@ def _drive_evidence(
     (whether an optimal member carries it), and the regret of the fair-transmission run."""
     import jax
 
+    from alignlens.solve.enumerated import optimal_members
     from alignlens.solve.optimal_set import normalized_regret
 
     best, worst = float(fitness.max()), float(fitness.min())
     strides = _strides(loci)
     fair, _ = make_train(fitness, loci, replace(config, drive=None))(jax.random.PRNGKey(seed))
     fair_regret = normalized_regret(float(fitness[np.asarray(fair) @ strides].mean()), best, worst)
-    optimal = np.flatnonzero([normalized_regret(float(f), best, worst) <= 1e-6 for f in fitness])
+    optimal = np.flatnonzero(optimal_members(fitness, 1e-6))
     carriers = np.unravel_index(optimal, loci)[d.locus] == d.allele
     return HackEvidence(
         inner_optimizer=f"meiotic drive (allele {d.allele} at locus {d.locus}, k = {d.k:g})",
