@@ -7,6 +7,8 @@ mixture environment. Regret ranges come from return ranges, since the normalised
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from alignlens.analysis import GoalRange, Range, Returns, WorldAnalysis
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.enumerated import uniform_returns
@@ -38,20 +40,63 @@ def analyze_world(
         opt_train.worst.value, intended_train[1], opt_deploy.worst.value, intended_deploy[1]
     )
 
-    def regret(opt: OptimalSet, env: Environment, objective: str) -> Range:
-        returns = return_range(opt, env, world.objective(objective), cache=cache)
-        return regret_range(
-            returns, optimum.get(env.name, objective), worst.get(env.name, objective)
-        )
+    def over(opt: OptimalSet, env: Environment, objective: str) -> Range:
+        return return_range(opt, env, world.objective(objective), cache=cache)
 
-    deploy_intended = {
-        "train": regret(opt_train, deploy, "intended"),
-        "deploy": regret(opt_deploy, deploy, "intended"),
+    returns = {
+        ("train", "deploy", "intended"): over(opt_train, deploy, "intended"),
+        ("train", "deploy", "base"): over(opt_train, deploy, "base"),
+        ("train", "train", "intended"): over(opt_train, train, "intended"),
+        ("deploy", "deploy", "intended"): over(opt_deploy, deploy, "intended"),
     }
     if world.shared_dynamics:
-        inside = INTERIOR_SHARE if share in (0.0, 1.0) else share
+        inside = interior_share(share)
         opt_inside = optimal_set(mixture(train, deploy, inside), world.base, eps, cache=cache)
-        inside_range = regret(opt_inside, deploy, "intended")
+        returns["mixture", "deploy", "intended"] = over(opt_inside, deploy, "intended")
+    return world_analysis(
+        world.name,
+        tol,
+        optimum,
+        worst,
+        uniform_returns(world, cache),
+        returns,
+        goals={name: GoalRange(*cache.extremes(deploy, r)) for name, r in world.goals.items()},
+        shared_dynamics=world.shared_dynamics,
+    )
+
+
+def interior_share(share: float) -> float:
+    """The λ at which Opt(λ, R) is computed for every λ in (0, 1): λ itself when inside."""
+    return INTERIOR_SHARE if share in (0.0, 1.0) else share
+
+
+def world_analysis(
+    name: str,
+    tol: Tolerances,
+    optimum: Returns,
+    worst: Returns,
+    random: Returns,
+    returns: Mapping[tuple[str, str, str], Range],
+    *,
+    goals: Mapping[str, GoalRange],
+    shared_dynamics: bool,
+) -> WorldAnalysis:
+    """The `WorldAnalysis` of the tabular class from its extremes and the range of returns
+    over each optimal set, keyed (optimal set, environment, objective): Opt(train, R) in
+    deployment (intended and base) and in training (intended), Opt(deploy, R) in
+    deployment, and with shared dynamics Opt(λ, R) for λ inside (0, 1)."""
+    share = tol.deploy_share
+
+    def regret(key: tuple[str, str, str]) -> Range:
+        _, env, objective = key
+        return regret_range(returns[key], optimum.get(env, objective), worst.get(env, objective))
+
+    deploy_intended = {
+        "train": regret(("train", "deploy", "intended")),
+        "deploy": regret(("deploy", "deploy", "intended")),
+    }
+    if shared_dynamics:
+        inside_range = regret(("mixture", "deploy", "intended"))
         mixture_range = {0.0: deploy_intended["train"], 1.0: deploy_intended["deploy"]}.get(
             share, inside_range
         )
@@ -68,25 +113,25 @@ def analyze_world(
         for r in (deploy_intended["train"], inside_range, deploy_intended["deploy"])
     ]
     return WorldAnalysis(
-        world=world.name,
+        world=name,
         policy_class="tabular",
         tolerances=tol,
         optimum=optimum,
         worst=worst,
-        random=uniform_returns(world, cache),
+        random=random,
         optimal_sets={
             "train_base": {
                 "deploy_intended_regret": deploy_intended["train"],
-                "deploy_base_regret": regret(opt_train, deploy, "base"),
-                "train_intended_regret": regret(opt_train, train, "intended"),
+                "deploy_base_regret": regret(("train", "deploy", "base")),
+                "train_intended_regret": regret(("train", "train", "intended")),
             },
             "deploy_base": {"deploy_intended_regret": deploy_intended["deploy"]},
             "mixture_base": {"deploy_intended_regret": mixture_range},
         },
         outer_aligned_shares=tabular_share_set(*(v is True for v in verdicts)),
         undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
-        goals={name: GoalRange(*cache.extremes(deploy, r)) for name, r in world.goals.items()},
-        shared_dynamics=world.shared_dynamics,
+        goals=goals,
+        shared_dynamics=shared_dynamics,
     )
 
 

@@ -38,7 +38,8 @@ class Optimum:
     Attributes:
         values: V at every state (V* for "max", the worst value W for "min").
         q: Q at every state and action.
-        policy: a deterministic policy attaining it (first action among ties).
+        policy: a deterministic policy attaining it (the first action among ties, up to
+            round-off: `first_best`).
         value: the return from the start distribution.
         sense: "max" or "min".
     """
@@ -92,7 +93,7 @@ def optimize(
         best = q.max(axis=1)
         improve = live & (best > values + margin)
         if not improve.any():
-            return _optimum(env, values, q, policy, sign, sense)
+            return _optimum(env, values, q, first_best(q, margin), sign, sense)
         if memo.direct and not tightened:  # V_π is a lower bound: value iteration from it
             tightened = True  # keeps the gain and gets close enough to need few more solves
             values = value_iteration(
@@ -119,6 +120,12 @@ def _optimum(
         value=float(sign * (env.start @ values)) + 0.0,
         sense=sense,
     )
+
+
+def first_best(q: Float[np.ndarray, "S A"], margin: float) -> Int[np.ndarray, " S"]:
+    """At every state, the first action whose Q is within ``margin`` of the best: the
+    representative optimal policy, whichever optimal policy the iteration ended on."""
+    return np.argmax(q >= q.max(axis=1, keepdims=True) - margin, axis=1)
 
 
 def at_start(optimum: Optimum, env: Environment) -> Optimum:

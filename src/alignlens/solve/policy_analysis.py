@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from jaxtyping import Float
 
-from alignlens.analysis import Analysis, HackEvidence, MesaInfo, Returns, WorldAnalysis
+from alignlens.analysis import OBJECTIVES, Analysis, HackEvidence, MesaInfo, Returns, WorldAnalysis
 from alignlens.optimizers.result import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
@@ -31,6 +31,19 @@ def tabular_extremes(world: World, cache: SolveCache | None = None) -> Extremes:
         return cache.extremes(world.environment(env), reward)  # type: ignore[arg-type]
 
     return extremes
+
+
+def regrets_of(returns: Returns, objectives: WorldAnalysis) -> Returns:
+    """The normalised regret of each return, against the class optimum and worst value."""
+    return Returns(
+        **{
+            f"{e}_{o}": normalized_regret(
+                returns.get(e, o), objectives.optimum.get(e, o), objectives.worst.get(e, o)
+            )
+            for e in ENVIRONMENTS
+            for o in OBJECTIVES
+        }
+    )
 
 
 def analyze_policy(
@@ -60,16 +73,7 @@ def analyze_policy(
         for o in ("base", "intended")
     }
     returns = Returns(**values)
-    regret = Returns(
-        **{
-            key: normalized_regret(
-                value,
-                objectives.optimum.get(*key.split("_")),
-                objectives.worst.get(*key.split("_")),
-            )
-            for key, value in values.items()
-        }
-    )
+    regret = regrets_of(returns, objectives)
     competence = {
         name: 1.0
         - normalized_regret(

@@ -1,31 +1,42 @@
 """Random tabular worlds for sweeps, deterministic in their seed.
 
 A world has states s0…s{n−1} and one terminal state "T"; each state and action leads to
-``successors`` states drawn uniformly (probabilities on a grid of thirds, so ties between
-policies are common), with a chance of ending the episode. Rewards are small integers in
-{−1, 0, 1} ("integers": ties, and so non-trivial optimal sets) or Gaussian ("normal").
-With probability ``same_objective`` the intended objective is the base objective itself
-(which makes outer alignment, and so the claims' premises, common). The shift between
-training and deployment is one of:
+``successors`` states drawn uniformly (weights 1–3, so probabilities on a coarse grid and
+ties between policies are common), or with probability ``end`` ends the episode. Rewards
+are small integers in {−1, 0, 1} ("integers": ties, and so non-trivial optimal sets) or
+Gaussian ("normal"). With probability ``same_objective`` the intended objective is the
+base objective itself (which makes outer alignment, and so the claims' premises, common).
+The shift between training and deployment is one of:
 
 - "start": the same dynamics; deployment starts in other states;
 - "deploy-states": deployment starts in ``extra`` states that training never visits
   (they lead into the shared states), so training says nothing about them;
 - "dynamics": deployment redraws the successors of every state (no shared dynamics).
+
+Worlds are drawn as arrays (`random_batch`), many seeds in one vmapped JAX call with one
+key per seed (so world i is the same whichever batch it is drawn in, and on any device);
+`random_world` writes one of them as a world document.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from jaxtyping import Float, Int
 
 from alignlens.errors import AlignlensError
+
+if TYPE_CHECKING:
+    from alignlens.solve.analyze_many import StackedWorlds
 
 Shift = Literal["start", "deploy-states", "dynamics"]
 SHIFTS: tuple[str, ...] = ("start", "deploy-states", "dynamics")
 REWARDS: tuple[str, ...] = ("integers", "normal")
+REWARDED = 0.6  # the chance that a state-action has a non-default integer reward draw
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -77,60 +88,170 @@ class WorldSpec:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def only_deploy(self) -> int:
+        """The number of deployment-only states."""
+        return self.extra if self.shift == "deploy-states" else 0
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """Shared states, deployment-only states, then the terminal state "T"."""
+        shared = [f"s{i}" for i in range(self.states)]
+        return (*shared, *(f"d{i}" for i in range(self.only_deploy)), "T")
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        return tuple(f"a{j}" for j in range(self.actions))
+
+
+@dataclass(frozen=True)
+class WorldBatch:
+    """Random worlds of one spec as stacked arrays (environment axis: train, deploy).
+
+    Attributes:
+        spec: the parameters they were drawn with.
+        seeds: each world's seed.
+        next_state, prob: successors [B, 2, S, A, K] (an ending transition leads to "T";
+            unused slots have probability 0).
+        start: start distributions [B, 2, S].
+        reward: base and intended objectives [B, 2, S, A].
+    """
+
+    spec: WorldSpec
+    seeds: Int[np.ndarray, " B"]
+    next_state: Int[np.ndarray, "B 2 S A K"]
+    prob: Float[np.ndarray, "B 2 S A K"]
+    start: Float[np.ndarray, "B 2 S"]
+    reward: Float[np.ndarray, "B 2 S A"]
+
+    def __len__(self) -> int:
+        return len(self.seeds)
+
+    def stacked(self) -> StackedWorlds:
+        """The worlds as the batched analysis takes them ("T" is the only terminal state)."""
+        from alignlens.solve.analyze_many import StackedWorlds
+
+        terminal = np.zeros(self.start.shape, dtype=bool)
+        terminal[..., -1] = True
+        return StackedWorlds(
+            names=tuple(f"random-{int(s)}" for s in self.seeds),
+            next_state=self.next_state,
+            prob=self.prob,
+            terminal=terminal,
+            start=self.start,
+            reward=self.reward,
+            discount=np.full(len(self.seeds), self.spec.discount),
+        )
+
+
+def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | list[int]) -> WorldBatch:
+    """The worlds of ``seeds`` under ``spec``, drawn in one vmapped call."""
+    import jax.numpy as jnp
+
+    seeds = np.asarray(seeds, dtype=np.int64)
+    if seeds.size and (seeds.min() < 0 or seeds.max() > MAX_SEED):
+        bad = int(seeds.min() if seeds.min() < 0 else seeds.max())
+        raise AlignlensError(
+            f"world seed {bad} is out of range",
+            field="--seed",
+            fix=f"use seeds from 0 to {MAX_SEED}",
+        )
+    arrays = draw_program(spec)(jnp.asarray(seeds, dtype=jnp.uint32))
+    return WorldBatch(spec, seeds, *(np.asarray(a) for a in arrays))
+
+
+@functools.cache
+def draw_program(spec: WorldSpec):
+    """The jitted, vmapped draw of one spec: uint32 seeds → (next_state, prob, start, reward)
+    as device arrays. Uniforms are float32, so the draws are the same with or without x64."""
+    import jax
+    import jax.numpy as jnp
+
+    from alignlens.solve import backup_jax  # noqa: F401  (float64 probabilities and rewards)
+
+    n, live = spec.states, spec.states + spec.only_deploy
+    terminal = live  # the index of "T"
+    shape = (2, live, spec.actions)
+    deploy_pool = n if spec.only_deploy == 0 else spec.only_deploy
+    deploy_offset = 0 if spec.only_deploy == 0 else n
+
+    def one(seed):
+        keys = jax.random.split(jax.random.key(seed), 9)
+        uniform = functools.partial(jax.random.uniform, dtype=jnp.float32)
+        ends = uniform(keys[0], shape) < spec.end
+        successors = jax.random.randint(keys[1], (*shape, spec.successors), 0, n, jnp.int32)
+        weights = jax.random.randint(keys[2], (*shape, spec.successors), 1, 4, jnp.int32)
+        if spec.shift != "dynamics":  # one draw of the dynamics serves both environments
+            ends, successors, weights = (
+                jnp.stack([x[0], x[0]]) for x in (ends, successors, weights)
+            )
+        weights = weights.astype(jnp.float64)
+        prob = weights / jnp.sum(weights, axis=-1, keepdims=True)
+        first = jnp.arange(spec.successors) == 0
+        prob = jnp.where(ends[..., None], jnp.where(first, 1.0, 0.0), prob)
+        next_state = jnp.where(ends[..., None], terminal, successors)
+        pad = ((0, 0), (0, 1), (0, 0), (0, 0))  # "T" has no transitions
+        next_state = jnp.pad(next_state, pad, constant_values=terminal)
+        prob = jnp.pad(prob, pad)
+
+        if spec.rewards == "normal":
+            reward = jax.random.normal(keys[3], shape, dtype=jnp.float32).astype(jnp.float64)
+        else:
+            rewarded = uniform(keys[3], shape) < REWARDED
+            values = jax.random.randint(keys[4], shape, -1, 2, jnp.int32)
+            reward = jnp.where(rewarded, values, 0).astype(jnp.float64)
+        same = uniform(keys[5], ()) < spec.same_objective
+        reward = jnp.stack([reward[0], jnp.where(same, reward[0], reward[1])])
+        reward = jnp.pad(reward, ((0, 0), (0, 1), (0, 0)))
+
+        def start(key, pool: int, offset: int):
+            picks = jax.random.permutation(key, pool)[: min(2, pool)] + offset
+            return jnp.zeros(terminal + 1).at[picks].set(1.0 / picks.shape[0])
+
+        starts = jnp.stack([start(keys[6], n, 0), start(keys[7], deploy_pool, deploy_offset)])
+        return next_state, prob, starts, reward
+
+    return jax.jit(jax.vmap(one))
+
 
 def random_world(spec: WorldSpec, seed: int) -> dict[str, Any]:
     """The world document of world ``seed`` under ``spec`` (validated when loaded)."""
-    rng = np.random.default_rng(seed)
-    shared = [f"s{i}" for i in range(spec.states)]
-    only_deploy = [f"d{i}" for i in range(spec.extra)] if spec.shift == "deploy-states" else []
-    states = [*shared, *only_deploy, "T"]
-    actions = [f"a{j}" for j in range(spec.actions)]
+    return world_document(random_batch(spec, [seed]), 0)
 
-    def transitions(sources: list[str]) -> list[list[Any]]:
-        rows = []
-        for s in sources:
-            for a in actions:
-                if rng.random() < spec.end:
-                    rows.append([s, a, "T", 1.0])
-                    continue
-                succ = rng.choice(shared, size=spec.successors, replace=True)
-                weights = rng.integers(1, 4, size=spec.successors).astype(float)
-                for nxt, p in zip(succ, weights / weights.sum(), strict=True):
-                    rows.append([s, a, str(nxt), float(p)])
-        return rows
 
-    def rewards() -> list[list[Any]]:
-        sources = [*shared, *only_deploy]
-        if spec.rewards == "normal":
-            return [[s, a, float(rng.normal())] for s in sources for a in actions]
+def world_document(batch: WorldBatch, i: int) -> dict[str, Any]:
+    """World ``i`` of a batch as a world document."""
+    spec = batch.spec
+    states, actions = spec.state_names, spec.action_names
+    live = len(states) - 1
+
+    def environment(e: int) -> dict[str, Any]:
+        rows = [
+            [states[s], actions[a], states[int(batch.next_state[i, e, s, a, k])], float(p)]
+            for s in range(live)
+            for a in range(spec.actions)
+            for k, p in enumerate(batch.prob[i, e, s, a])
+            if p > 0
+        ]
+        start = {states[s]: float(p) for s, p in enumerate(batch.start[i, e]) if p > 0}
+        return {"start": start, "transitions": rows, "terminal": ["T"]}
+
+    def objective(o: int) -> list[list[Any]]:
+        r = batch.reward[i, o]
         return [
-            [s, a, float(rng.integers(-1, 2))]
-            for s in sources
-            for a in actions
-            if rng.random() < 0.6
+            [states[s], actions[a], float(r[s, a])]
+            for s in range(live)
+            for a in range(spec.actions)
+            if r[s, a] != 0
         ]
 
-    def start(pool: list[str]) -> dict[str, float]:
-        picks = rng.choice(len(pool), size=min(2, len(pool)), replace=False)
-        return {pool[i]: 1.0 / len(picks) for i in picks}
-
-    train_rows = transitions(shared) + transitions(only_deploy)
-    deploy_rows = (
-        transitions(shared) + transitions(only_deploy) if spec.shift == "dynamics" else train_rows
-    )
-    base = rewards()
-    intended = base if rng.random() < spec.same_objective else rewards()
     return {
-        "name": f"random-{seed}",
+        "name": f"random-{int(batch.seeds[i])}",
         "discount": spec.discount,
         "deploy_share": spec.deploy_share,
-        "states": states,
-        "actions": actions,
-        "train": {"start": start(shared), "transitions": train_rows, "terminal": ["T"]},
-        "deploy": {
-            "start": start(only_deploy or shared),
-            "transitions": deploy_rows,
-            "terminal": ["T"],
-        },
-        "objectives": {"base": base, "intended": intended},
+        "states": list(states),
+        "actions": list(actions),
+        "train": environment(0),
+        "deploy": environment(1),
+        "objectives": {"base": objective(0), "intended": objective(1)},
     }

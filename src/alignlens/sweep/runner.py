@@ -1,7 +1,8 @@
 """Run a sweep: random worlds, an optimiser on each, a diagnosis, a row in the store.
 
 World i of a sweep with seed S is `random_world(spec, S + i)`. Rows are computed in
-batches (in this process, or in a pool of worker processes) and each batch is committed
+batches (in this process, or in a pool of worker processes); a batch is drawn and
+analysed in one call each (`random_batch`, `alignlens.solve.analyze_many`) and committed
 in one transaction, so an interrupted sweep resumes where it stopped: rerunning the same
 command computes only the missing rows.
 """
@@ -10,14 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from alignlens.errors import AlignlensError
 from alignlens.sweep.claims import LENSES, claims, summary
-from alignlens.sweep.generator import WorldSpec, random_world
+from alignlens.sweep.generator import WorldBatch, WorldSpec, random_batch, world_document
 from alignlens.sweep.store import open_store
 
+if TYPE_CHECKING:
+    from alignlens.diagnosis import Diagnosis
+    from alignlens.world import World
+
 OPTIMIZERS = ("exhaustive", "policy-gradient")
+TIE_BREAK = "worst-deployment"
+PG_STEPS = 100
 EXECUTORS = ("local", "ray")
 BATCH = 32
 
@@ -28,32 +37,40 @@ def diagnose_world(spec: WorldSpec, world_seed: int, optimizer: str) -> dict[str
 
 
 def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict[str, Any]]:
-    """The rows of a batch of worlds. Exhaustive search (the perfect optimiser, ties broken
-    toward the worst deployment behaviour) runs world by world; policy gradient (an
+    """The rows of a batch of worlds, analysed in one batched call (`analyze_many`); a world
+    the batched path cannot settle exactly is diagnosed on its own. Exhaustive search (the
+    perfect optimiser) picks the optimal policy worst in deployment; policy gradient (an
     imperfect one: 100 steps of exact-gradient softmax policy gradient) trains the whole
     batch in one vmapped call."""
-    from alignlens.diagnosis import diagnose
-    from alignlens.world import world_from_dict
+    from alignlens.diagnosis import Diagnosis
+    from alignlens.lenses import apply_lenses
+    from alignlens.solve.analyze_many import analyses_many, numbers_many
+    from alignlens.tolerances import Tolerances
 
-    worlds = [world_from_dict(random_world(spec, s), source=f"random world {s}") for s in seeds]
+    batch = random_batch(spec, seeds)
+    stacked = batch.stacked()
+    tol = Tolerances(deploy_share=spec.deploy_share)
     if optimizer == "exhaustive":
-        from alignlens.optimizers.exhaustive import exhaustive
-
-        found = [exhaustive(w, tie_break="worst-deployment") for w in worlds]
-        diagnoses = [
-            diagnose(w, r.policy, objectives=r.objectives, optimizer=optimizer)
-            for w, r in zip(worlds, found, strict=True)
-        ]
+        policies, name = None, f"exhaustive ({TIE_BREAK})"
     else:
         from alignlens.optimizers.policy_gradient import (
             PolicyGradientConfig,
             policy_gradient_many,
         )
 
-        learned = policy_gradient_many(worlds, PolicyGradientConfig(steps=100), list(seeds))
-        diagnoses = [
-            diagnose(w, r.policy, optimizer=optimizer) for w, r in zip(worlds, learned, strict=True)
-        ]
+        config = PolicyGradientConfig(steps=PG_STEPS)
+        worlds = [_world(batch, i) for i in range(len(seeds))]
+        learned = policy_gradient_many(worlds, config, list(seeds))
+        policies = np.stack([r.policy.train for r in learned])
+        name = learned[0].policy.name
+    numbers = numbers_many(stacked, tol, policies)
+    analyses = analyses_many(stacked, numbers, tol, policy=name, optimizer=optimizer)
+    diagnoses = [
+        Diagnosis(a, apply_lenses(a))
+        if a is not None
+        else _diagnose_alone(batch, i, optimizer, None if policies is None else policies[i])
+        for i, a in enumerate(analyses)
+    ]
     return [
         {
             "world_seed": s,
@@ -65,6 +82,29 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
         }
         for s, d in zip(seeds, diagnoses, strict=True)
     ]
+
+
+def _world(batch: WorldBatch, i: int) -> World:
+    from alignlens.world import world_from_dict
+
+    seed = int(batch.seeds[i])
+    return world_from_dict(world_document(batch, i), source=f"random world {seed}")
+
+
+def _diagnose_alone(
+    batch: WorldBatch, i: int, optimizer: str, policy: np.ndarray | None
+) -> Diagnosis:
+    """The per-world path: world document → World → optimiser → diagnosis."""
+    from alignlens.diagnosis import diagnose
+    from alignlens.optimizers.exhaustive import exhaustive
+    from alignlens.policies.tabular import TabularPolicy
+
+    world = _world(batch, i)
+    if policy is None:
+        found = exhaustive(world, tie_break=TIE_BREAK)
+        return diagnose(world, found.policy, objectives=found.objectives, optimizer=optimizer)
+    learned = TabularPolicy.fixed(f"policy gradient ({PG_STEPS} steps)", policy)
+    return diagnose(world, learned, optimizer=optimizer)
 
 
 def run_sweep(
