@@ -49,7 +49,8 @@ from alignlens.world.model import World
 
 FIRST_SWEEPS = 16  # value-iteration sweeps before policy iteration: from zero,
 WARM_SWEEPS = 4  # and from the unrestricted solution, for restricted problems
-CHUNK = 64  # worlds per step on the CPU: a step's arrays stay in cache
+CHUNK = 1024  # worlds per call
+STEP = 32  # worlds per vmapped step of a call (each step waits for its slowest world)
 CLOSE = 1e3 * ROUND_OFF  # witness and sound extremes this close (× scale) are equal
 RANGES = (  # (optimal set, environment, objective), the order of `ManyNumbers.ranges`
     ("train", "deploy", "intended"),
@@ -170,21 +171,22 @@ def numbers_many(
         jnp.asarray(worlds.discount, dtype=jnp.float64),
         jnp.asarray(policies, dtype=jnp.float64),
     )
-    parts = {}
+    fields: list[np.ndarray] = []
     for flag in (True, False):
         rows = np.flatnonzero(shared == flag)
-        if rows.size:
-            program = _analysis_program(flag, given, chunk)
+        program = _analysis_program(flag, given)
+        for at in range(0, rows.size, chunk):
+            part = rows[at : at + chunk]
+            padded = np.resize(part, _padded_size(part.size, chunk))  # few shapes to compile
             out = program(
-                *(x[rows] for x in inputs),
+                *(x[padded] for x in inputs),
                 tolerances.epsilon,
                 interior_share(tolerances.deploy_share),
             )
-            parts[flag] = (rows, [np.asarray(o) for o in out])
-    fields = [np.zeros((len(worlds), *o.shape[1:]), o.dtype) for o in next(iter(parts.values()))[1]]
-    for rows, out in parts.values():
-        for f, o in zip(fields, out, strict=True):
-            f[rows] = o
+            if not fields:
+                fields = [np.zeros((len(worlds), *o.shape[1:]), o.dtype) for o in out]
+            for f, o in zip(fields, out, strict=True):
+                f[part] = np.asarray(o)[: part.size]
     ok, optimum, worst, random, returns, ranges, policy = fields
     return ManyNumbers(ok, shared, optimum, worst, random, returns, ranges, policy)
 
@@ -233,6 +235,14 @@ def analyses_many(
     return out
 
 
+def _padded_size(n: int, chunk: int) -> int:
+    """The call size for n worlds: a power of two from `STEP`, at most ``chunk``."""
+    size = STEP
+    while size < n:
+        size *= 2
+    return min(size, max(chunk, n))
+
+
 def _returns(x: Float[np.ndarray, "2 2"]) -> Returns:
     return Returns(float(x[0, 0]), float(x[0, 1]), float(x[1, 0]), float(x[1, 1]))
 
@@ -268,20 +278,17 @@ def _present(next_state, prob, terminal, start) -> Array:
 
 
 @functools.cache
-def _analysis_program(shared: bool, given: bool, chunk: int):
+def _analysis_program(shared: bool, given: bool):
     """The jitted program for worlds that do (or do not) share dynamics, with the learned
-    policy given (or the exhaustive representative), ``chunk`` worlds per step."""
+    policy given (or the exhaustive representative)."""
     import jax
 
     def program(next_state, prob, terminal, start, reward, discount, policy, epsilon, inside):
-        def one(x):
+        def one(*x):
             return _one_world(*x, epsilon, inside, shared=shared, given=given)
 
-        return jax.lax.map(
-            one,
-            (next_state, prob, terminal, start, reward, discount, policy),
-            batch_size=chunk,
-        )
+        arrays = (next_state, prob, terminal, start, reward, discount, policy)
+        return jax.lax.map(lambda x: one(*x), arrays, batch_size=STEP)
 
     return jax.jit(program)
 

@@ -83,7 +83,30 @@ def _solve_values(
     live = ~terminal
     p = jnp.where(live[:, None], p, 0.0)
     r = jnp.where(live[None, :], r, 0.0)
-    return jnp.linalg.solve(jnp.eye(p.shape[0]) - discount * p, r.T).T
+    return gauss(jnp.eye(p.shape[0]) - discount * p, r.T).T
+
+
+def gauss(matrix: Float[Array, "S S"], rhs: Float[Array, "S R"]) -> Float[Array, "S R"]:
+    """x with matrix · x = rhs, by Gaussian elimination without pivoting: the matrix must be
+    strictly diagonally dominant by rows, as I − γP is for γ < 1."""
+    import jax
+    import jax.numpy as jnp
+
+    n = matrix.shape[0]
+    rows = jnp.arange(n)
+
+    def eliminate(k: Array, system: tuple) -> tuple:
+        a, b = system
+        factor = jnp.where(rows > k, a[:, k] / a[k, k], 0.0)
+        return a - factor[:, None] * a[k][None, :], b - factor[:, None] * b[k][None, :]
+
+    matrix, rhs = jax.lax.fori_loop(0, n, eliminate, (matrix, rhs))
+
+    def substitute(i: Array, x: Array) -> Array:
+        k = n - 1 - i
+        return x.at[k].set((rhs[k] - matrix[k] @ x) / matrix[k, k])
+
+    return jax.lax.fori_loop(0, n, substitute, jnp.zeros_like(rhs))
 
 
 def q_values(

@@ -1,0 +1,189 @@
+"""The batched analysis of many small worlds against the per-world path, number by number
+and verdict by verdict, over hundreds of random worlds of every kind of shift; and the
+array generator against the world documents it writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alignlens import world_from_dict
+from alignlens.analysis import Analysis, Range
+from alignlens.diagnosis import Diagnosis, diagnose
+from alignlens.errors import AlignlensError
+from alignlens.lenses import apply_lenses
+from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.policies.tabular import TabularPolicy
+from alignlens.solve.analyze_many import StackedWorlds, analyses_many, numbers_many
+from alignlens.sweep.generator import WorldSpec, random_batch, world_document
+from alignlens.sweep.runner import _rows_of
+from alignlens.tolerances import Tolerances
+from worlds import random_world_dict
+
+EXHAUSTIVE = "exhaustive (worst-deployment)"
+
+
+def numbers_of(analysis: Analysis) -> dict[str, float]:
+    """Every number of an analysis, flattened by name."""
+    o = analysis.objectives
+    out: dict[str, float] = {}
+    for label, returns in (
+        ("optimum", o.optimum),
+        ("worst", o.worst),
+        ("random", o.random),
+        ("returns", analysis.returns),
+        ("regret", analysis.regret),
+    ):
+        for key, value in vars(returns).items():
+            out[f"{label}.{key}"] = value
+    for set_name, quantities in o.optimal_sets.items():
+        for quantity, r in quantities.items():
+            assert isinstance(r, Range)
+            for end, value in (("min", r.min), ("max", r.max)):
+                out[f"{set_name}.{quantity}.{end}"] = value
+            for end, bounds in (("min", r.min_bounds), ("max", r.max_bounds)):
+                out[f"{set_name}.{quantity}.{end}_bounds.low"] = bounds[0]
+                out[f"{set_name}.{quantity}.{end}_bounds.high"] = bounds[1]
+    return out
+
+
+def assert_same_diagnosis(batched: Analysis, alone: Diagnosis) -> None:
+    """Every number within round-off, the same λ-sets, and every lens's category,
+    conditions (value and outcome) and flags."""
+    want = numbers_of(alone.analysis)
+    got = numbers_of(batched)
+    assert got.keys() == want.keys()
+    for key in want:
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
+    a, b = batched.objectives, alone.analysis.objectives
+    assert a.outer_aligned_shares == b.outer_aligned_shares
+    assert a.undetermined_shares == b.undetermined_shares
+    assert a.shared_dynamics == b.shared_dynamics
+    assert batched.policy == alone.analysis.policy
+    verdicts = apply_lenses(batched)
+    for lens, verdict in alone.verdicts.items():
+        other = verdicts[lens]
+        assert other.category == verdict.category, lens
+        assert other.flags == verdict.flags, lens
+        assert other.conditions.keys() == verdict.conditions.keys()
+        for name, c in verdict.conditions.items():
+            assert other.conditions[name].holds == c.holds, (lens, name)
+            assert other.conditions[name].value == pytest.approx(c.value, abs=1e-9)
+
+
+def alone_exhaustive(world) -> Diagnosis:
+    found = exhaustive(world, tie_break="worst-deployment")
+    return diagnose(world, found.policy, objectives=found.objectives, optimizer="exhaustive")
+
+
+@pytest.mark.parametrize("rewards", ["integers", "normal"])
+@pytest.mark.parametrize("shift", ["start", "deploy-states", "dynamics"])
+def test_batched_analysis_equals_the_per_world_path(shift: str, rewards: str) -> None:
+    """80 generated worlds of each kind (480 in all), read as drawn (`WorldBatch.stacked`), with the
+    exhaustive optimiser's worst-deployment representative as the learned policy."""
+    spec = WorldSpec(states=8, actions=3, shift=shift, rewards=rewards)
+    batch = random_batch(spec, np.arange(80))
+    tol = Tolerances(deploy_share=spec.deploy_share)
+    stacked = batch.stacked()
+    numbers = numbers_many(stacked, tol)
+    analyses = analyses_many(stacked, numbers, tol, policy=EXHAUSTIVE, optimizer="exhaustive")
+    assert numbers.ok.mean() >= 0.9  # the rest is left to the per-world path
+    assert bool(numbers.shared.all()) is (shift != "dynamics")
+    for i, analysis in enumerate(analyses):
+        if analysis is not None:
+            world = world_from_dict(world_document(batch, i))
+            assert_same_diagnosis(analysis, alone_exhaustive(world))
+
+
+@pytest.mark.parametrize("shift", [False, True])
+def test_batched_analysis_of_compiled_worlds_with_given_stochastic_policies(shift: bool) -> None:
+    """Worlds from another generator (successors may be terminal, with any weight), stacked
+    from their compiled form, each with a random stochastic policy."""
+    rng = np.random.default_rng(7)
+    worlds = [
+        world_from_dict({**random_world_dict(rng, n_states=6, n_actions=3, shift=shift)})
+        for _ in range(60)
+    ]
+    policies = rng.dirichlet(np.ones(3), size=(60, worlds[0].n_states))
+    stacked = StackedWorlds.of_worlds(worlds)
+    tol = Tolerances(deploy_share=worlds[0].deploy_share)
+    numbers = numbers_many(stacked, tol, policies)
+    analyses = analyses_many(stacked, numbers, tol, policy="given", optimizer="given")
+    assert numbers.ok.mean() >= 0.9
+    for world, policy, analysis in zip(worlds, policies, analyses, strict=True):
+        if analysis is not None:
+            alone = diagnose(world, TabularPolicy.fixed("given", policy))
+            assert_same_diagnosis(analysis, alone)
+
+
+def test_sweep_rows_equal_per_world_rows_including_worlds_left_to_the_per_world_path() -> None:
+    """A batch with a world the batched path cannot settle (witness and sound extremes
+    differ): its row comes from the per-world path, and every row equals that path's."""
+    spec = WorldSpec(shift="dynamics")
+    pick = [0, 1, 99]
+    numbers = numbers_many(random_batch(spec, pick).stacked(), Tolerances())
+    assert numbers.ok.tolist() == [True, True, False]  # world 99: see the docstring
+    rows = _rows_of(spec, pick, "exhaustive")
+    batch = random_batch(spec, pick)
+    for i, row in enumerate(rows):
+        alone = alone_exhaustive(world_from_dict(world_document(batch, i)))
+        for lens, verdict in alone.verdicts.items():
+            assert row[lens] == str(verdict.category)
+        assert_close(row["document"], alone.document())
+
+
+def assert_close(got: object, want: object, where: str = "") -> None:
+    """Equal documents, numbers within round-off."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and got.keys() == want.keys(), where
+        for key in want:
+            assert_close(got[key], want[key], f"{where}.{key}")
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            assert_close(g, w, f"{where}[{i}]")
+    elif isinstance(want, float) and not isinstance(want, bool):
+        assert got == pytest.approx(want, abs=1e-9), where
+    else:
+        assert got == want, where
+
+
+def test_generated_arrays_are_the_documents_worlds() -> None:
+    """The arrays of a batch, compiled from the document they write, give the same
+    transition probabilities, starts and rewards; and a world is the same in any batch."""
+    for shift in ("start", "deploy-states", "dynamics"):
+        spec = WorldSpec(states=7, actions=3, shift=shift, rewards="normal")
+        batch = random_batch(spec, [11, 12, 13])
+        alone = random_batch(spec, [12])
+        for field in ("next_state", "prob", "start", "reward"):
+            np.testing.assert_array_equal(getattr(batch, field)[1], getattr(alone, field)[0])
+        for i in range(3):
+            world = world_from_dict(world_document(batch, i))
+            assert world.states == spec.state_names
+            np.testing.assert_array_equal(world.base, batch.reward[i, 0])
+            np.testing.assert_array_equal(world.intended, batch.reward[i, 1])
+            for e, env in enumerate((world.train, world.deploy)):
+                np.testing.assert_array_equal(env.start, batch.start[i, e])
+                drawn = dense(batch.next_state[i, e], batch.prob[i, e])
+                compiled = dense(env.next_state, env.prob)
+                live = ~env.terminal
+                np.testing.assert_allclose(compiled[live], drawn[live], atol=1e-15)
+
+
+def dense(next_state: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """P[s, a, s'] from the successor format (duplicate successors summed)."""
+    s, a, _ = next_state.shape
+    out = np.zeros((s, a, s))
+    for i in range(s):
+        for j in range(a):
+            np.add.at(out[i, j], next_state[i, j], prob[i, j])
+    return out
+
+
+def test_batched_analysis_refuses_undiscounted_worlds_and_empty_batches() -> None:
+    batch = random_batch(WorldSpec(states=4, actions=2), [0]).stacked()
+    undiscounted = StackedWorlds(**{**vars(batch), "discount": np.array([1.0])})
+    with pytest.raises(AlignlensError, match="discount"):
+        numbers_many(undiscounted, Tolerances())
+    with pytest.raises(AlignlensError, match="seed"):
+        random_batch(WorldSpec(), [-1])
