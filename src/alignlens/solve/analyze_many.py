@@ -26,6 +26,7 @@ is left to the per-world path.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,10 @@ class ManyNumbers:
     ranges: Float[np.ndarray, "B 5 2"]
     policy: Int[np.ndarray, "B S"]
 
+    def take(self, rows: Sequence[int] | slice) -> ManyNumbers:
+        """The numbers of some worlds only."""
+        return ManyNumbers(**{k: v[rows] for k, v in vars(self).items()})
+
 
 def numbers_many(
     worlds: StackedWorlds,
@@ -139,14 +144,20 @@ def numbers_many(
     policies: Float[np.ndarray, "B S A"] | None = None,
     *,
     chunk: int = CHUNK,
+    step: int | None = None,
 ) -> ManyNumbers:
     """Every number of the worlds' analyses; the learned policy is ``policies`` (action
     probabilities per state) or, when None, the exhaustive optimiser's worst-deployment
-    representative."""
+    representative. Calls take ``chunk`` worlds; within a call, ``step`` worlds run as one
+    vmapped step (default: `STEP` on a CPU, where small steps stay in cache and wait less
+    for their slowest world; the whole call on an accelerator)."""
+    import jax
     import jax.numpy as jnp
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
+    if step is None:
+        step = STEP if jax.default_backend() == "cpu" else chunk
     if len(worlds) == 0:
         raise AlignlensError("no worlds to analyse", field="worlds", fix="give at least one")
     if float(np.max(worlds.discount)) >= 1.0:
@@ -174,7 +185,7 @@ def numbers_many(
     fields: list[np.ndarray] = []
     for flag in (True, False):
         rows = np.flatnonzero(shared == flag)
-        program = _analysis_program(flag, given)
+        program = _analysis_program(flag, given, step)
         for at in range(0, rows.size, chunk):
             part = rows[at : at + chunk]
             padded = np.resize(part, _padded_size(part.size, chunk))  # few shapes to compile
@@ -192,16 +203,17 @@ def numbers_many(
 
 
 def analyses_many(
-    worlds: StackedWorlds,
+    names: Sequence[str],
     numbers: ManyNumbers,
     tolerances: Tolerances,
     *,
     policy: str,
     optimizer: str,
 ) -> list[Analysis | None]:
-    """One `Analysis` per world from the batched numbers (None where not ``ok``)."""
+    """One `Analysis` per world (named ``names``) from the batched numbers (None where not
+    ``ok``)."""
     out: list[Analysis | None] = []
-    for i, name in enumerate(worlds.names):
+    for i, name in enumerate(names):
         if not numbers.ok[i]:
             out.append(None)
             continue
@@ -236,8 +248,8 @@ def analyses_many(
 
 
 def _padded_size(n: int, chunk: int) -> int:
-    """The call size for n worlds: a power of two from `STEP`, at most ``chunk``."""
-    size = STEP
+    """The call size for n worlds: a power of two from 32, at most ``chunk``."""
+    size = 32
     while size < n:
         size *= 2
     return min(size, max(chunk, n))
@@ -278,9 +290,9 @@ def _present(next_state, prob, terminal, start) -> Array:
 
 
 @functools.cache
-def _analysis_program(shared: bool, given: bool):
+def _analysis_program(shared: bool, given: bool, step: int):
     """The jitted program for worlds that do (or do not) share dynamics, with the learned
-    policy given (or the exhaustive representative)."""
+    policy given (or the exhaustive representative), ``step`` worlds at a time."""
     import jax
 
     def program(next_state, prob, terminal, start, reward, discount, policy, epsilon, inside):
@@ -288,7 +300,7 @@ def _analysis_program(shared: bool, given: bool):
             return _one_world(*x, epsilon, inside, shared=shared, given=given)
 
         arrays = (next_state, prob, terminal, start, reward, discount, policy)
-        return jax.lax.map(lambda x: one(*x), arrays, batch_size=STEP)
+        return jax.lax.map(lambda x: one(*x), arrays, batch_size=step)
 
     return jax.jit(program)
 

@@ -64,11 +64,11 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
         policies = np.stack([r.policy.train for r in learned])
         name = learned[0].policy.name
     numbers = numbers_many(stacked, tol, policies)
-    analyses = analyses_many(stacked, numbers, tol, policy=name, optimizer=optimizer)
+    analyses = analyses_many(stacked.names, numbers, tol, policy=name, optimizer=optimizer)
     diagnoses = [
         Diagnosis(a, apply_lenses(a))
         if a is not None
-        else _diagnose_alone(batch, i, optimizer, None if policies is None else policies[i])
+        else diagnose_alone(spec, seeds[i], optimizer, None if policies is None else policies[i])
         for i, a in enumerate(analyses)
     ]
     return [
@@ -91,15 +91,16 @@ def _world(batch: WorldBatch, i: int) -> World:
     return world_from_dict(world_document(batch, i), source=f"random world {seed}")
 
 
-def _diagnose_alone(
-    batch: WorldBatch, i: int, optimizer: str, policy: np.ndarray | None
+def diagnose_alone(
+    spec: WorldSpec, seed: int, optimizer: str, policy: np.ndarray | None = None
 ) -> Diagnosis:
-    """The per-world path: world document → World → optimiser → diagnosis."""
+    """The per-world path for one world: world document → World → optimiser (exhaustive,
+    or the learned ``policy`` of the batch) → diagnosis."""
     from alignlens.diagnosis import diagnose
     from alignlens.optimizers.exhaustive import exhaustive
     from alignlens.policies.tabular import TabularPolicy
 
-    world = _world(batch, i)
+    world = _world(random_batch(spec, [seed]), 0)
     if policy is None:
         found = exhaustive(world, tie_break=TIE_BREAK)
         return diagnose(world, found.policy, objectives=found.objectives, optimizer=optimizer)
