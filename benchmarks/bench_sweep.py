@@ -52,6 +52,13 @@ def absorbing(env: Environment) -> Environment:
     return replace(env, next_state=next_state, prob=prob)
 
 
+def single_threaded() -> None:
+    """Worker processes run their compiled loops (Numba) on one thread each."""
+    import numba
+
+    numba.set_num_threads(1)
+
+
 def diagnose_batched(seeds: list[int]) -> tuple[float, int, float]:
     """(seconds, worlds the batched path settled, seconds to draw them): full diagnoses of
     the worlds of ``seeds``, the rest left to the per-world path (not timed here)."""
@@ -109,7 +116,8 @@ def main() -> None:
     shares = [seeds[i :: args.workers] for i in range(args.workers)]
     import multiprocessing
 
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.workers, mp_context=context, initializer=single_threaded) as pool:
         list(pool.map(diagnose_batched, shares))  # warm-up in every worker
         walls = []
         for _ in range(args.repeats):

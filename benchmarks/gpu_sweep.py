@@ -27,9 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
 def cpu_only() -> None:
-    """Worker processes stay off the accelerator."""
+    """Worker processes stay off the accelerator, and their compiled loops on one thread
+    (the processes already share the cores)."""
     os.environ["JAX_PLATFORMS"] = "cpu"
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+    import numba
+
+    numba.set_num_threads(1)
 
 
 def lenses_of(seeds: list[int], numbers) -> tuple[dict[str, Counter], Counter]:
@@ -119,11 +123,15 @@ def main() -> None:
     total = time.perf_counter() - total
 
     print(f"{args.worlds:,} worlds on {jax.devices()[0].device_kind} ({jax.default_backend()})")
-    print(f"  compile (one call of {args.chunk:,})          {compiled:8.1f} s")
-    print(f"  draw + batched numbers on the device     {device:8.1f} s  (drawing {drawing:.1f} s)")
-    print(f"  analyses + lenses, {args.processes} CPU processes     {lenses:8.1f} s")
-    print(f"  total wall (one command, all included)   {total:8.1f} s   (target < 60 s)")
-    print(f"  worlds left to the per-world path        {claim_counts['per-world path']:8,d}")
+    rows = [
+        (f"compile (one call of {args.chunk:,})", f"{compiled:.1f} s"),
+        ("draw + batched numbers on the device", f"{device:.1f} s (drawing {drawing:.1f} s)"),
+        (f"analyses + lenses, {args.processes} CPU processes", f"{lenses:.1f} s"),
+        ("total wall (one command, all included)", f"{total:.1f} s (target < 60 s)"),
+        ("worlds left to the per-world path", f"{claim_counts['per-world path']:,}"),
+    ]
+    for label, value in rows:
+        print(f"  {label:<42} {value}")
     for claim in ("1", "2", "3"):
         print(
             f"  claim {claim}: checked {claim_counts[f'claim{claim}_checked']:,}, "
