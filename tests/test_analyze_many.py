@@ -154,9 +154,9 @@ def test_generated_arrays_are_the_documents_worlds() -> None:
     for shift in ("start", "deploy-states", "dynamics"):
         spec = WorldSpec(states=7, actions=3, shift=shift, rewards="normal")
         batch = random_batch(spec, [11, 12, 13])
-        alone = random_batch(spec, [12])
+        shuffled = random_batch(spec, [12, 13, 11])
         for field in ("next_state", "prob", "start", "reward"):
-            np.testing.assert_array_equal(getattr(batch, field)[1], getattr(alone, field)[0])
+            np.testing.assert_array_equal(getattr(batch, field)[1], getattr(shuffled, field)[0])
         for i in range(3):
             world = world_from_dict(world_document(batch, i))
             assert world.states == spec.state_names
