@@ -36,6 +36,7 @@ from alignlens.analysis import Analysis, Range, Returns
 from alignlens.errors import AlignlensError
 from alignlens.solve.analyze import interior_share, world_analysis
 from alignlens.solve.many import (
+    FIRST_SWEEPS,
     ROUND_OFF,
     evaluate,
     margin_of,
@@ -48,8 +49,7 @@ from alignlens.solve.policy_analysis import regrets_of
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import World
 
-FIRST_SWEEPS = 16  # value-iteration sweeps before policy iteration: from zero,
-WARM_SWEEPS = 4  # and from the unrestricted solution, for restricted problems
+WARM_SWEEPS = 4  # value-iteration sweeps from the unrestricted solution (restricted problems)
 CHUNK = 1024  # worlds per call
 STEP = 32  # worlds per vmapped step of a call (each step waits for its slowest world)
 CLOSE = 1e3 * ROUND_OFF  # witness and sound extremes this close (× scale) are equal
@@ -279,7 +279,12 @@ def _shared_program():
     return jax.jit(jax.vmap(one))
 
 
-def _present(next_state, prob, terminal, start) -> Array:
+def _present(
+    next_state: Int[Array, "2 S A K"],
+    prob: Float[Array, "2 S A K"],
+    terminal: Bool[Array, "2 S"],
+    start: Float[Array, "2 S"],
+) -> Bool[Array, "2 S"]:
     """The states each environment reaches from its start under any actions [2, S]."""
     import jax.numpy as jnp
 
@@ -306,19 +311,19 @@ def _analysis_program(shared: bool, given: bool, step: int):
 
 
 def _one_world(
-    next_state,
-    prob,
-    raw_terminal,
-    start,
-    reward,
-    discount,
-    policy,
-    epsilon,
-    inside,
+    next_state: Int[Array, "2 S A K"],
+    prob: Float[Array, "2 S A K"],
+    raw_terminal: Bool[Array, "2 S"],
+    start: Float[Array, "2 S"],
+    reward: Float[Array, "2 S A"],
+    discount: Float[Array, ""],
+    policy: Float[Array, "S A"],
+    epsilon: Float[Array, ""],
+    inside: Float[Array, ""],
     *,
-    shared,
-    given,
-):
+    shared: bool,
+    given: bool,
+) -> tuple[Array, ...]:
     """Every number of one world's analysis (see the module); traced once per program."""
     import jax
     import jax.numpy as jnp

@@ -5,9 +5,11 @@ here works on one world in the successor format ([S, A, K]) and is meant to be v
 over worlds and over problems within a world:
 
 - `evaluate` and `evaluate_deterministic`: exact values of a policy, from one dense
-  solve of (I − γP_π) v = r_π;
-- `solve`: the best values under a reward among allowed actions, by policy iteration
-  from a given policy until no allowed action improves any state by more than a
+  solve of (I − γP_π) v = r_π by Gaussian elimination (`gauss`: `jnp.linalg.solve`
+  inside these vmapped loops deadlocked XLA's CPU runtime, jaxlib 0.10.2, in about half
+  the runs);
+- `solve`: the best values under a reward among allowed actions, by value-iteration
+  sweeps, then policy iteration until no allowed action improves any state by more than a
   round-off margin — the same stopping rule as the per-world `alignlens.solve.optimize`,
   which also picks the same representative policy (the first action within the margin
   of the best at every state);
@@ -26,6 +28,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from alignlens.errors import AlignlensError
+from alignlens.solve.backup_jax import q_values
 from alignlens.world.model import Environment
 
 ROUND_OFF = 1e-12
@@ -109,22 +112,6 @@ def gauss(matrix: Float[Array, "S S"], rhs: Float[Array, "S R"]) -> Float[Array,
     return jax.lax.fori_loop(0, n, substitute, jnp.zeros_like(rhs))
 
 
-def q_values(
-    next_state: Int[Array, "S A K"],
-    prob: Float[Array, "S A K"],
-    terminal: Bool[Array, " S"],
-    discount: Float[Array, ""],
-    reward: Float[Array, "S A"],
-    values: Float[Array, " S"],
-) -> Float[Array, "S A"]:
-    """Q(s, a) = r(s, a) + γ E[V(s')]; zero at terminal states."""
-    import jax.numpy as jnp
-
-    follow = jnp.where(terminal[next_state], 0.0, values[next_state])
-    q = reward + discount * jnp.sum(prob * follow, axis=2)
-    return jnp.where(terminal[:, None], 0.0, q)
-
-
 def first_best(q: Float[Array, "S A"], margin: Float[Array, ""]) -> Int[Array, " S"]:
     """At every state, the first action whose Q is within ``margin`` of the best."""
     import jax.numpy as jnp
@@ -157,8 +144,8 @@ def solve(
     def values_of(policy: Array) -> Array:
         return evaluate_deterministic(next_state, prob, terminal, discount, policy, reward)
 
-    def q_of(values: Array) -> Array:
-        q = q_values(next_state, prob, terminal, discount, reward, values)
+    def q_of(values: Array) -> Array:  # values are 0 at terminal states throughout
+        q = q_values(next_state, prob, reward, terminal, discount, values)
         return jnp.where(allowed, q, -jnp.inf)
 
     def improvable(state: tuple) -> Array:
