@@ -79,10 +79,10 @@ def alone_exhaustive(world) -> Diagnosis:
 @pytest.mark.parametrize("rewards", ["integers", "normal"])
 @pytest.mark.parametrize("shift", ["start", "deploy-states", "dynamics"])
 def test_batched_analysis_equals_the_per_world_path(shift: str, rewards: str) -> None:
-    """40 generated worlds of each kind (240 in all), read as drawn (`WorldBatch.stacked`), with the
+    """30 generated worlds of each kind (180 in all), read as drawn (`WorldBatch.stacked`), with the
     exhaustive optimiser's worst-deployment representative as the learned policy."""
     spec = WorldSpec(states=8, actions=3, shift=shift, rewards=rewards)
-    batch = random_batch(spec, np.arange(40))
+    batch = random_batch(spec, np.arange(30))
     tol = Tolerances(deploy_share=spec.deploy_share)
     stacked = batch.stacked()
     numbers = numbers_many(stacked, tol)
