@@ -21,6 +21,7 @@ key per seed (so world i is the same whichever batch it is drawn in, and on any 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -161,7 +162,7 @@ def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | list[int]) -> W
 
 
 @functools.cache
-def draw_program(spec: WorldSpec):
+def draw_program(spec: WorldSpec) -> Callable:
     """The jitted, vmapped draw of one spec: uint32 seeds → (next_state, prob, start, reward)
     as device arrays. Uniforms are float32, so the draws are the same with or without x64."""
     import jax
