@@ -248,11 +248,8 @@ def analyses_many(
 
 
 def _padded_size(n: int, chunk: int) -> int:
-    """The call size for n worlds: a power of two from 32, at most ``chunk``."""
-    size = 32
-    while size < n:
-        size *= 2
-    return min(size, max(chunk, n))
+    """The call size for n ≤ ``chunk`` worlds: a power of two from 32, at most ``chunk``."""
+    return min(chunk, max(32, 1 << (n - 1).bit_length()))
 
 
 def _returns(x: Float[np.ndarray, "2 2"]) -> Returns:
