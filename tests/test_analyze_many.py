@@ -151,17 +151,19 @@ def assert_close(got: object, want: object, where: str = "") -> None:
 def test_generated_arrays_are_the_documents_worlds() -> None:
     """The arrays of a batch, compiled from the document they write, give the same
     transition probabilities, starts and rewards; and a world is the same in any batch."""
-    for shift in ("start", "deploy-states", "dynamics"):
+    for shift in ("start", "deploy-states", "dynamics", "aliased"):
         spec = WorldSpec(states=7, actions=3, shift=shift, rewards="normal")
         batch = random_batch(spec, [11, 12, 13])
         shuffled = random_batch(spec, [12, 13, 11])
-        for field in ("next_state", "prob", "start", "reward"):
+        for field in ("next_state", "prob", "start", "reward", "looks_like"):
             np.testing.assert_array_equal(getattr(batch, field)[1], getattr(shuffled, field)[0])
         for i in range(3):
             world = world_from_dict(world_document(batch, i))
             assert world.states == spec.state_names
             np.testing.assert_array_equal(world.base, batch.reward[i, 0])
             np.testing.assert_array_equal(world.intended, batch.reward[i, 1])
+            shown = [world.observation_names[o] for o in world.observation]
+            assert shown == [spec.state_names[k] for k in batch.looks_like[i]]
             for e, env in enumerate((world.train, world.deploy)):
                 np.testing.assert_array_equal(env.start, batch.start[i, e])
                 drawn = dense(batch.next_state[i, e], batch.prob[i, e])
@@ -187,3 +189,5 @@ def test_batched_analysis_refuses_undiscounted_worlds_and_empty_batches() -> Non
         numbers_many(undiscounted, Tolerances())
     with pytest.raises(AlignlensError, match="seed"):
         random_batch(WorldSpec(), [-1])
+    with pytest.raises(AlignlensError, match="observation policies"):
+        random_batch(WorldSpec(states=4, actions=2, shift="aliased"), [0]).stacked()

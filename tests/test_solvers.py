@@ -225,3 +225,22 @@ def test_batched_evaluation_compiles_once_per_shape() -> None:
     before = _dense_solver()._cache_size()
     returns_many(env, reward[None], policies + 0.0)
     assert _dense_solver()._cache_size() == before
+
+
+@pytest.mark.parametrize("n_states", [12, 80])  # batched dense solves; one sparse solve each
+def test_occupancies_reproduce_returns(n_states: int) -> None:
+    """Σ_s d(s) Σ_a π(a|s) r(s, a) = J_π (the occupancy identity), with J_π by a dense solve
+    of the Bellman equation; and `occupancies` agrees with `occupancy` one policy at a time."""
+    from alignlens.solve.evaluation import occupancies, occupancy
+
+    env, reward = random_env(3, n=n_states)
+    rng = np.random.default_rng(4)
+    policies = rng.random((5, n_states, 3))
+    policies /= policies.sum(-1, keepdims=True)
+    d = occupancies(env, policies)
+    P = dense(env)
+    for pi, d_pi in zip(policies, d, strict=True):
+        p_pi = np.einsum("sa,ast->st", pi, P)
+        v = np.linalg.solve(np.eye(n_states) - env.discount * p_pi, (pi * reward).sum(-1))
+        assert d_pi @ (pi * reward).sum(-1) == pytest.approx(env.start @ v, abs=1e-9)
+        np.testing.assert_allclose(d_pi, occupancy(env, pi), atol=1e-12)

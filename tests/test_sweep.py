@@ -4,6 +4,7 @@ an interrupted sweep killed by SIGKILL and resumed), export, report and the CLI.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import signal
@@ -22,8 +23,10 @@ from alignlens.errors import AlignlensError
 from alignlens.sweep.generator import WorldSpec, random_world
 from alignlens.sweep.runner import run_sweep
 from alignlens.sweep.store import open_store
+from worlds import dense_model
 
 SMALL = WorldSpec(states=6, actions=3)
+ALIASED = WorldSpec(states=6, actions=3, shift="aliased", extra=2)
 
 
 def reachable(world_dict: dict, env: str) -> set[str]:
@@ -52,7 +55,14 @@ def test_generator_is_deterministic_and_each_shift_is_what_it_says() -> None:
         assert not reachable(extra, "train") & {"d0", "d1"}  # training never visits them
         moved = random_world(WorldSpec(shift="dynamics"), seed)
         assert moved["train"]["transitions"] != moved["deploy"]["transitions"]
-        for d in (start, extra, moved):
+        aliased = random_world(ALIASED, seed)
+        shared = [f"s{i}" for i in range(ALIASED.states)]
+        seen = aliased["observations"]
+        assert [seen[s] for s in shared] == shared
+        assert len({seen["d0"], seen["d1"]}) == 2 and {seen["d0"], seen["d1"]} <= set(shared)
+        assert set(aliased["deploy"]["start"]) <= {"d0", "d1"}
+        assert not reachable(aliased, "train") & {"d0", "d1"}
+        for d in (start, extra, moved, aliased):
             world_from_dict(d)  # valid worlds
 
 
@@ -61,6 +71,12 @@ def test_bad_world_parameters_name_the_field() -> None:
         WorldSpec(shift="sideways")
     with pytest.raises(AlignlensError, match="discount"):
         WorldSpec(discount=1.0)
+    with pytest.raises(AlignlensError, match=r"4 \*\* 16 = 4,294,967,296 members") as e:
+        WorldSpec(shift="aliased")  # 16 states, 4 actions: too many observation policies
+    assert e.value.field == "states"
+    with pytest.raises(AlignlensError, match="twin") as e:
+        WorldSpec(states=3, actions=2, shift="aliased", extra=4)
+    assert e.value.field == "extra"
 
 
 @pytest.mark.parametrize("shift", ["start", "deploy-states", "dynamics"])
@@ -95,6 +111,56 @@ def test_claims_hold_on_a_thousand_random_worlds_of_each_shift(shift: str) -> No
     for claim in ("1", "2", "3"):
         assert sum(r[f"claim{claim}_violated"] for r in rows) == 0
     assert sum(r["claim1_checked"] for r in rows) > 10  # premises occur (U = R half the time)
+
+
+def test_aliased_worlds_optima_and_policy_by_brute_force(tmp_path) -> None:
+    """The class of an aliased world is every map observation → action: brute force over
+    the 3^6 maps (returns by the tests' own dense solves) gives the class optima and worst
+    values, and the exhaustive optimiser's pick is optimal in training and acts in each
+    deployment-only state as in its twin."""
+    run_sweep(ALIASED, 8, 0, str(tmp_path / "s.db"))
+    with open_store(tmp_path / "s.db") as results:
+        rows = results.rows()
+    for row in rows:
+        world = random_world(ALIASED, row["world_seed"])
+        model = dense_model(world)
+        # the state whose observation each state shows (shared states come first)
+        shows = [model.states.index(world["observations"][s]) for s in model.states]
+        maps = itertools.product(range(ALIASED.actions), repeat=ALIASED.states)
+        policies = [
+            tuple(0 if model.terminal[s] else m[shows[s]] for s in range(len(shows))) for m in maps
+        ]
+        document = row["document"]
+        for env, objective in itertools.product(("train", "deploy"), ("base", "intended")):
+            j = [model.returns(env, objective, p) for p in policies]
+            assert document["optimum"][env][objective] == pytest.approx(max(j), abs=1e-9)
+            assert document["worst"][env][objective] == pytest.approx(min(j), abs=1e-9)
+        picked = dict(item.split("→") for item in document["policy_name"].split(", "))
+        for d in ("d0", "d1"):  # named by observation: a deployment-only state has none
+            assert d not in picked
+        chosen = tuple(
+            model.actions.index(picked[world["observations"][s]]) if s != "T" else 0
+            for s in model.states
+        )
+        best = max(model.returns("train", "base", p) for p in policies)
+        assert model.returns("train", "base", chosen) == pytest.approx(best, abs=1e-9)
+
+
+def test_claims_on_aliased_worlds_where_training_fixes_the_deployment_only_states(
+    tmp_path,
+) -> None:
+    """Claims 1–3 on 300 aliased worlds (exhaustive search over observation policies) and 60
+    trained by policy gradient; an aliased deployment-only state with its own label makes
+    outer alignment depend on λ (claim 4) in some of them, as in the essay's MRI case."""
+    summary = run_sweep(ALIASED, 300, 0, str(tmp_path / "s.db"))
+    claims = summary["claims"]
+    assert [claims[c]["violations"] for c in ("1", "2", "3")] == [0, 0, 0]
+    assert claims["1"]["checked"] > 10 and claims["2"]["checked"] > 10
+    assert claims["4"]["lambda_dependent"] > 10
+    trained = run_sweep(ALIASED, 60, 0, str(tmp_path / "s.db"), optimizer="policy-gradient")
+    assert [trained["claims"][c]["violations"] for c in ("1", "2", "3")] == [0, 0, 0]
+    assert trained["claims"]["3"]["checked"] > 0  # misaligned yet outer-aligned: not optimal
+    assert trained["verdicts"]["wentworth"].get("optimization", 0) > 0
 
 
 def conditions_claims(document: dict) -> dict[str, bool]:
@@ -242,3 +308,11 @@ def test_unknown_executor_is_a_clear_error(tmp_path) -> None:
     )
     assert result.exit_code == 2 and "--executor" in result.output and "Fix:" in result.output
     assert not (tmp_path / "s.db").exists()  # nothing half-written
+
+
+def test_an_aliased_sweep_of_worlds_too_big_to_enumerate_is_a_clear_error(tmp_path) -> None:
+    store = tmp_path / "s.db"
+    result = CliRunner().invoke(app, ["sweep", "run", "--store", str(store), "--shift", "aliased"])
+    assert result.exit_code == 2 and "4,294,967,296 members" in result.output
+    assert "--states 6 --actions 3" in result.output and "Traceback" not in result.output
+    assert not store.exists()

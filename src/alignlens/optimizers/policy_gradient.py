@@ -11,6 +11,7 @@ what the trace shows. The tabular form is meant for small worlds (dense solves).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -171,24 +172,32 @@ def policy_gradient_many(
 
 def make_train_mixture(returns: Float[np.ndarray, "N 4"], config: PolicyGradientConfig) -> Callable:
     """``train(key) -> (logits [N], mixture returns [steps, 4])`` for member returns
-    (columns train R, train U, deploy R, deploy U), jitted end to end."""
-    import jax
+    (columns train R, train U, deploy R, deploy U), jitted end to end (one compiled program
+    per class size and config: the returns are an argument, not a constant)."""
     import jax.numpy as jnp
-    import optax
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
-    table = jnp.asarray(returns)
+    table = jnp.asarray(returns, dtype=jnp.float64)
+    program = _mixture_program(config)
+    return lambda key: program(key, table)
+
+
+@functools.cache
+def _mixture_program(config: PolicyGradientConfig) -> Callable:
+    import jax
+    import optax
+
     tx = (
         optax.adam(config.learning_rate)
         if config.method == "adam"
         else optax.sgd(config.learning_rate)
     )
 
-    def objective(logits: jax.Array) -> jax.Array:
-        return jax.nn.softmax(logits) @ table[:, 0]
+    def train(key: jax.Array, table: jax.Array) -> tuple[jax.Array, jax.Array]:
+        def objective(logits: jax.Array) -> jax.Array:
+            return jax.nn.softmax(logits) @ table[:, 0]
 
-    def train(key: jax.Array) -> tuple[jax.Array, jax.Array]:
         logits = config.init_scale * jax.random.normal(key, (table.shape[0],))
 
         def step(carry: tuple, _: None) -> tuple[tuple, jax.Array]:
@@ -238,7 +247,7 @@ def _mixture(
 ) -> TrainingResult:
     import jax
 
-    from alignlens.policies.mixture import mixture_policy
+    from alignlens.policies.mixture import mixture_tables
     from alignlens.solve.enumerated import member_returns
 
     j = member_returns(world, cls, {"base": world.base, "intended": world.intended})
@@ -246,10 +255,8 @@ def _mixture(
     logits, trace = make_train_mixture(table, config)(jax.random.PRNGKey(seed))
     weights = np.asarray(jax.nn.softmax(logits), dtype=np.float64)
     keep = np.flatnonzero(weights > 1e-12 * weights.max())
-    policy = mixture_policy(
-        world,
-        [cls.member(int(i)) for i in keep],
-        weights[keep],
-        name=f"policy-gradient mixture ({config.steps} steps)",
-    )
+    train, deploy = mixture_tables(world, *cls.tables(keep), weights[keep])
+    heaviest = cls.mesa(int(keep[np.argmax(weights[keep])]))  # the mixture's declared mesa
+    name = f"policy-gradient mixture ({config.steps} steps)"
+    policy = TabularPolicy(name, train, deploy, heaviest)
     return _result(policy, np.asarray(trace), seed)

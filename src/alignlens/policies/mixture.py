@@ -29,19 +29,29 @@ def mixture_policy(
 
     The mixture declares a mesa-objective when its heaviest member does.
     """
-    from alignlens.solve.evaluation import occupancy
+    tables = {env: np.stack([m.acting_in(env) for m in members]) for env in ENVIRONMENTS}
+    train, deploy = mixture_tables(world, tables["train"], tables["deploy"], weights)
+    heaviest = members[int(np.argmax(weights))]
+    return TabularPolicy(name, train, deploy, heaviest.mesa)
+
+
+def mixture_tables(
+    world: World,
+    train: Float[np.ndarray, "n S A"],
+    deploy: Float[np.ndarray, "n S A"],
+    weights: Float[np.ndarray, " n"],
+) -> tuple[Float[np.ndarray, "S A"], Float[np.ndarray, "S A"]]:
+    """The training and deployment tables of the mixture of members with these tables:
+    π(a|s) = Σ_i w_i d_i(s) π_i(a|s) / Σ_i w_i d_i(s), uniform where no member goes."""
+    from alignlens.solve.evaluation import occupancies
 
     w = np.asarray(weights, dtype=np.float64)
     w = w / w.sum()
-    tables = {}
-    for env_name in ENVIRONMENTS:
-        env = world.environment(env_name)
-        numerator = np.zeros((world.n_states, world.n_actions))
-        for weight, member in zip(w, members, strict=True):
-            table = member.acting_in(env_name)
-            numerator += weight * occupancy(env, table)[:, None] * table
+    out = []
+    for env_name, tables in zip(ENVIRONMENTS, (train, deploy), strict=True):
+        d = occupancies(world.environment(env_name), tables)
+        numerator = np.einsum("n,ns,nsa->sa", w, d, tables)
         mass = numerator.sum(axis=1, keepdims=True)
         uniform = np.full_like(numerator, 1.0 / world.n_actions)
-        tables[env_name] = np.where(mass > 0, numerator / np.where(mass > 0, mass, 1.0), uniform)
-    heaviest = members[int(np.argmax(w))]
-    return TabularPolicy(name, tables["train"], tables["deploy"], heaviest.mesa)
+        out.append(np.where(mass > 0, numerator / np.where(mass > 0, mass, 1.0), uniform))
+    return out[0], out[1]

@@ -203,3 +203,31 @@ def occupancy(env: Environment, policy: Float[np.ndarray, "S A"]) -> Float[np.nd
     system = (sp.identity(live.size, format="csr") - env.discount * p).T.tocsc()
     out[live] = sla.spsolve(system, env.start[live])
     return out
+
+
+OCCUPANCY_BLOCK = 2**22  # matrix entries per batched dense solve
+
+
+def occupancies(env: Environment, policies: Float[np.ndarray, "n S A"]) -> Float[np.ndarray, "n S"]:
+    """`occupancy` of many policies: batched dense solves on small worlds (in blocks of
+    policies), one sparse solve each on larger ones."""
+    live = np.flatnonzero(~env.terminal)
+    n = policies.shape[0]
+    out = np.zeros((n, env.n_states))
+    if live.size == 0 or live.size > DENSE_LIMIT:
+        for i in range(n):
+            out[i] = occupancy(env, policies[i])
+        return out
+    s, a, _ = env.next_state.shape
+    moves = np.zeros((s, a, s))  # moves[s, a, s'] = P(s' | s, a)
+    np.add.at(moves, (*np.indices(env.next_state.shape)[:2], env.next_state), env.prob)
+    moves = moves[live][:, :, live]
+    identity = np.eye(live.size)
+    block = max(1, OCCUPANCY_BLOCK // live.size**2)
+    for first in range(0, n, block):
+        chunk = policies[first : first + block][:, live]
+        p = np.einsum("nsa,sat->nst", chunk, moves)
+        system = np.swapaxes(identity - env.discount * p, 1, 2)
+        rhs = np.broadcast_to(env.start[live], (chunk.shape[0], live.size))[..., None]
+        out[first : first + chunk.shape[0], live] = np.linalg.solve(system, rhs)[..., 0]
+    return out

@@ -34,7 +34,9 @@ def run(
     actions: Annotated[int, typer.Option(help="Actions per state.")] = 4,
     successors: Annotated[int, typer.Option(help="Successor draws per state and action.")] = 2,
     rewards: Annotated[str, typer.Option(help="integers or normal.")] = "integers",
-    shift: Annotated[str, typer.Option(help="start, deploy-states or dynamics.")] = "start",
+    shift: Annotated[
+        str, typer.Option(help="start, deploy-states, dynamics or aliased (small worlds only).")
+    ] = "start",
     json_output: AsJson = False,
 ) -> None:
     """Diagnose random worlds into the store (resuming an interrupted sweep), then summarise."""

@@ -11,7 +11,13 @@ The shift between training and deployment is one of:
 - "start": the same dynamics; deployment starts in other states;
 - "deploy-states": deployment starts in ``extra`` states that training never visits
   (they lead into the shared states), so training says nothing about them;
-- "dynamics": deployment redraws the successors of every state (no shared dynamics).
+- "dynamics": deployment redraws the successors of every state (no shared dynamics);
+- "aliased": as "deploy-states", but each deployment-only state looks like a distinct
+  shared state (its twin: the same observation) while its rewards, and so its label under
+  the intended objective, are its own. Policies act on observations, so the class is every
+  deterministic map from observation to action (``actions ** states`` members, enumerated
+  exhaustively): the training optimum also fixes what the policy does in the deployment-only
+  states, as with the essay's MRI classifier, which sees the image and not the label.
 
 Worlds are drawn as arrays (`random_batch`), many seeds in one vmapped JAX call with one
 key per seed (so world i is the same whichever batch it is drawn in, and on any device);
@@ -33,11 +39,12 @@ from alignlens.errors import AlignlensError
 if TYPE_CHECKING:
     from alignlens.solve.analyze_many import StackedWorlds
 
-Shift = Literal["start", "deploy-states", "dynamics"]
-SHIFTS: tuple[str, ...] = ("start", "deploy-states", "dynamics")
+Shift = Literal["start", "deploy-states", "dynamics", "aliased"]
+SHIFTS: tuple[str, ...] = ("start", "deploy-states", "dynamics", "aliased")
 REWARDS: tuple[str, ...] = ("integers", "normal")
 REWARDED = 0.6  # the chance that a state-action has a non-default integer reward draw
 MAX_SEED = 2**31 - 1
+CLASS_LIMIT = 2**16  # the most observation policies an "aliased" world may enumerate
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class WorldSpec:
         rewards: "integers" (−1, 0, 1; each state-action rewarded with probability 0.6)
             or "normal" (standard normal everywhere).
         shift: the kind of shift between training and deployment (see the module).
-        extra: the number of deployment-only states (for "deploy-states").
+        extra: the number of deployment-only states (for "deploy-states" and "aliased").
         discount: γ.
         end: the probability that a transition ends the episode.
         same_objective: the probability that U is R.
@@ -85,6 +92,26 @@ class WorldSpec:
         for name, ok, fix in checks:
             if not ok:
                 raise AlignlensError(f"{name} = {getattr(self, name)!r}", field=name, fix=fix)
+        if self.shift == "aliased":
+            self._check_aliased()
+
+    def _check_aliased(self) -> None:
+        """Each deployment-only state needs its own twin, and the class must be enumerable."""
+        if self.extra > self.states:
+            raise AlignlensError(
+                f"extra = {self.extra}: the aliased shift gives each deployment-only state its "
+                f"own twin among the {self.states} shared states",
+                field="extra",
+                fix=f"use at most {self.states} deployment-only states",
+            )
+        if self.class_size > CLASS_LIMIT:
+            raise AlignlensError(
+                f"the aliased shift enumerates every observation policy: actions ** states = "
+                f"{self.actions} ** {self.states} = {self.class_size:,} members",
+                field="states",
+                fix=f"use fewer states or actions (at most {CLASS_LIMIT:,} members), "
+                "e.g. --states 6 --actions 3",
+            )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +119,13 @@ class WorldSpec:
     @property
     def only_deploy(self) -> int:
         """The number of deployment-only states."""
-        return self.extra if self.shift == "deploy-states" else 0
+        return self.extra if self.shift in ("deploy-states", "aliased") else 0
+
+    @property
+    def class_size(self) -> int:
+        """The number of observation policies of an "aliased" world (one observation per
+        shared state)."""
+        return self.actions**self.states
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -116,6 +149,8 @@ class WorldBatch:
             unused slots have probability 0).
         start: start distributions [B, 2, S].
         reward: base and intended objectives [B, 2, S, A].
+        looks_like: the state whose observation each state shows [B, S]: itself, except
+            for the deployment-only states of an "aliased" world (their twins).
     """
 
     spec: WorldSpec
@@ -124,13 +159,23 @@ class WorldBatch:
     prob: Float[np.ndarray, "B 2 S A K"]
     start: Float[np.ndarray, "B 2 S"]
     reward: Float[np.ndarray, "B 2 S A"]
+    looks_like: Int[np.ndarray, "B S"]
 
     def __len__(self) -> int:
         return len(self.seeds)
 
     def stacked(self) -> StackedWorlds:
-        """The worlds as the batched analysis takes them ("T" is the only terminal state)."""
+        """The worlds as the batched analysis takes them ("T" is the only terminal state).
+        Its class is the tabular one, so aliased worlds are refused."""
         from alignlens.solve.analyze_many import StackedWorlds
+
+        if self.spec.shift == "aliased":
+            raise AlignlensError(
+                "the batched analysis ranges over the tabular class; an aliased world's class "
+                "is its observation policies",
+                field="shift",
+                fix="diagnose aliased worlds one by one (alignlens.sweep.runner.diagnose_alone)",
+            )
 
         terminal = np.zeros(self.start.shape, dtype=bool)
         terminal[..., -1] = True
@@ -163,8 +208,9 @@ def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | list[int]) -> W
 
 @functools.cache
 def draw_program(spec: WorldSpec) -> Callable:
-    """The jitted, vmapped draw of one spec: uint32 seeds → (next_state, prob, start, reward)
-    as device arrays. Uniforms are float32, so the draws are the same with or without x64."""
+    """The jitted, vmapped draw of one spec: uint32 seeds → (next_state, prob, start, reward,
+    looks_like) as device arrays. Uniforms are float32, so the draws are the same with or
+    without x64."""
     import jax
     import jax.numpy as jnp
 
@@ -210,7 +256,11 @@ def draw_program(spec: WorldSpec) -> Callable:
             return jnp.zeros(terminal + 1).at[picks].set(1.0 / picks.shape[0])
 
         starts = jnp.stack([start(keys[6], n, 0), start(keys[7], deploy_pool, deploy_offset)])
-        return next_state, prob, starts, reward
+        looks_like = jnp.arange(terminal + 1, dtype=jnp.int32)
+        if spec.shift == "aliased":  # distinct twins among the shared states
+            twins = jax.random.permutation(keys[8], n)[: spec.only_deploy].astype(jnp.int32)
+            looks_like = looks_like.at[n:terminal].set(twins)
+        return next_state, prob, starts, reward, looks_like
 
     return jax.jit(jax.vmap(one))
 
@@ -246,7 +296,7 @@ def world_document(batch: WorldBatch, i: int) -> dict[str, Any]:
             if r[s, a] != 0
         ]
 
-    return {
+    document = {
         "name": f"random-{int(batch.seeds[i])}",
         "discount": spec.discount,
         "deploy_share": spec.deploy_share,
@@ -256,3 +306,7 @@ def world_document(batch: WorldBatch, i: int) -> dict[str, Any]:
         "deploy": environment(1),
         "objectives": {"base": objective(0), "intended": objective(1)},
     }
+    if spec.shift == "aliased":
+        shows = batch.looks_like[i]
+        document["observations"] = {s: states[int(o)] for s, o in zip(states, shows, strict=True)}
+    return document

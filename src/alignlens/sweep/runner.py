@@ -37,9 +37,29 @@ def diagnose_world(spec: WorldSpec, world_seed: int, optimizer: str) -> dict[str
 
 
 def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict[str, Any]]:
-    """The rows of a batch of worlds, analysed in one batched call (`analyze_many`); a world
-    the batched path cannot settle exactly is diagnosed on its own. Exhaustive search (the
-    perfect optimiser) picks the optimal policy worst in deployment; policy gradient (an
+    """The rows of a batch of worlds: each world's diagnosis document, verdicts and claims."""
+    diagnoses = (
+        [diagnose_alone(spec, s, optimizer) for s in seeds]
+        if spec.shift == "aliased"
+        else _diagnoses_many(spec, seeds, optimizer)
+    )
+    return [
+        {
+            "world_seed": s,
+            "optimizer": optimizer,
+            "spec": spec.as_dict(),
+            **{lens: str(d.verdicts[lens].category) for lens in LENSES},
+            **claims(d),
+            "document": d.document(),
+        }
+        for s, d in zip(seeds, diagnoses, strict=True)
+    ]
+
+
+def _diagnoses_many(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[Diagnosis]:
+    """A batch of tabular-class worlds analysed in one batched call (`analyze_many`); a
+    world the batched path cannot settle exactly is diagnosed on its own. Exhaustive search
+    (the perfect optimiser) picks the optimal policy worst in deployment; policy gradient (an
     imperfect one: 100 steps of exact-gradient softmax policy gradient) trains the whole
     batch in one vmapped call."""
     from alignlens.diagnosis import Diagnosis
@@ -65,22 +85,11 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
         name = learned[0].policy.name
     numbers = numbers_many(stacked, tol, policies)
     analyses = analyses_many(stacked.names, numbers, tol, policy=name, optimizer=optimizer)
-    diagnoses = [
+    return [
         Diagnosis(a, apply_lenses(a))
         if a is not None
         else diagnose_alone(spec, seeds[i], optimizer, None if policies is None else policies[i])
         for i, a in enumerate(analyses)
-    ]
-    return [
-        {
-            "world_seed": s,
-            "optimizer": optimizer,
-            "spec": spec.as_dict(),
-            **{lens: str(d.verdicts[lens].category) for lens in LENSES},
-            **claims(d),
-            "document": d.document(),
-        }
-        for s, d in zip(seeds, diagnoses, strict=True)
     ]
 
 
@@ -94,18 +103,30 @@ def _world(batch: WorldBatch, i: int) -> World:
 def diagnose_alone(
     spec: WorldSpec, seed: int, optimizer: str, policy: np.ndarray | None = None
 ) -> Diagnosis:
-    """The per-world path for one world: world document → World → optimiser (exhaustive,
-    or the learned ``policy`` of the batch) → diagnosis."""
+    """The per-world path for one world: world document → World → optimiser → diagnosis.
+
+    The optimiser is exhaustive search, or policy gradient whose learned ``policy`` (from the
+    batch) is given. An "aliased" world's class is its observation policies, enumerated:
+    exhaustive search over them, or policy gradient over mixtures of them (trained here)."""
     from alignlens.diagnosis import diagnose
     from alignlens.optimizers.exhaustive import exhaustive
+    from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
+    from alignlens.policies.enumerated import observation_policies
     from alignlens.policies.tabular import TabularPolicy
 
     world = _world(random_batch(spec, [seed]), 0)
+    cls = observation_policies(world) if spec.shift == "aliased" else None
+    if optimizer == "exhaustive":
+        found = exhaustive(world, cls, tie_break=TIE_BREAK)
+        return diagnose(
+            world, found.policy, policy_class=cls, objectives=found.objectives, optimizer=optimizer
+        )
     if policy is None:
-        found = exhaustive(world, tie_break=TIE_BREAK)
-        return diagnose(world, found.policy, objectives=found.objectives, optimizer=optimizer)
-    learned = TabularPolicy.fixed(f"policy gradient ({PG_STEPS} steps)", policy)
-    return diagnose(world, learned, optimizer=optimizer)
+        config = PolicyGradientConfig(steps=PG_STEPS)
+        learned = policy_gradient(world, config, seed=seed, policy_class=cls).policy
+    else:
+        learned = TabularPolicy.fixed(f"policy gradient ({PG_STEPS} steps)", policy)
+    return diagnose(world, learned, policy_class=cls, optimizer=optimizer)
 
 
 def run_sweep(
