@@ -7,9 +7,9 @@ the objective-level analysis (optima, worst values, every optimal-set extreme, t
 λ-set), the exhaustive optimiser's worst-deployment representative and its returns, and
 every lens's verdict, applied world by world. Timed for alignlens:
 
-- batched: `numbers_many` (one vmapped JAX program per 1,024 worlds), `analyses_many`
-  and the lenses, in one process, and split over ``--workers`` processes as a sweep's
-  ``--workers`` does (each process warmed up first);
+- batched: `numbers_many` (one vmapped JAX program per 1,024 worlds), then
+  `diagnoses_many` (analyses and lenses), in one process, and split over ``--workers``
+  processes as a sweep's ``--workers`` does (each process warmed up first);
 - one at a time: the per-world path (`diagnose` after `exhaustive`), on a subset.
 
 Drawing the worlds is not timed (it is reported): the peer gets its matrices ready-made
@@ -62,8 +62,8 @@ def single_threaded() -> None:
 def diagnose_batched(seeds: list[int]) -> tuple[float, int, float]:
     """(seconds, worlds the batched path settled, seconds to draw them): full diagnoses of
     the worlds of ``seeds``, the rest left to the per-world path (not timed here)."""
-    from alignlens.lenses import apply_lenses
-    from alignlens.solve.analyze_many import analyses_many, numbers_many
+    from alignlens.diagnosis import diagnoses_many
+    from alignlens.solve.analyze_many import numbers_many
     from alignlens.sweep.generator import WorldSpec, random_batch
     from alignlens.tolerances import Tolerances
 
@@ -74,11 +74,11 @@ def diagnose_batched(seeds: list[int]) -> tuple[float, int, float]:
     tol = Tolerances(deploy_share=spec.deploy_share)
     start = time.perf_counter()
     numbers = numbers_many(stacked, tol)
-    analyses = analyses_many(
+    diagnoses = diagnoses_many(
         stacked.names, numbers, tol, policy="exhaustive (worst-deployment)", optimizer="exhaustive"
     )
-    verdicts = [apply_lenses(a) for a in analyses if a is not None]
-    return time.perf_counter() - start, len(verdicts), drawn
+    settled = sum(d is not None for d in diagnoses)
+    return time.perf_counter() - start, settled, drawn
 
 
 def one_at_a_time(seeds: list[int]) -> float:

@@ -38,9 +38,7 @@ def cpu_only() -> None:
 
 def lenses_of(seeds: list[int], numbers) -> tuple[dict[str, Counter], Counter]:
     """Verdict counts per lens and claim counts of the worlds ``seeds`` (in a worker)."""
-    from alignlens.diagnosis import Diagnosis
-    from alignlens.lenses import apply_lenses
-    from alignlens.solve.analyze_many import analyses_many
+    from alignlens.diagnosis import diagnoses_many
     from alignlens.sweep.claims import LENSES, claims
     from alignlens.sweep.generator import WorldSpec
     from alignlens.sweep.runner import diagnose_alone
@@ -49,17 +47,15 @@ def lenses_of(seeds: list[int], numbers) -> tuple[dict[str, Counter], Counter]:
     spec = WorldSpec()
     tol = Tolerances(deploy_share=spec.deploy_share)
     names = [f"random-{s}" for s in seeds]
-    analyses = analyses_many(
+    diagnoses = diagnoses_many(
         names, numbers, tol, policy="exhaustive (worst-deployment)", optimizer="exhaustive"
     )
     verdicts: dict[str, Counter] = {lens: Counter() for lens in LENSES}
     claim_counts: Counter = Counter()
-    for seed, analysis in zip(seeds, analyses, strict=True):
-        if analysis is None:
+    for seed, diagnosis in zip(seeds, diagnoses, strict=True):
+        if diagnosis is None:
             diagnosis = diagnose_alone(spec, seed, "exhaustive")
             claim_counts["per-world path"] += 1
-        else:
-            diagnosis = Diagnosis(analysis, apply_lenses(analysis))
         for lens in LENSES:
             verdicts[lens][str(diagnosis.verdicts[lens].category)] += 1
         claim_counts.update(claims(diagnosis))

@@ -105,6 +105,8 @@ def test_enumerated_analysis_matches_brute_force(case: tuple) -> None:
         mixed = (1 - share) * j["train", "base"] + share * j["deploy", "base"]
         aligned = not bad[reg(mixed) <= 1e-9].any()
         assert analysis.outer_aligned_shares.contains(float(share)) == aligned, share
+        worst = reg(j["deploy", "intended"])[reg(mixed) <= 1e-9].max()
+        assert analysis.share_profile.at(float(share)).max == pytest.approx(worst, abs=1e-9)
 
 
 def test_planners_are_indifferent_and_batched_planners_agree(examples) -> None:

@@ -92,8 +92,14 @@ def test_lens_conditions_match_brute_force(case: tuple) -> None:
         want = reg["deploy", "intended"][brute_optimal(mixed)].max()
         assert h["outer_H"].value == pytest.approx(want, abs=1e-9)
         assert h["outer_H"].holds == (want <= TAU)
+        profile = result.analysis.objectives.share_profile
+        for share in (0.0, 0.3, 1.0):  # the worst regret over Opt(λ, R) at every λ
+            mixed = (1 - share) * table["train", "base"] + share * table["deploy", "base"]
+            want = reg["deploy", "intended"][brute_optimal(mixed)].max()
+            assert profile.at(share).max == pytest.approx(want, abs=1e-9)
     else:
         assert h["outer_H"].holds is None  # the tabular mixture under a dynamics shift
+        assert result.analysis.objectives.share_profile is None
     for conditions in (w, s, n):
         for c in conditions.values():
             if c.holds is not None and c.comparison == "<=":

@@ -82,6 +82,33 @@ class ShareSet:
 
 
 @dataclass(frozen=True)
+class ShareProfile:
+    """The worst deployment regret under U over Opt(λ, R) as a function of λ ∈ [0, 1]:
+    piecewise constant, since Opt(λ, R) changes only at a few vertices (for the tabular
+    class with shared dynamics, only at 0 and 1; for an enumerated class, where the upper
+    envelope of the mixture lines bends). The λ-set of outer alignment is where it is ≤ τ.
+
+    Attributes:
+        vertices: 0 = λ_0 < … < λ_m = 1.
+        at_vertices: the regret range over Opt(λ_j, R), per vertex.
+        on_segments: the regret range over Opt(λ, R) for λ strictly between λ_j and λ_j+1.
+    """
+
+    vertices: tuple[float, ...]
+    at_vertices: tuple[Range, ...]
+    on_segments: tuple[Range, ...]
+
+    def at(self, share: float) -> Range:
+        """The regret range over Opt(share, R)."""
+        for j, vertex in enumerate(self.vertices):
+            if share == vertex:
+                return self.at_vertices[j]
+            if j + 1 < len(self.vertices) and vertex < share < self.vertices[j + 1]:
+                return self.on_segments[j]
+        raise ValueError(f"λ = {share!r} is outside [0, 1]")
+
+
+@dataclass(frozen=True)
 class Returns:
     """A return for each environment and objective."""
 
@@ -128,6 +155,8 @@ class WorldAnalysis:
         undetermined_shares: the λ for which that could not be decided exactly.
         goals: deployment best and worst of each candidate goal.
         shared_dynamics: whether the environments agree on every state they share.
+        share_profile: the regret over Opt(λ, R) for every λ, when it is known exactly
+            (not for the tabular class when the dynamics shift).
     """
 
     world: str
@@ -141,6 +170,7 @@ class WorldAnalysis:
     undetermined_shares: ShareSet
     goals: Mapping[str, GoalRange] = field(default_factory=dict)
     shared_dynamics: bool = True
+    share_profile: ShareProfile | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimal_sets", _frozen(self.optimal_sets))

@@ -7,11 +7,13 @@ observation to action or action probabilities.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import html
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
 from alignlens.errors import PolicyError
@@ -27,15 +29,42 @@ from alignlens.policies.tabular import (
 from alignlens.tolerances import Tolerances
 from alignlens.world import World, load_world
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from alignlens.optimizers.result import Trace
+    from alignlens.solve.analyze_many import ManyNumbers
+
 PolicyLike = TabularPolicy | Mapping[str, Any] | Callable[[Any], Any] | str | Path
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """What a report shows beside the numbers: the world, the diagnosed policy, its
+    training trace (for an imperfect optimiser that records one) and figures of the run
+    (built on demand, e.g. the demons' counterfactuals).
+
+    Attributes:
+        world: the world diagnosed.
+        policy: the policy diagnosed, as action tables.
+        trace: exact returns per training step or generation, or None.
+        figures: title → a function building that figure (Matplotlib).
+    """
+
+    world: World
+    policy: TabularPolicy
+    trace: Trace | None = None
+    figures: Mapping[str, Callable[[], Figure]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """An analysis and every lens's verdict on it."""
+    """An analysis, every lens's verdict on it, and (from `diagnose`) the evidence a report
+    draws."""
 
     analysis: Analysis
     verdicts: Mapping[str, Verdict]
+    evidence: Evidence | None = field(default=None, repr=False, compare=False)
 
     def document(self) -> dict[str, Any]:
         """The JSON document of DESIGN §7."""
@@ -98,6 +127,8 @@ def diagnose(
     optimizer: str = "given",
     hack: HackEvidence | None = None,
     runs: Runs | None = None,
+    trace: Trace | None = None,
+    figures: Mapping[str, Callable[[], Figure]] | None = None,
 ) -> Diagnosis:
     """Every number of DESIGN §7 for ``policy`` in ``world``, and each lens's verdict.
 
@@ -105,7 +136,8 @@ def diagnose(
     names an enumerated class. ``objectives`` may pass a precomputed objective-level
     analysis of that class (it does not depend on the policy) to diagnose many policies
     of one world cheaply. ``runs``, independent runs of the optimiser (for a neural class,
-    which cannot be enumerated), add the sampled estimate of outer alignment.
+    which cannot be enumerated), add the sampled estimate of outer alignment. ``trace``
+    and ``figures`` (a training trace, figures of the run) are kept as evidence for reports.
     """
     from alignlens.solve.analyze import analyze_world
     from alignlens.solve.cache import SolveCache
@@ -131,4 +163,36 @@ def diagnose(
         runs=runs,
         cache=cache,
     )
-    return Diagnosis(analysis, apply_lenses(analysis))
+    evidence = Evidence(w, p, trace, dict(figures or {}))
+    return Diagnosis(analysis, apply_lenses(analysis), evidence)
+
+
+def diagnoses_many(
+    names: Sequence[str],
+    numbers: ManyNumbers,
+    tolerances: Tolerances,
+    *,
+    policy: str,
+    optimizer: str,
+) -> list[Diagnosis | None]:
+    """One diagnosis per world from the batched numbers of `numbers_many` (None where the
+    batched path left the world to the per-world one): `analyses_many`, then the lenses."""
+    from alignlens.solve.analyze_many import analyses_many
+
+    with _collector_paused():
+        analyses = analyses_many(names, numbers, tolerances, policy=policy, optimizer=optimizer)
+        return [None if a is None else Diagnosis(a, apply_lenses(a)) for a in analyses]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: building thousands of small acyclic records
+    (analyses, verdicts) triggers collections that traverse the whole heap, which cost
+    about as much as the building itself. Reference counting still frees them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

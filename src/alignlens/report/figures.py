@@ -1,18 +1,27 @@
-"""Figures of the demons' runs, each beside its counterfactual (Matplotlib, imported
-lazily; install the ``report`` extra).
+"""Figures for reports (Matplotlib, imported lazily; install the ``report`` extra).
 
 - `drive_figure`: the driver's frequency per generation in the finite population, the
   recursion from the same start, and the same population under fair meiosis.
 - `hills_figure`: x₀ per step against the ideal ηt and the ε = 0 counterfactual, and
   max_j |x_j| per step (the demon's coordinates) against the counterfactual's.
+- `gridworld_figure`: every training and deployment level, tiles labelled, with the
+  policy's most likely action in each cell and its most likely path from each start.
+- `trace_figure`: exact returns under R and U, in training and deployment, per training
+  step or generation.
+- `share_figure`: the worst deployment regret under U over Opt(λ, R) against λ, with the
+  set where outer alignment holds shaded.
+- `verdicts_figure`, `disagreement_figure`: a sweep's verdicts per lens, and how often
+  two lenses give different categories.
 
-Each returns a `matplotlib.figure.Figure` (no window is opened), for a report or
-``fig.savefig(path)``.
+Each returns a `matplotlib.figure.Figure` (no window is opened); `svg_of` writes one as
+SVG text, the same bytes for the same figure.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,15 +31,43 @@ from alignlens.demons.tessellating_hills import HillsRuns
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from alignlens.analysis import WorldAnalysis
+    from alignlens.optimizers.result import Trace
+    from alignlens.policies.tabular import TabularPolicy
+    from alignlens.world.model import World
+
 DEMON, FAIR = "tab:red", "tab:blue"  # the run with its inner optimiser, the counterfactual
+PATH_STEPS = 200  # the most likely path stops after this many steps (or at a repeat)
+ARROWS = {"up": (0.0, -0.3), "down": (0.0, 0.3), "left": (-0.3, 0.0), "right": (0.3, 0.0)}
+TILE_COLOURS = {  # tile types by name; others take the next colour of a fixed cycle
+    "wall": "#3b3b3b",
+    "floor": "#ffffff",
+    "lava": "#e8743b",
+    "exit": "#5fb760",
+    "goal": "#5fb760",
+    "coin": "#f2c12e",
+    "red": "#d9534f",
+    "red_exit": "#c0392b",
+}
+CYCLE = ("#8fb8de", "#c9a0dc", "#a3d9a5", "#f7b7a3", "#d1d1a0", "#9ad1d4")
 
 
-def _figure(columns: int) -> tuple[Figure, list]:
+def _figure(columns: int, rows: int = 1, height: float = 3.6) -> tuple[Figure, list]:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5.0 * columns, 3.6), layout="constrained")
-    axes = [fig.add_subplot(1, columns, i + 1) for i in range(columns)]
+    fig = Figure(figsize=(5.0 * columns, height * rows), layout="constrained")
+    axes = [fig.add_subplot(rows, columns, i + 1) for i in range(rows * columns)]
     return fig, axes
+
+
+def svg_of(fig: Figure) -> str:
+    """The figure as SVG text, deterministic: no date, fixed element ids, text as paths."""
+    import matplotlib
+
+    out = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": "alignlens", "svg.fonttype": "path"}):
+        fig.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
 
 
 def drive_figure(run: DriveRun) -> Figure:
@@ -65,4 +102,228 @@ def hills_figure(runs: HillsRuns, index: int = 0) -> Figure:
     demon.plot(steps, runs.spread[index], color=DEMON, label=f"ε = {h.epsilon:g}")
     demon.set(xlabel="step", ylabel="max_j |x_j|", title="the demon's coordinates")
     demon.legend(loc="upper left")
+    return fig
+
+
+def _tile_label(kind: str) -> str:
+    """A tile type's label in its cells (readable without colour): its words' initials."""
+    return "".join(word[0] for word in kind.split("_") if word).upper()
+
+
+def _levels_of(world: World, env: str) -> list[int]:
+    """The gridworld levels an environment starts in, in order."""
+    grid = world.grid
+    start = world.environment(env).start
+    base = world.base_state
+    started = {int(grid.level[base[s]]) for s in np.flatnonzero(start > 0) if base[s] >= 0}
+    return sorted(started)
+
+
+def most_likely_path(world: World, table: np.ndarray, env: str, first: int) -> list[int]:
+    """States visited from ``first`` taking the most likely action and its most likely
+    successor each step, until a terminal state, a repeat or `PATH_STEPS` steps."""
+    e = world.environment(env)
+    path = [first]
+    while len(path) <= PATH_STEPS and not e.terminal[path[-1]]:
+        s = path[-1]
+        a = int(np.argmax(table[s]))
+        nxt = int(e.next_state[s, a, int(np.argmax(e.prob[s, a]))])
+        if nxt in path:
+            break
+        path.append(nxt)
+    return path
+
+
+def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
+    """Training levels (left) and deployment levels (right), each with the policy's most
+    likely action per cell (small arrows) and its most likely path from each start tile
+    (a line from S to ●)."""
+    from matplotlib.colors import ListedColormap
+
+    grid = world.grid
+    if grid is None:
+        raise ValueError(f"world {world.name!r} is not a gridworld")
+    columns = {env: _levels_of(world, env) for env in ("train", "deploy")}
+    rows = max(len(levels) for levels in columns.values())
+    height = max(grid.levels[j].shape[0] for j in range(len(grid.levels)))
+    fig, axes = _figure(2, rows, height=0.5 * height + 1.0)
+    extra = [t for t in grid.tile_types if t not in TILE_COLOURS]
+    colours = [TILE_COLOURS.get(t) or CYCLE[extra.index(t) % len(CYCLE)] for t in grid.tile_types]
+    cmap = ListedColormap(colours)
+    base = world.base_state
+    first_state = {}  # base state → its first state (step 0 when a horizon unrolls time)
+    for s in range(world.n_states - 1, -1, -1):
+        if base[s] >= 0:
+            first_state[int(base[s])] = s
+    for col, env in enumerate(("train", "deploy")):
+        table = policy.acting_in(env)
+        e = world.environment(env)
+        for row in range(rows):
+            ax = axes[row * 2 + col]
+            ax.set_axis_off()
+            if row >= len(columns[env]):
+                continue
+            j = columns[env][row]
+            tiles = grid.levels[j]
+            ax.imshow(tiles, cmap=cmap, vmin=0, vmax=len(colours) - 1, interpolation="nearest")
+            ax.set_title(f"{env}: level {grid.level_names[j]}", fontsize=10)
+            for r, c in zip(*np.nonzero(tiles > 1), strict=True):
+                ax.text(
+                    c,
+                    r,
+                    _tile_label(grid.tile_types[tiles[r, c]]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black",
+                )
+            cells = [b for b in np.flatnonzero(grid.level == j)]
+            for b in cells:
+                s = first_state.get(int(b))
+                if s is None or e.terminal[s]:
+                    continue
+                dx, dy = ARROWS.get(world.actions[int(np.argmax(table[s]))], (0.0, 0.0))
+                ax.arrow(
+                    grid.col[b] - dx / 2,
+                    grid.row[b] - dy / 2,
+                    dx,
+                    dy,
+                    width=0.03,
+                    head_width=0.15,
+                    length_includes_head=True,
+                    color="grey",
+                )
+            for s in np.flatnonzero(e.start > 0):
+                if base[s] < 0 or grid.level[base[s]] != j:
+                    continue
+                path = [base[t] for t in most_likely_path(world, table, env, int(s))]
+                path = [b for b in path if b >= 0]
+                xs, ys = grid.col[path], grid.row[path]
+                ax.plot(xs, ys, "-", color="black", linewidth=2.5)
+                ax.plot(xs[-1], ys[-1], "o", color="black", markersize=7)
+                ax.text(
+                    xs[0],
+                    ys[0],
+                    "S",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    fontweight="bold",
+                    color="black",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black"},
+                )
+    fig.suptitle(f"{policy.name} in {world.name}: training (left), deployment (right)")
+    return fig
+
+
+def trace_figure(trace: Trace) -> Figure:
+    """Exact returns under R (solid) and U (dashed) per step: training, then deployment."""
+    fig, (train, deploy) = _figure(2)
+    for ax, env in ((train, "train"), (deploy, "deploy")):
+        ax.plot(trace.step, trace.returns[f"{env}_base"], "-", color="black", label="R (base)")
+        ax.plot(
+            trace.step, trace.returns[f"{env}_intended"], "--", color=DEMON, label="U (intended)"
+        )
+        ax.set(xlabel="step or generation", ylabel="exact return", title=f"{env}")
+        ax.legend(loc="best")
+    return fig
+
+
+def share_figure(objectives: WorldAnalysis) -> Figure:
+    """Worst deployment regret under U over Opt(λ, R) for λ ∈ [0, 1] (lines on the open
+    segments, dots at the vertices), τ dashed, the λ where outer alignment holds shaded
+    (and hatched), and the world's λ dotted."""
+    profile = objectives.share_profile
+    if profile is None:
+        raise ValueError("the worst regret over Opt(λ, R) is not known exactly for this world")
+    tau, share = objectives.tolerances.tau, objectives.tolerances.deploy_share
+    fig, (ax,) = _figure(1)
+    for i in objectives.outer_aligned_shares.intervals:
+        low, high = (i.low - 0.004, i.high + 0.004) if i.low == i.high else (i.low, i.high)
+        ax.axvspan(
+            low,
+            high,
+            color="#a3d9a5",
+            alpha=0.6,
+            hatch="//",
+            linewidth=0,
+            label="outer alignment holds"
+            if i is objectives.outer_aligned_shares.intervals[0]
+            else None,
+        )
+    for j, r in enumerate(profile.on_segments):
+        lo, hi = profile.vertices[j], profile.vertices[j + 1]
+        ax.plot([lo, hi], [r.max, r.max], "-", color="black", linewidth=2)
+    ax.plot(
+        profile.vertices,
+        [r.max for r in profile.at_vertices],
+        "o",
+        color="black",
+        label="worst regret over Opt(λ, R)",
+    )
+    ax.axhline(tau, linestyle="--", color=DEMON, label=f"τ = {tau:g}")
+    ax.axvline(share, linestyle=":", color="grey", label=f"this world's λ = {share:g}")
+    ax.set(
+        xlabel="λ (share of the lifetime in deployment)",
+        ylabel="deployment regret under U",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.05, 1.05),
+        title=objectives.world,
+    )
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def verdicts_figure(verdicts: Mapping[str, Mapping[str, int]]) -> Figure:
+    """Worlds per category, one group of bars per lens (counts written on the bars)."""
+    lenses = list(verdicts)
+    categories = sorted({c for counts in verdicts.values() for c in counts})
+    fig, (ax,) = _figure(2, height=3.0 + 0.25 * len(categories))
+    width = 0.8 / max(1, len(categories))
+    hatches = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
+    for k, category in enumerate(categories):
+        counts = [verdicts[lens].get(category, 0) for lens in lenses]
+        x = np.arange(len(lenses)) + k * width
+        bars = ax.bar(
+            x,
+            counts,
+            width,
+            label=category.replace("_", " "),
+            color=CYCLE[k % len(CYCLE)],
+            edgecolor="black",
+            hatch=hatches[k % len(hatches)],
+        )
+        ax.bar_label(bars, fontsize=7)
+    ax.set_xticks(np.arange(len(lenses)) + 0.4 - width / 2, lenses)
+    ax.set(ylabel="worlds", title="verdicts per lens")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    return fig
+
+
+def disagreement_figure(lenses: list[str], rows: list[Mapping[str, Any]]) -> Figure:
+    """For each pair of lenses, the share of worlds where their categories differ (the
+    numbers are written in the cells)."""
+    n = len(lenses)
+    share = np.zeros((n, n))
+    for i, x in enumerate(lenses):
+        for j, y in enumerate(lenses):
+            differ = sum(r[x] != r[y] for r in rows)
+            share[i, j] = differ / max(1, len(rows))
+    fig, (ax,) = _figure(1, height=4.4)
+    image = ax.imshow(share, cmap="Greys", vmin=0.0, vmax=1.0)
+    for i in range(n):
+        for j in range(n):
+            ax.text(
+                j,
+                i,
+                f"{share[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
+    ax.set_xticks(range(n), lenses, rotation=30, ha="right")
+    ax.set_yticks(range(n), lenses)
+    ax.set_title("share of worlds where two lenses' categories differ")
+    fig.colorbar(image, ax=ax, shrink=0.8)
     return fig

@@ -46,6 +46,7 @@ from alignlens.demons.meiotic_drive import (
 )
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
+from alignlens.report.figures import drive_figure
 from alignlens.scenarios.registry import Scenario, diagnose_exhaustive, expected_row
 from alignlens.world import World, world_from_dict
 
@@ -80,7 +81,8 @@ def run(
     )
     fair = population_policy(world, float(evolved.fair_path[-1]), "under fair meiosis")
     evidence = hack_evidence(world, policy, fair, "transmission", f"meiotic drive (k = {k:g})")
-    return diagnose(world, policy, optimizer=optimizer, hack=evidence)
+    figures = {"meiotic drive against its counterfactuals": lambda: drive_figure(evolved)}
+    return diagnose(world, policy, optimizer=optimizer, hack=evidence, figures=figures)
 
 
 SCENARIO = Scenario(

@@ -39,7 +39,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     if optimizer == "exhaustive":
         return diagnose_exhaustive(world, None, "first", optimizer)
     result = q_learning(world, QLearningConfig(steps=50_000), seed=seed)
-    return diagnose(world, result.policy, optimizer=optimizer)
+    return diagnose(world, result.policy, optimizer=optimizer, trace=result.trace)
 
 
 SCENARIO = Scenario(

@@ -45,7 +45,13 @@ def run(optimizer: str, seed: int) -> Diagnosis:
         return diagnose_exhaustive(world, humans, [PLEASURE_DRIVEN], optimizer)
     config = EvolutionConfig(**{**CONFIG.__dict__, "initial": humans.index(PLEASURE_DRIVEN)})
     population = evolution(world, humans, config, seed=seed)
-    return diagnose(world, population.policy, policy_class=humans, optimizer=optimizer)
+    return diagnose(
+        world,
+        population.policy,
+        policy_class=humans,
+        optimizer=optimizer,
+        trace=population.trace,
+    )
 
 
 SCENARIO = Scenario(

@@ -40,8 +40,14 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("scans.toml")
     classifiers = observation_policies(world, name="classifiers")
     if optimizer == "gradient-descent":
-        policy = gradient_descent(world, GradientDescentConfig(data=1000), seed=seed).policy
-        return diagnose(world, policy, policy_class=classifiers, optimizer=optimizer)
+        trained = gradient_descent(world, GradientDescentConfig(data=1000), seed=seed)
+        return diagnose(
+            world,
+            trained.policy,
+            policy_class=classifiers,
+            optimizer=optimizer,
+            trace=trained.trace,
+        )
     return diagnose_exhaustive(world, classifiers, "first", optimizer)
 
 

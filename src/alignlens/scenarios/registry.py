@@ -124,6 +124,7 @@ def diagnose_ppo(
         objectives=objectives,
         optimizer=optimizer,
         runs=sample,
+        trace=chosen.trace,
     )
 
 

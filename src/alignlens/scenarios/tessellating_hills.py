@@ -40,6 +40,7 @@ from alignlens.demons.evidence import hack_evidence
 from alignlens.demons.tessellating_hills import Hills, run_hills, search_world
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
+from alignlens.report.figures import hills_figure
 from alignlens.scenarios.registry import Scenario, diagnose_exhaustive, expected_row
 from alignlens.world import World, world_from_dict
 
@@ -69,7 +70,8 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     evidence = hack_evidence(
         world, policy, fair, "demon", f"demon (a coordinate grew to |x_j| = {grown:.0f})"
     )
-    return diagnose(world, policy, optimizer=optimizer, hack=evidence)
+    figures = {"the demon against ε = 0": lambda: hills_figure(runs)}
+    return diagnose(world, policy, optimizer=optimizer, hack=evidence, figures=figures)
 
 
 SCENARIO = Scenario(

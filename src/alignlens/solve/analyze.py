@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from alignlens.analysis import GoalRange, Range, Returns, WorldAnalysis
+from alignlens.analysis import GoalRange, Range, Returns, ShareProfile, WorldAnalysis
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.enumerated import uniform_returns
 from alignlens.solve.extremes import return_range
@@ -132,6 +132,11 @@ def world_analysis(
         undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
         goals=goals,
         shared_dynamics=shared_dynamics,
+        share_profile=ShareProfile(
+            (0.0, 1.0), (deploy_intended["train"], deploy_intended["deploy"]), (inside_range,)
+        )
+        if shared_dynamics
+        else None,
     )
 
 

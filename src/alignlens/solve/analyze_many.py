@@ -51,7 +51,7 @@ from alignlens.world.model import World
 
 WARM_SWEEPS = 4  # value-iteration sweeps from the unrestricted solution (restricted problems)
 CHUNK = 1024  # worlds per call
-STEP = 32  # worlds per vmapped step of a call (each step waits for its slowest world)
+STEP = 128  # worlds per vmapped step of a CPU call (each waits for its slowest world)
 CLOSE = 1e3 * ROUND_OFF  # witness and sound extremes this close (× scale) are equal
 RANGES = (  # (optimal set, environment, objective), the order of `ManyNumbers.ranges`
     ("train", "deploy", "intended"),

@@ -17,7 +17,7 @@ from types import MappingProxyType
 import numpy as np
 from jaxtyping import Bool, Float
 
-from alignlens.analysis import GoalRange, Range, Returns, ShareSet, WorldAnalysis
+from alignlens.analysis import GoalRange, Range, Returns, ShareProfile, ShareSet, WorldAnalysis
 from alignlens.policies.enumerated import EnumeratedClass, members_in_chunks
 from alignlens.solve.batch import returns_many
 from alignlens.solve.cache import SolveCache
@@ -105,19 +105,32 @@ def envelope_bends(train: Float[np.ndarray, " N"], deploy: Float[np.ndarray, " N
     return bends
 
 
-def aligned_share_set(
+def share_profile(
     j: MemberReturns, deploy_intended_regret: Float[np.ndarray, " N"], tol: Tolerances
-) -> ShareSet:
-    """The λ ∈ [0, 1] for which every member of Opt(λ, R) has deployment regret ≤ τ."""
+) -> ShareProfile:
+    """The regret range over Opt(λ, R) at each bend of the envelope and between bends."""
     bends = envelope_bends(j["train", "base"], j["deploy", "base"])
 
-    def aligned_at(share: float) -> bool:
-        members = optimal_members(mixture_values(j, "base", share), tol.epsilon)
-        return bool(deploy_intended_regret[members].max() <= tol.tau)
+    def over(share: float) -> Range:
+        regret = deploy_intended_regret[
+            optimal_members(mixture_values(j, "base", share), tol.epsilon)
+        ]
+        return Range.exact_range(float(regret.min()), float(regret.max()))
 
-    vertices = [aligned_at(b) for b in bends]
-    segments = [aligned_at(0.5 * (lo + hi)) for lo, hi in itertools.pairwise(bends)]
-    return share_set(bends, vertices, segments)
+    return ShareProfile(
+        tuple(bends),
+        tuple(over(b) for b in bends),
+        tuple(over(0.5 * (lo + hi)) for lo, hi in itertools.pairwise(bends)),
+    )
+
+
+def aligned_share_set(profile: ShareProfile, tol: Tolerances) -> ShareSet:
+    """The λ ∈ [0, 1] for which every member of Opt(λ, R) has deployment regret ≤ τ."""
+    return share_set(
+        profile.vertices,
+        [r.max <= tol.tau for r in profile.at_vertices],
+        [r.max <= tol.tau for r in profile.on_segments],
+    )
 
 
 def analyze_enumerated(
@@ -142,7 +155,7 @@ def analyze_enumerated(
             **{f"{e}_{o}": float(f(j[e, o])) for e in ENVIRONMENTS for o in ("base", "intended")}
         )
 
-    shares = aligned_share_set(j, reg["deploy", "intended"], tol)
+    profile = share_profile(j, reg["deploy", "intended"], tol)
     analysis = WorldAnalysis(
         world=world.name,
         policy_class=f"enumerated: {cls.name} ({cls.size} members)",
@@ -159,13 +172,14 @@ def analyze_enumerated(
             "deploy_base": {"deploy_intended_regret": over(opt_deploy, ("deploy", "intended"))},
             "mixture_base": {"deploy_intended_regret": over(opt_mixed, ("deploy", "intended"))},
         },
-        outer_aligned_shares=shares,
+        outer_aligned_shares=aligned_share_set(profile, tol),
         undetermined_shares=ShareSet(()),
         goals={
             g: GoalRange(float(j["deploy", g].max()), float(j["deploy", g].min()))
             for g in world.goals
         },
         shared_dynamics=world.shared_dynamics,
+        share_profile=profile,
     )
     return analysis, j
 

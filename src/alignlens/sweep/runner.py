@@ -62,9 +62,8 @@ def _diagnoses_many(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> li
     (the perfect optimiser) picks the optimal policy worst in deployment; policy gradient (an
     imperfect one: 100 steps of exact-gradient softmax policy gradient) trains the whole
     batch in one vmapped call."""
-    from alignlens.diagnosis import Diagnosis
-    from alignlens.lenses import apply_lenses
-    from alignlens.solve.analyze_many import analyses_many, numbers_many
+    from alignlens.diagnosis import diagnoses_many
+    from alignlens.solve.analyze_many import numbers_many
     from alignlens.tolerances import Tolerances
 
     batch = random_batch(spec, seeds)
@@ -84,12 +83,12 @@ def _diagnoses_many(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> li
         policies = np.stack([r.policy.train for r in learned])
         name = learned[0].policy.name
     numbers = numbers_many(stacked, tol, policies)
-    analyses = analyses_many(stacked.names, numbers, tol, policy=name, optimizer=optimizer)
+    diagnoses = diagnoses_many(stacked.names, numbers, tol, policy=name, optimizer=optimizer)
     return [
-        Diagnosis(a, apply_lenses(a))
-        if a is not None
+        d
+        if d is not None
         else diagnose_alone(spec, seeds[i], optimizer, None if policies is None else policies[i])
-        for i, a in enumerate(analyses)
+        for i, d in enumerate(diagnoses)
     ]
 
 
