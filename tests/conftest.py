@@ -17,7 +17,7 @@ with install_import_hook("alignlens", "beartype.beartype"):
     import alignlens.cli
     import alignlens.report
     import alignlens.solve
-    import alignlens.world  # noqa: F401
+    import alignlens.world
 
 import jax
 
@@ -39,3 +39,17 @@ EXAMPLES = ROOT / "examples"
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def tour(tmp_path_factory) -> tuple[dict, Path]:
+    """`alignlens tour --json --out …/tour.html`, run once for the session: its JSON
+    document and the HTML report it wrote (the tour trains every scenario, a minute)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("tour") / "tour.html"
+    result = CliRunner().invoke(alignlens.cli.app, ["tour", "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), out

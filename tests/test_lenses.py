@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from alignlens import PolicyError, diagnose, load_world, world_from_dict
@@ -149,8 +150,12 @@ def test_memorised_lava_route(examples) -> None:
 def test_diagnosis_repr_and_html(examples) -> None:
     result = diagnose(examples / "two-doors.toml", {"s0": "left"})
     assert "wentworth" in repr(result) and "outer" in repr(result)
-    page = result._repr_html_()
-    assert page.startswith("<table>") and page.count("<tr>") == 6
+    page = result._repr_html_()  # the report's verdict table: one row per lens
+    assert page.startswith("<div class='alignlens-report'>")
+    assert page.count('<td class="verdict cat-') == 5
+    for lens, verdict in result.verdicts.items():
+        assert f'<th scope="row">{lens}</th>' in page
+        assert str(escape(verdict.reason)) in page
 
 
 def test_callable_policies_act_on_observations(examples) -> None:

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from alignlens.console import AsJson, console, errors, print_json, reports_errors
+from alignlens.errors import AlignlensError
 from alignlens.sweep.commands import sweep_app
 from alignlens.tolerances import Tolerances
 
@@ -149,39 +150,36 @@ def run(
         print_json(document)
         return
     console.print(verdict_table(result.diagnosis.analysis, dict(result.diagnosis.verdicts)))
+    evidence = result.diagnosis.evidence
+    if evidence is not None and evidence.world.grid is not None:
+        from alignlens.report.terminal import level_pictures
+
+        console.print(level_pictures(evidence.world, evidence.policy))
     if not result.matches():
         console.print("[yellow]differs from the expected row of DESIGN §4[/]")
 
 
 @app.command()
 @reports_errors
-def tour(json_output: AsJson = False) -> None:
+def tour(
+    json_output: AsJson = False,
+    out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("tour.html"),
+) -> None:
     """Run every scenario: the verdicts side by side, then under the exhaustive optimiser.
 
     The first table is scenario × lens with each scenario's own optimiser; the second runs
     the same worlds with perfect search, where failures that needed imperfect optimisation
-    disappear."""
-    from rich.progress import Progress
+    disappear. The HTML report (figures included) goes to ``--out``."""
+    from alignlens.report.pages import tour_report
 
-    from alignlens.scenarios import run_scenario
-    from alignlens.scenarios import scenarios as catalogue
-
-    entries = list(catalogue().values())
-    runs, perfect = [], []
-    with Progress(console=errors, transient=True, disable=json_output) as progress:
-        task = progress.add_task("running scenarios", total=2 * len(entries))
-        for s in entries:
-            runs.append(run_scenario(s.id))
-            progress.advance(task)
-            if "exhaustive" in s.optimizers:  # the essay's claim: perfect search, same world
-                exhaustive = runs[-1] if s.default_optimizer == "exhaustive" else None
-                perfect.append(exhaustive or run_scenario(s.id, "exhaustive"))
-            progress.advance(task)
+    runs, perfect = _run_tour(quiet=json_output)
+    path = tour_report(runs, perfect).save(out)
     if json_output:
         print_json(
             {
                 "scenarios": [_tour_row(r) for r in runs],
                 "exhaustive": [_tour_row(r) for r in perfect],
+                "report": str(path),
             }
         )
         return
@@ -190,6 +188,90 @@ def tour(json_output: AsJson = False) -> None:
         title = "the same worlds under the exhaustive (perfect) optimiser"
         console.print(_tour_table(title, perfect, mark=False))
     console.print("(!) marks a verdict that differs from the expected row of DESIGN §4.")
+    console.print(f"report written to {path}")
+
+
+@app.command()
+@reports_errors
+def report(
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    scenario: Annotated[
+        str | None, typer.Option(help="Run this scenario (see `alignlens scenarios`).")
+    ] = None,
+    tour: Annotated[bool, typer.Option("--tour", help="Run every scenario.")] = False,
+    world: Annotated[Path | None, typer.Option(help="A world file (with --policy).")] = None,
+    policy: Annotated[Path | None, typer.Option(help="A policy file (with --world).")] = None,
+    store: Annotated[Path | None, typer.Option(help="A sweep store (SQLite).")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="With --scenario: the optimiser (default: its own).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="With --scenario: the random seed.")] = 0,
+) -> None:
+    """Write one self-contained HTML report (figures inlined): of a scenario run, of the tour,
+    of a policy diagnosed in a world, or of a sweep store."""
+    from alignlens.report import pages
+
+    given = [
+        name
+        for name, on in (
+            ("--scenario", scenario is not None),
+            ("--tour", tour),
+            ("--world", world is not None or policy is not None),
+            ("--store", store is not None),
+        )
+        if on
+    ]
+    if len(given) != 1:
+        raise AlignlensError(
+            f"{'nothing' if not given else ' and '.join(given)} given to report on",
+            field="report",
+            fix="give exactly one of --scenario ID, --tour, --world WORLD --policy FILE, "
+            "--store FILE",
+        )
+    if (world is None) != (policy is None):
+        missing = "--policy" if policy is None else "--world"
+        raise AlignlensError(
+            f"{missing} is missing", field=missing, fix="give --world and --policy together"
+        )
+    if scenario is not None:
+        from alignlens.scenarios import run_scenario
+
+        page = pages.scenario_report(run_scenario(scenario, optimizer, seed))
+    elif tour:
+        page = pages.tour_report(*_run_tour(quiet=False))
+    elif store is not None:
+        from alignlens.sweep.claims import summary
+        from alignlens.sweep.store import open_store
+
+        with open_store(store) as results:
+            rows = results.rows()
+        page = pages.store_report(rows, summary(rows))
+    else:
+        from alignlens.diagnosis import diagnose as run_diagnosis
+
+        page = pages.diagnosis_report(run_diagnosis(world, policy))
+    console.print(f"report written to {page.save(out)}")
+
+
+def _run_tour(*, quiet: bool) -> tuple[list[Any], list[Any]]:
+    """Every scenario with its own optimiser, and those that can, under exhaustive search."""
+    from rich.progress import Progress
+
+    from alignlens.scenarios import run_scenario
+    from alignlens.scenarios import scenarios as catalogue
+
+    entries = list(catalogue().values())
+    runs, perfect = [], []
+    with Progress(console=errors, transient=True, disable=quiet) as progress:
+        task = progress.add_task("running scenarios", total=2 * len(entries))
+        for s in entries:
+            runs.append(run_scenario(s.id))
+            progress.advance(task)
+            if "exhaustive" in s.optimizers:  # the essay's claim: perfect search, same world
+                exhaustive = runs[-1] if s.default_optimizer == "exhaustive" else None
+                perfect.append(exhaustive or run_scenario(s.id, "exhaustive"))
+            progress.advance(task)
+    return runs, perfect
 
 
 def _tour_row(r: Any) -> dict[str, Any]:

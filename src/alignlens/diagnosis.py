@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import html
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,19 +79,13 @@ class Diagnosis:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th scope='row'>{html.escape(name)}</th><td>{html.escape(str(v.category))}</td>"
-            f"<td>{html.escape(v.reason)}</td></tr>"
-            for name, v in self.verdicts.items()
-        )
-        caption = html.escape(
-            f"{self.analysis.policy} in {self.analysis.objectives.world}: verdicts by lens"
-        )
-        return (
-            f"<table><caption>{caption}</caption><thead><tr><th scope='col'>lens</th>"
-            f"<th scope='col'>verdict</th><th scope='col'>reason</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
-        )
+        """The verdict table of the HTML report (one row per lens; each cell opens to its
+        reason and conditions) and the numbers behind it."""
+        from alignlens.report.html import Report
+        from alignlens.report.pages import diagnosis_sections
+
+        verdicts, numbers = diagnosis_sections(self, figures=False)
+        return Report(self.analysis.policy, [verdicts, numbers])._repr_html_()
 
 
 def as_policy(

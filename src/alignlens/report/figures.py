@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from alignlens.world.model import World
 
 DEMON, FAIR = "tab:red", "tab:blue"  # the run with its inner optimiser, the counterfactual
-PATH_STEPS = 200  # the most likely path stops after this many steps (or at a repeat)
 ARROWS = {"up": (0.0, -0.3), "down": (0.0, 0.3), "left": (-0.3, 0.0), "right": (0.3, 0.0)}
 TILE_COLOURS = {  # tile types by name; others take the next colour of a fixed cycle
     "wall": "#3b3b3b",
@@ -52,10 +51,13 @@ TILE_COLOURS = {  # tile types by name; others take the next colour of a fixed c
 CYCLE = ("#8fb8de", "#c9a0dc", "#a3d9a5", "#f7b7a3", "#d1d1a0", "#9ad1d4")
 
 
-def _figure(columns: int, rows: int = 1, height: float = 3.6) -> tuple[Figure, list]:
+def _figure(
+    columns: int, rows: int = 1, height: float = 3.6, width: float = 5.0
+) -> tuple[Figure, list]:
+    """A figure of rows × columns axes, each ``width`` × ``height`` inches."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5.0 * columns, height * rows), layout="constrained")
+    fig = Figure(figsize=(width * columns, height * rows), layout="constrained")
     axes = [fig.add_subplot(rows, columns, i + 1) for i in range(rows * columns)]
     return fig, axes
 
@@ -105,45 +107,18 @@ def hills_figure(runs: HillsRuns, index: int = 0) -> Figure:
     return fig
 
 
-def _tile_label(kind: str) -> str:
-    """A tile type's label in its cells (readable without colour): its words' initials."""
-    return "".join(word[0] for word in kind.split("_") if word).upper()
-
-
-def _levels_of(world: World, env: str) -> list[int]:
-    """The gridworld levels an environment starts in, in order."""
-    grid = world.grid
-    start = world.environment(env).start
-    base = world.base_state
-    started = {int(grid.level[base[s]]) for s in np.flatnonzero(start > 0) if base[s] >= 0}
-    return sorted(started)
-
-
-def most_likely_path(world: World, table: np.ndarray, env: str, first: int) -> list[int]:
-    """States visited from ``first`` taking the most likely action and its most likely
-    successor each step, until a terminal state, a repeat or `PATH_STEPS` steps."""
-    e = world.environment(env)
-    path = [first]
-    while len(path) <= PATH_STEPS and not e.terminal[path[-1]]:
-        s = path[-1]
-        a = int(np.argmax(table[s]))
-        nxt = int(e.next_state[s, a, int(np.argmax(e.prob[s, a]))])
-        if nxt in path:
-            break
-        path.append(nxt)
-    return path
-
-
 def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
     """Training levels (left) and deployment levels (right), each with the policy's most
     likely action per cell (small arrows) and its most likely path from each start tile
     (a line from S to ●)."""
     from matplotlib.colors import ListedColormap
 
+    from alignlens.report.levels import levels_of, most_likely_path, tile_label
+
     grid = world.grid
     if grid is None:
         raise ValueError(f"world {world.name!r} is not a gridworld")
-    columns = {env: _levels_of(world, env) for env in ("train", "deploy")}
+    columns = {env: levels_of(world, env) for env in ("train", "deploy")}
     rows = max(len(levels) for levels in columns.values())
     height = max(grid.levels[j].shape[0] for j in range(len(grid.levels)))
     fig, axes = _figure(2, rows, height=0.5 * height + 1.0)
@@ -171,7 +146,7 @@ def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
                 ax.text(
                     c,
                     r,
-                    _tile_label(grid.tile_types[tiles[r, c]]),
+                    tile_label(grid.tile_types[tiles[r, c]]),
                     ha="center",
                     va="center",
                     fontsize=8,
@@ -278,7 +253,7 @@ def verdicts_figure(verdicts: Mapping[str, Mapping[str, int]]) -> Figure:
     """Worlds per category, one group of bars per lens (counts written on the bars)."""
     lenses = list(verdicts)
     categories = sorted({c for counts in verdicts.values() for c in counts})
-    fig, (ax,) = _figure(2, height=3.0 + 0.25 * len(categories))
+    fig, (ax,) = _figure(1, height=3.0 + 0.25 * len(categories), width=10.0)
     width = 0.8 / max(1, len(categories))
     hatches = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
     for k, category in enumerate(categories):

@@ -1,13 +1,20 @@
-"""Rich tables for the terminal, built from analysis records."""
+"""Rich tables and pictures for the terminal, built from analysis records."""
 
 from __future__ import annotations
 
+import numpy as np
+from rich.columns import Columns
 from rich.console import Group
+from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from alignlens.analysis import Analysis, Range, WorldAnalysis
 from alignlens.lenses.verdict import Condition, Verdict
+from alignlens.policies.tabular import TabularPolicy
+from alignlens.world.model import World
+
+STEP_GLYPHS = {"up": "↑", "down": "↓", "left": "←", "right": "→"}
 
 SET_TITLES = {
     "train_base": "Opt(train, R)",
@@ -97,3 +104,56 @@ def verdict_table(analysis: Analysis, verdicts: dict[str, Verdict]) -> Group:
         reason = v.reason + ("".join(f"\n• {f}" for f in v.flags) if v.flags else "")
         table.add_row(name, str(v.category), reason, conditions)
     return Group(header, table)
+
+
+def level_pictures(world: World, policy: TabularPolicy) -> Group:
+    """Every training level beside every deployment level, as text: walls █, floor ·,
+    other tiles by their initials, and the policy's most likely path from each start S as
+    arrows (the step taken from each cell), ending at ●. Styles only repeat the glyphs."""
+    from alignlens.report.levels import levels_of, most_likely_path, tile_label
+
+    grid = world.grid
+    if grid is None:
+        return Group()
+    panels = {}
+    for env in ("train", "deploy"):
+        e, table = world.environment(env), policy.acting_in(env)
+        for j in levels_of(world, env):
+            tiles = grid.levels[j]
+            cells = [[_tile_glyph(grid.tile_types[t]) for t in row] for row in tiles]
+            for s in np.flatnonzero(e.start > 0):
+                if world.base_state[s] < 0 or grid.level[world.base_state[s]] != j:
+                    continue
+                path = most_likely_path(world, table, env, int(s))
+                for here in path[:-1]:
+                    b = world.base_state[here]
+                    step = STEP_GLYPHS.get(world.actions[int(np.argmax(table[here]))], "?")
+                    cells[grid.row[b]][grid.col[b]] = (step, "bold yellow")
+                b = world.base_state[path[-1]]
+                if b >= 0:
+                    cells[grid.row[b]][grid.col[b]] = ("●", "bold red")
+                b = world.base_state[s]
+                cells[grid.row[b]][grid.col[b]] = ("S", "bold cyan")
+            text = Text()
+            for r, row in enumerate(cells):
+                for glyph, style in row:
+                    text.append(glyph.ljust(2)[:2], style=style)
+                if r + 1 < len(cells):
+                    text.append("\n")
+            title = f"{env}: {grid.level_names[j]}"
+            panels[title] = Panel(text, title=title, expand=False)
+    legend = ", ".join(
+        f"{tile_label(t)} {t}" for t in grid.tile_types if t not in ("wall", "floor")
+    )
+    caption = Text(f"{policy.name}: S start, arrows the most likely path, ● its end; {legend}")
+    return Group(Columns(list(panels.values())), caption)
+
+
+def _tile_glyph(kind: str) -> tuple[str, str]:
+    from alignlens.report.levels import tile_label
+
+    if kind == "wall":
+        return "██", "grey50"
+    if kind == "floor":
+        return "· ", "grey70"
+    return tile_label(kind), "bold"

@@ -1,0 +1,178 @@
+"""HTML reports: one self-contained page, figures inlined as SVG (no network needed to view
+it), rendered with Jinja2 from the templates in ``templates/``. The same templates render
+notebook output: `Report._repr_html_` and `Diagnosis._repr_html_`.
+
+A `Report` is a title and sections; a section is paragraphs and rendered blocks (verdict
+tables, plain tables, figures). The builders in `alignlens.report.pages` assemble reports
+from diagnoses, scenario runs and sweep stores.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alignlens.errors import AlignlensError
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+    from matplotlib.figure import Figure
+
+    from alignlens.lenses.verdict import Verdict
+
+
+@dataclass
+class Section:
+    """A titled part of a report: paragraphs of text, then rendered blocks."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    blocks: list[Markup] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-") or "section"
+
+
+@dataclass
+class Report:
+    """A report page: `html` for a file, `save` to write one, and inline display in a
+    notebook (`_repr_html_`)."""
+
+    title: str
+    sections: list[Section]
+    intro: str = ""
+
+    def html(self) -> str:
+        """The whole page, self-contained."""
+        from alignlens import __version__
+
+        return _template("page.html.j2").render(report=self, version=__version__)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (atomically: a failed write leaves no partial file)."""
+        out = Path(path)
+        if not out.parent.is_dir():
+            raise AlignlensError(
+                f"the folder {str(out.parent)!r} does not exist",
+                field="--out",
+                fix="write the report into an existing folder",
+            )
+        text = self.html()
+        handle, temporary = tempfile.mkstemp(dir=out.parent, suffix=".html.part")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(temporary, out)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return out
+
+    def _repr_html_(self) -> str:
+        style = _template("style.css").render()
+        body = _template("body.html.j2").render(report=self)
+        return f"<div class='alignlens-report'><style>{style}</style>{body}</div>"
+
+
+@functools.cache
+def _environment():
+    try:
+        import jinja2
+    except ImportError:
+        raise AlignlensError(
+            "HTML reports need jinja2 and matplotlib",
+            field="report",
+            fix='pip install "alignlens[report]"',
+        ) from None
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("alignlens.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _template(name: str):
+    return _environment().get_template(name)
+
+
+def _markup(text: str) -> Markup:
+    from markupsafe import Markup
+
+    return Markup(text)
+
+
+def verdict_cell(verdict: Verdict, expected: str | None = None) -> dict[str, Any]:
+    """What a verdict cell shows: the category, and on opening its reason, flags and every
+    condition with its value and threshold."""
+    return {
+        "category": str(verdict.category),
+        "expected": expected,
+        "differs": expected is not None and expected != str(verdict.category),
+        "reason": verdict.reason,
+        "flags": list(verdict.flags),
+        "conditions": [
+            {
+                "name": name,
+                "holds": "undetermined" if c.holds is None else ("yes" if c.holds else "no"),
+                "value": f"{c.value:.4g}",
+                "comparison": c.comparison,
+                "threshold": f"{c.threshold:.4g}",
+            }
+            for name, c in verdict.conditions.items()
+        ],
+    }
+
+
+def verdict_table(
+    caption: str,
+    row_heads: Sequence[str],
+    rows: Sequence[tuple[Sequence[str], Mapping[str, Verdict], Mapping[str, str] | None]],
+) -> Markup:
+    """A table with one row per (heads, verdicts by lens, expected categories or None) and
+    one column per lens; each cell opens to the verdict's reason and conditions."""
+    lenses = list(rows[0][1]) if rows else []
+    body = [
+        {
+            "heads": list(heads),
+            "cells": [
+                verdict_cell(verdicts[lens], expected[lens] if expected else None)
+                for lens in lenses
+            ],
+        }
+        for heads, verdicts, expected in rows
+    ]
+    html = _template("verdicts.html.j2").render(
+        caption=caption, row_heads=row_heads, lenses=lenses, rows=body
+    )
+    return _markup(html)
+
+
+def lens_rows_table(caption: str, verdicts: Mapping[str, Verdict]) -> Markup:
+    """One diagnosis as a table with one row per lens (the layout of `alignlens diagnose`)."""
+    rows = [((lens,), {"verdict": v}, None) for lens, v in verdicts.items()]
+    return verdict_table(caption, ["lens"], rows)
+
+
+def table(caption: str, heads: Sequence[str], rows: Sequence[Sequence[Any]]) -> Markup:
+    """A plain table; the first cell of each row is its header."""
+    html = _template("table.html.j2").render(
+        caption=caption, heads=heads, rows=[[str(c) for c in r] for r in rows]
+    )
+    return _markup(html)
+
+
+def figure(fig: Figure, alt: str, caption: str) -> Markup:
+    """A Matplotlib figure inlined as SVG, with its alt text and caption."""
+    from alignlens.report.figures import svg_of
+
+    svg = base64.b64encode(svg_of(fig).encode()).decode()
+    return _markup(_template("figure.html.j2").render(svg=svg, alt=alt, caption=caption))

@@ -1,0 +1,319 @@
+"""Reports assembled from what alignlens computes: one diagnosis, a scenario run, the tour
+of every scenario, or a sweep store.
+
+Every figure gets alt text that states what it shows in numbers, and every verdict is
+written out (colour only repeats the category), so the page reads without colour or
+images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from alignlens.report.html import Report, Section, figure, lens_rows_table, table, verdict_table
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+
+    from alignlens.analysis import WorldAnalysis
+    from alignlens.diagnosis import Diagnosis, Evidence
+    from alignlens.scenarios.registry import ScenarioRun
+
+ENVIRONMENTS = ("train", "deploy")
+OBJECTIVES = {"base": "R (base)", "intended": "U (intended)"}
+
+
+def diagnosis_report(diagnosis: Diagnosis, title: str | None = None) -> Report:
+    """One diagnosis: the verdicts, the numbers, and the figures its evidence allows."""
+    a = diagnosis.analysis
+    name = title or f"{a.policy} in {a.objectives.world}"
+    return Report(name, diagnosis_sections(diagnosis))
+
+
+def scenario_report(run: ScenarioRun) -> Report:
+    """One scenario run: its card, then the diagnosis of what its optimiser learned."""
+    s = run.scenario
+    verdicts = verdict_table(
+        f"{s.id} ({run.optimizer}, seed {run.seed}): the verdict of every lens",
+        ["scenario", "optimiser"],
+        [((s.id, run.optimizer), run.diagnosis.verdicts, s.expected)],
+    )
+    card = Section("The case", paragraphs=_paragraphs(s.card))
+    sections = diagnosis_sections(run.diagnosis, verdicts=verdicts)
+    return Report(f"{s.id}: {s.title}", [card, *sections])
+
+
+def tour_report(runs: Sequence[ScenarioRun], perfect: Sequence[ScenarioRun] = ()) -> Report:
+    """Every scenario: the verdict table (scenario × lens), the same worlds under the
+    exhaustive optimiser, then each scenario's figures."""
+    main = verdict_table(
+        "the essay's cases: the verdict of every lens (open a cell for its reason and "
+        "conditions; a verdict that differs from DESIGN §4 says what was expected)",
+        ["scenario", "optimiser"],
+        [((r.scenario.id, r.optimizer), r.diagnosis.verdicts, r.scenario.expected) for r in runs],
+    )
+    overview = Section("Verdicts", blocks=[main])
+    if perfect:
+        overview.blocks.append(
+            verdict_table(
+                "the same worlds under the exhaustive (perfect) optimiser",
+                ["scenario", "optimiser"],
+                [((r.scenario.id, r.optimizer), r.diagnosis.verdicts, None) for r in perfect],
+            )
+        )
+    sections = [overview]
+    for r in runs:
+        blocks = _evidence_blocks(r.diagnosis)
+        section = Section(f"{r.scenario.id}: {r.scenario.title}", blocks=blocks)
+        section.paragraphs.append(_numbers_sentence(r.diagnosis))
+        sections.append(section)
+    return Report(
+        "alignlens tour: the essay's cases under five definitions",
+        sections,
+        intro="Each case of the essay and its thread, trained by its own optimiser and "
+        "diagnosed exactly; each lens is one definition of inner and outer alignment.",
+    )
+
+
+def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) -> Report:
+    """A sweep store: the claims (with any violating world), verdicts per lens and where
+    lenses disagree."""
+    from alignlens.report.figures import disagreement_figure, verdicts_figure
+    from alignlens.sweep.claims import LENSES
+
+    claims = summary["claims"]
+    claim_rows = [
+        (f"claim {c}", claims[c]["checked"], claims[c]["violations"]) for c in ("1", "2", "3")
+    ]
+    claim_rows.append(("claim 4", claims["4"]["checked"], claims["4"]["lambda_dependent"]))
+    claims_section = Section(
+        "Claims",
+        paragraphs=[
+            "Claims 1–3 of DESIGN §3 are theorems: a violation is a bug. Claim 4 counts the "
+            "worlds where outer alignment in the infinite-data sense depends on λ."
+        ],
+        blocks=[
+            table(
+                f"claims over {summary['worlds']} worlds",
+                ["claim", "checked", "violations (claim 4: λ-dependent)"],
+                claim_rows,
+            )
+        ],
+    )
+    violating = [
+        (r["world_seed"], r["optimizer"], c, _spec_call(r["spec"], r["world_seed"]))
+        for r in rows
+        for c in ("1", "2", "3")
+        if r[f"claim{c}_violated"]
+    ]
+    if violating:
+        claims_section.blocks.append(
+            table(
+                "worlds that violate a claim",
+                ["seed", "optimiser", "claim", "reproduce"],
+                violating,
+            )
+        )
+    else:
+        claims_section.paragraphs.append("No world violates claims 1–3.")
+    verdicts = summary["verdicts"]
+    described = "; ".join(
+        f"{lens}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        for lens, counts in verdicts.items()
+    )
+    distribution = Section(
+        "Verdicts per lens",
+        blocks=[
+            figure(verdicts_figure(verdicts), f"Worlds per category. {described}.", described),
+        ],
+    )
+    pairs = [
+        (pair, ", ".join(f"{k} {v}" for k, v in counts.items()) or "—")
+        for pair, counts in summary["disagreement"].items()
+    ]
+    disagreement = Section(
+        "Where lenses disagree",
+        blocks=[
+            figure(
+                disagreement_figure(list(LENSES), rows),
+                "A lens-by-lens matrix of the share of worlds whose two categories differ; "
+                "the table below gives the counts by category pair.",
+                "Share of worlds where two lenses give different categories.",
+            ),
+            table("category pairs where two lenses differ", ["lenses X/Y", "counts"], pairs),
+        ],
+    )
+    return Report(
+        f"sweep of {summary['worlds']} worlds", [claims_section, distribution, disagreement]
+    )
+
+
+def diagnosis_sections(
+    diagnosis: Diagnosis, verdicts: Markup | None = None, *, figures: bool = True
+) -> list[Section]:
+    """The verdicts (one row per lens unless a table is given), the numbers, and (unless
+    ``figures`` is False) the figures."""
+    a = diagnosis.analysis
+    table_block = verdicts or lens_rows_table(
+        f"{a.policy} in {a.objectives.world}: the verdict of every lens", diagnosis.verdicts
+    )
+    sections = [
+        Section("Verdicts", paragraphs=[_numbers_sentence(diagnosis)], blocks=[table_block]),
+        Section("Numbers", blocks=_number_tables(diagnosis)),
+    ]
+    blocks = _evidence_blocks(diagnosis) if figures else []
+    if blocks:
+        sections.append(Section("Figures", blocks=blocks))
+    return sections
+
+
+def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
+    a, o = diagnosis.analysis, diagnosis.analysis.objectives
+    returns = [
+        (
+            f"{env}, {label}",
+            *(
+                f"{t.get(env, objective):.6g}"
+                for t in (a.returns, o.optimum, o.worst, o.random, a.regret)
+            ),
+        )
+        for env in ENVIRONMENTS
+        for objective, label in OBJECTIVES.items()
+    ]
+    sets = [
+        (
+            name,
+            quantity.replace("_", " "),
+            f"{r.min:.4g}",
+            f"{r.max:.4g}",
+            "yes" if r.exact else "no",
+        )
+        for name, ranges in o.optimal_sets.items()
+        for quantity, r in ranges.items()
+    ]
+    return [
+        table(
+            f"returns over the {o.policy_class} class",
+            ["environment, objective", "policy", "optimum", "worst", "random", "policy's regret"],
+            returns,
+        ),
+        table(
+            f"normalised regret over each optimal set (ε = {o.tolerances.epsilon:g}); "
+            f"outer alignment with infinite data holds for λ ∈ "
+            f"{o.outer_aligned_shares.notation()}",
+            ["optimal set", "quantity", "min", "max", "exact"],
+            sets,
+        ),
+    ]
+
+
+def _evidence_blocks(diagnosis: Diagnosis) -> list[Markup]:
+    """The figures a diagnosis's evidence allows: levels with paths, the training trace,
+    the λ profile, and the run's own figures."""
+    from alignlens.report.figures import gridworld_figure, share_figure, trace_figure
+
+    blocks = []
+    evidence = diagnosis.evidence
+    objectives = diagnosis.analysis.objectives
+    if evidence is not None and evidence.world.grid is not None:
+        blocks.append(
+            figure(
+                gridworld_figure(evidence.world, evidence.policy),
+                _paths_alt(evidence),
+                "Training levels (left) and deployment levels (right): the policy's most "
+                "likely action in each cell (grey arrows) and its most likely path from each "
+                "start S to ● (a path that ends at S means the agent stays put). Tiles are "
+                "labelled by the initials of their type.",
+            )
+        )
+    if evidence is not None and evidence.trace is not None:
+        blocks.append(
+            figure(
+                trace_figure(evidence.trace),
+                _trace_alt(evidence),
+                "Exact returns of the policy being trained, under R (solid) and U (dashed), "
+                "in training and in deployment, per step or generation.",
+            )
+        )
+    if objectives.share_profile is not None:
+        blocks.append(
+            figure(
+                share_figure(objectives),
+                _share_alt(objectives),
+                "The worst deployment regret under U over Opt(λ, R) against λ: dots at the "
+                "vertices, lines between them; outer alignment (every optimum aligned) holds "
+                f"where it is at most τ, shaded: λ ∈ {objectives.outer_aligned_shares.notation()}.",
+            )
+        )
+    for title, build in evidence.figures.items() if evidence is not None else ():
+        blocks.append(figure(build(), title, title))
+    return blocks
+
+
+def _numbers_sentence(diagnosis: Diagnosis) -> str:
+    a = diagnosis.analysis
+    r = a.regret
+    return (
+        f"{a.policy} ({a.optimizer}) in {a.objectives.world}: normalised regret in training "
+        f"{r.train_base:.3g} under R and {r.train_intended:.3g} under U; in deployment "
+        f"{r.deploy_base:.3g} under R and {r.deploy_intended:.3g} under U."
+    )
+
+
+def _paths_alt(evidence: Evidence) -> str:
+    """Where each most likely path ends, per environment, in words."""
+    from alignlens.report.levels import most_likely_path
+
+    world, grid = evidence.world, evidence.world.grid
+    parts = []
+    for env in ENVIRONMENTS:
+        e = world.environment(env)
+        for s in np.flatnonzero(e.start > 0):
+            path = most_likely_path(world, evidence.policy.acting_in(env), env, int(s))
+            last = world.base_state[path[-1]]
+            if last < 0:
+                continue
+            tile = grid.tile_types[grid.levels[grid.level[last]][grid.row[last], grid.col[last]]]
+            parts.append(
+                f"in {env} level {grid.level_names[grid.level[last]]}, the path from "
+                f"({grid.row[world.base_state[s]]}, {grid.col[world.base_state[s]]}) takes "
+                f"{len(path) - 1} steps and ends on {tile} at ({grid.row[last]}, {grid.col[last]})"
+            )
+    return f"Levels of {world.name} with the most likely paths of {evidence.policy.name}: " + (
+        "; ".join(parts) + "."
+    )
+
+
+def _trace_alt(evidence: Evidence) -> str:
+    trace = evidence.trace
+    ends = ", ".join(
+        f"{key.replace('_', ' ')} from {values[0]:.3g} to {values[-1]:.3g}"
+        for key, values in trace.returns.items()
+    )
+    return f"Exact returns over {trace.step[-1]} steps or generations: {ends}."
+
+
+def _share_alt(objectives: WorldAnalysis) -> str:
+    p = objectives.share_profile
+    pieces = []
+    for j, vertex in enumerate(p.vertices):
+        pieces.append(f"{p.at_vertices[j].max:.3g} at λ = {vertex:g}")
+        if j < len(p.on_segments):
+            pieces.append(f"{p.on_segments[j].max:.3g} on ({vertex:g}, {p.vertices[j + 1]:g})")
+    return (
+        f"Worst deployment regret under U over Opt(λ, R): {', '.join(pieces)}; "
+        f"τ = {objectives.tolerances.tau:g}; outer alignment holds for λ ∈ "
+        f"{objectives.outer_aligned_shares.notation()}."
+    )
+
+
+def _paragraphs(text: str) -> list[str]:
+    """A card's paragraphs as plain text (its Markdown emphasis dropped)."""
+    return [" ".join(p.replace("**", "").split()) for p in text.strip().split("\n\n") if p.strip()]
+
+
+def _spec_call(spec: Mapping[str, Any], seed: int) -> str:
+    return f"random_world(WorldSpec(**{dict(spec)}), {seed})"
