@@ -119,6 +119,12 @@ def test_share_and_trace_figures_plot_the_analysis(lava) -> None:
         drawn = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
         np.testing.assert_array_equal(drawn["R (base)"], trace.returns[f"{env}_base"])
         np.testing.assert_array_equal(drawn["U (intended)"], trace.returns[f"{env}_intended"])
+        goals = lava.diagnosis.evidence.world.goals
+        assert goals and len(drawn) == 2 + len(goals)
+        for goal in goals:
+            np.testing.assert_array_equal(
+                drawn[f"goal {goal}"], trace.returns[f"{env}_goal:{goal}"]
+            )
 
 
 def test_reports_are_deterministic_for_a_fixed_seed(lava) -> None:

@@ -33,7 +33,6 @@ import numpy as np
 from alignlens.analysis import HackEvidence
 from alignlens.optimizers.result import (
     MAKE_UP_LIMIT,
-    TRACE_KEYS,
     Population,
     Trace,
     TrainingResult,
@@ -138,7 +137,10 @@ def evolution(
     from alignlens.solve.enumerated import member_returns
 
     config = config or EvolutionConfig()
-    returns = member_returns(world, policy_class, {"base": world.base, "intended": world.intended})
+    goals = {f"goal:{g}": r for g, r in world.goals.items()}
+    returns = member_returns(
+        world, policy_class, {"base": world.base, "intended": world.intended, **goals}
+    )
     make = make_train(returns["train", "base"], policy_class.loci, config)
     final, history = make(jax.random.PRNGKey(seed))
     history = np.asarray(history)
@@ -150,9 +152,8 @@ def evolution(
         counts.astype(float),
         name=f"evolved population ({config.generations} generations)",
     )
-    trace = {
-        key: returns[tuple(key.split("_"))][history].mean(axis=1)  # type: ignore[index]
-        for key in TRACE_KEYS
+    trace = {  # the population's mean return, under every objective, per generation
+        f"{env}_{name}": returns[env, name][history].mean(axis=1) for env, name in returns.values
     }
     return TrainingResult(
         policy=policy,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alignlens.errors import AlignlensError
-from alignlens.optimizers.result import TRACE_KEYS, Trace, TrainingResult
+from alignlens.optimizers.result import TrainingResult, trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
@@ -99,7 +99,6 @@ def gradient_descent(
     import jax.numpy as jnp
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-    from alignlens.solve.batch import returns_many
 
     config = config or GradientDescentConfig()
     labels = bandit_labels(world)
@@ -130,14 +129,7 @@ def gradient_descent(
         if len(snapshots)
         else np.zeros((0, world.n_states, world.n_actions))
     )
-    rewards = np.stack([world.base, world.intended])
-    trace = {}
-    for env_name in ("train", "deploy"):
-        values = returns_many(world.environment(env_name), rewards, tables)  # type: ignore[arg-type]
-        trace[f"{env_name}_base"], trace[f"{env_name}_intended"] = values[:, 0], values[:, 1]
     data = "infinite data" if config.data is None else f"{config.data} samples"
     policy = TabularPolicy.fixed(f"logistic regression ({data})", table(np.asarray(params)))
     steps = config.trace_every * np.arange(1, records + 1)
-    return TrainingResult(
-        policy, "gradient-descent", seed, Trace(steps, {k: trace[k] for k in TRACE_KEYS})
-    )
+    return TrainingResult(policy, "gradient-descent", seed, trace_of(world, tables, steps))

@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from alignlens.envs.functional import EnvParams, env_params, reset, step
-from alignlens.optimizers.result import Runs, Trace, TrainingResult
+from alignlens.optimizers.result import Runs, TrainingResult, trace_of
 from alignlens.policies.neural import Architecture, actor_critic, greedy_table
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
@@ -252,20 +252,6 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
         return params, tables
 
     return PPOTrainer(jax.jit(train), static, env, config)
-
-
-def trace_of(world: World, tables: np.ndarray, steps: np.ndarray) -> Trace:
-    """Exact returns of each recorded policy under R, U and every goal, in both environments."""
-    from alignlens.solve.batch import returns_many
-
-    names = ["base", "intended", *(f"goal:{g}" for g in world.goals)]
-    rewards = np.stack([world.base, world.intended, *world.goals.values()])
-    returns = {}
-    for env_name in ("train", "deploy"):
-        values = returns_many(world.environment(env_name), rewards, tables)  # [records, O]
-        for i, name in enumerate(names):
-            returns[f"{env_name}_{name}"] = values[:, i]
-    return Trace(steps, returns)
 
 
 def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> TrainingResult:

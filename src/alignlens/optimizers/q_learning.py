@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from alignlens.optimizers.result import TRACE_KEYS, Trace, TrainingResult
+from alignlens.optimizers.result import TrainingResult, trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
@@ -99,20 +99,11 @@ def q_learning(
     """Learn Q on sampled training transitions; the policy is greedy in the final Q."""
     import jax
 
-    from alignlens.solve.batch import returns_many
-
     config = config or QLearningConfig()
     q, snapshots = make_train(world, config)(jax.random.PRNGKey(seed))
     tables = np.stack([greedy_policy(np.asarray(s, dtype=np.float64)) for s in snapshots])
-    rewards = np.stack([world.base, world.intended])
-    trace = {}
-    for env_name, env in (("train", world.train), ("deploy", world.deploy)):
-        values = returns_many(env, rewards, tables)  # [records, 2]
-        trace[f"{env_name}_base"], trace[f"{env_name}_intended"] = values[:, 0], values[:, 1]
     policy = TabularPolicy.fixed(
         f"Q-learning ({config.steps} steps)", greedy_policy(np.asarray(q, dtype=np.float64))
     )
     steps = config.trace_every * np.arange(1, len(tables) + 1)
-    return TrainingResult(
-        policy, "q-learning", seed, Trace(steps, {k: trace[k] for k in TRACE_KEYS})
-    )
+    return TrainingResult(policy, "q-learning", seed, trace_of(world, tables, steps))

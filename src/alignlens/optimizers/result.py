@@ -12,6 +12,7 @@ from jaxtyping import Float, Int
 from alignlens.analysis import HackEvidence, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.optimal_set import normalized_regret
+from alignlens.world.model import World
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")
 MAKE_UP_LIMIT = 4096
@@ -24,7 +25,8 @@ class Trace:
     Attributes:
         step: the step (or generation) of each record.
         returns: "train_base", "train_intended", "deploy_base", "deploy_intended" → one
-            exact return per record.
+            exact return per record; where the optimiser records them, also
+            "train_goal:G" and "deploy_goal:G" for each candidate goal G.
         make_up: for evolution over a class of at most `MAKE_UP_LIMIT` members, how many
             individuals carry each member at each record ([T, members]); else None.
     """
@@ -37,10 +39,11 @@ class Trace:
         object.__setattr__(self, "returns", MappingProxyType(dict(self.returns)))
 
     def regrets(self, objectives: WorldAnalysis) -> dict[str, Float[np.ndarray, " T"]]:
-        """Normalised regrets per record, against the class optima and worst values of an
-        objective-level analysis (e.g. a diagnosis's `analysis.objectives`)."""
+        """Normalised regrets under R and U per record, against the class optima and worst
+        values of an objective-level analysis (e.g. a diagnosis's `analysis.objectives`)."""
         out = {}
-        for key, values in self.returns.items():
+        for key in TRACE_KEYS:
+            values = self.returns[key]
             env, objective = key.split("_", 1)
             best, worst = (
                 objectives.optimum.get(env, objective),
@@ -48,6 +51,23 @@ class Trace:
             )
             out[key] = np.array([normalized_regret(float(v), best, worst) for v in values])
         return out
+
+
+def trace_of(
+    world: World, tables: Float[np.ndarray, "T S A"], steps: Int[np.ndarray, " T"]
+) -> Trace:
+    """The trace of recorded action tables: exact returns of each under R, U and every goal,
+    in both environments."""
+    from alignlens.solve.batch import returns_many
+
+    names = ["base", "intended", *(f"goal:{g}" for g in world.goals)]
+    rewards = np.stack([world.base, world.intended, *world.goals.values()])
+    returns = {}
+    for env_name in ("train", "deploy"):
+        values = returns_many(world.environment(env_name), rewards, tables)  # [records, O]
+        for i, name in enumerate(names):
+            returns[f"{env_name}_{name}"] = values[:, i]
+    return Trace(steps, returns)
 
 
 @dataclass(frozen=True, eq=False)

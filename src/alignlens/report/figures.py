@@ -6,8 +6,8 @@
   max_j |x_j| per step (the demon's coordinates) against the counterfactual's.
 - `gridworld_figure`: every training and deployment level, tiles labelled, with the
   policy's most likely action in each cell and its most likely path from each start.
-- `trace_figure`: exact returns under R and U, in training and deployment, per training
-  step or generation.
+- `trace_figure`: exact returns under R, U and each recorded goal, in training and
+  deployment, per training step or generation.
 - `share_figure`: the worst deployment regret under U over Opt(λ, R) against λ, with the
   set where outer alignment holds shaded.
 - `verdicts_figure`, `disagreement_figure`: a sweep's verdicts per lens, and how often
@@ -192,15 +192,28 @@ def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
 
 
 def trace_figure(trace: Trace) -> Figure:
-    """Exact returns under R (solid) and U (dashed) per step: training, then deployment."""
+    """Exact returns per step under R (solid), U (dashed) and each recorded goal (dotted,
+    with markers): training, then deployment."""
     fig, (train, deploy) = _figure(2)
+    goals = [k.removeprefix("train_goal:") for k in trace.returns if k.startswith("train_goal:")]
+    markers = "osd^v<>"
     for ax, env in ((train, "train"), (deploy, "deploy")):
         ax.plot(trace.step, trace.returns[f"{env}_base"], "-", color="black", label="R (base)")
         ax.plot(
             trace.step, trace.returns[f"{env}_intended"], "--", color=DEMON, label="U (intended)"
         )
+        for k, goal in enumerate(goals):
+            ax.plot(
+                trace.step,
+                trace.returns[f"{env}_goal:{goal}"],
+                ":",
+                marker=markers[k % len(markers)],
+                markevery=max(1, len(trace.step) // 8),
+                color=CYCLE[k % len(CYCLE)],
+                label=f"goal {goal}",
+            )
         ax.set(xlabel="step or generation", ylabel="exact return", title=f"{env}")
-        ax.legend(loc="best")
+        ax.legend(loc="best", fontsize=8)
     return fig
 
 

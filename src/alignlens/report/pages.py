@@ -234,8 +234,9 @@ def _evidence_blocks(diagnosis: Diagnosis) -> list[Markup]:
             figure(
                 trace_figure(evidence.trace),
                 _trace_alt(evidence),
-                "Exact returns of the policy being trained, under R (solid) and U (dashed), "
-                "in training and in deployment, per step or generation.",
+                "Exact returns of the policy being trained, under R (solid), U (dashed) and "
+                "each candidate goal (dotted), in training and in deployment, per step or "
+                "generation.",
             )
         )
     if objectives.share_profile is not None:
