@@ -96,6 +96,76 @@ def diagnose(
         console.print(verdict_table(result.analysis, dict(result.verdicts)))
 
 
+@app.command("diagnose-gym")
+@reports_errors
+def diagnose_gym(
+    train: Annotated[
+        str, typer.Option(help="Training environment: ENV_ID[:key=value,...] or ENV_ID:{json}.")
+    ],
+    deploy: Annotated[str, typer.Option(help="Deployment environment, in the same form.")],
+    policy: Annotated[str, typer.Option(help="The policy: sb3:PATH.zip (Stable-Baselines3).")],
+    intended_info: Annotated[
+        str | None, typer.Option(help="Read U from this info key per step (search only).")
+    ] = None,
+    deterministic: Annotated[
+        bool, typer.Option(help="Judge the model's deterministic prediction.")
+    ] = False,
+    discount: Annotated[float, typer.Option(help="γ of the world (episodes are not cut).")] = 0.99,
+    state_limit: Annotated[int, typer.Option(help="Most states a search may find.")] = 10_000,
+    json_output: AsJson = False,
+    epsilon: Epsilon = 1e-6,
+    tau: Tau = 0.1,
+    kappa: Kappa = 0.9,
+    deploy_share: Annotated[float, typer.Option(help="λ: share of the lifetime deployed.")] = 0.5,
+) -> None:
+    """Diagnose an agent trained elsewhere on registered Gymnasium environments: the exact
+    world of the training and deployment environments, the agent's policy on it, and the
+    verdict of every lens."""
+    from alignlens.diagnosis import diagnose as run_diagnosis
+    from alignlens.policies.external import load_sb3, sb3_policy
+    from alignlens.report import verdict_table
+    from alignlens.world.gymnasium import make_env, world_from_gymnasium
+
+    scheme, _, path = policy.partition(":")
+    if scheme != "sb3" or not path:
+        raise AlignlensError(
+            f"unknown policy {policy!r}",
+            field="--policy",
+            fix="give a Stable-Baselines3 model as sb3:PATH.zip",
+        )
+    model = load_sb3(path)
+    envs = {"--train": make_env(train, "--train"), "--deploy": make_env(deploy, "--deploy")}
+    for option, env in envs.items():
+        for space in ("observation_space", "action_space"):
+            if getattr(env, space) != getattr(model, space):
+                raise AlignlensError(
+                    f"the model's {space} is {getattr(model, space)}, the environment's is "
+                    f"{getattr(env, space)}",
+                    file=path,
+                    field=option,
+                    fix="diagnose a model on environments with the spaces it was trained on",
+                )
+    act = sb3_policy(model, deterministic=deterministic)
+    gym_world = world_from_gymnasium(
+        envs["--train"],
+        envs["--deploy"],
+        intended_info=intended_info,
+        discount=discount,
+        deploy_share=deploy_share,
+        state_limit=state_limit,
+    )
+    name = f"{Path(path).name}{' (deterministic)' if deterministic else ''}"
+    result = run_diagnosis(
+        gym_world.world,
+        gym_world.policy(act, name=name),
+        tolerances=Tolerances(epsilon, tau, kappa, deploy_share),
+    )
+    if json_output:
+        print_json(result.document())
+    else:
+        console.print(verdict_table(result.analysis, dict(result.verdicts)))
+
+
 @app.command()
 @reports_errors
 def scenarios() -> None:

@@ -1,0 +1,70 @@
+"""Policies trained elsewhere: Stable-Baselines3 models (imported lazily).
+
+A model becomes a function from an observation, as the environment gives it, to action
+probabilities (the model's own action distribution) or, when asked, to the action it
+predicts deterministically. `alignlens.world.gymnasium.GymWorld.policy` turns such a
+function into a tabular policy of the world read from the same environments. Any other
+callable of that shape works the same way (CleanRL agents, alignlens's own neural
+policies, hand-written rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alignlens.errors import PolicyError
+
+SB3_ALGORITHMS = ("PPO", "A2C", "DQN")
+
+
+def load_sb3(path: str | Path) -> Any:
+    """A saved Stable-Baselines3 model (``.zip``), whichever of `SB3_ALGORITHMS` saved it."""
+    path = Path(path)
+    if not path.is_file():
+        raise PolicyError(
+            "no such model file", file=str(path), field="--policy", fix="give a saved .zip"
+        )
+    try:
+        import stable_baselines3
+    except ImportError:
+        raise PolicyError(
+            "Stable-Baselines3 models need stable-baselines3",
+            field="--policy",
+            fix="pip install stable-baselines3",
+        ) from None
+    for name in SB3_ALGORITHMS:
+        try:
+            return getattr(stable_baselines3, name).load(str(path), device="cpu")
+        except Exception:  # not saved by this algorithm: try the next
+            continue
+    raise PolicyError(
+        f"no Stable-Baselines3 algorithm ({', '.join(SB3_ALGORITHMS)}) could load it",
+        file=str(path),
+        field="--policy",
+        fix="give a model saved by model.save(...) of one of those algorithms",
+    )
+
+
+def sb3_policy(model: Any, *, deterministic: bool = False) -> Callable[[Any], Any]:
+    """observation → the model's action probabilities, or (``deterministic``, and always for
+    DQN, whose policy is greedy) the index of the action it predicts."""
+    model = load_sb3(model) if isinstance(model, str | Path) else model
+    greedy = deterministic or not hasattr(model.policy, "get_distribution")
+
+    def act(observation: Any) -> Any:
+        if greedy:
+            action, _ = model.predict(np.asarray(observation), deterministic=True)
+            return int(np.asarray(action).item())
+        import torch
+
+        tensor, _ = model.policy.obs_to_tensor(np.asarray(observation))
+        with torch.no_grad():
+            distribution = model.policy.get_distribution(tensor).distribution
+        probs = distribution.probs[0].cpu().numpy().astype(np.float64)
+        return probs / probs.sum()
+
+    return act

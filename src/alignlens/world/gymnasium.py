@@ -1,0 +1,467 @@
+"""Worlds from Gymnasium environments: a training and a deployment environment read into one
+exact tabular world (Gymnasium is an optional extra, imported lazily).
+
+Two ways to read an environment:
+
+- **table**: environments that expose their transition table (``env.unwrapped.P``, as
+  FrozenLake, Taxi and CliffWalking do) are read exactly: ``P[s][a]`` lists
+  ``(probability, next state, reward, terminated)``;
+- **search**: deterministic environments with discrete actions are enumerated from
+  ``reset`` by breadth-first search, saving and restoring the environment by deep copy;
+  each (state, action) is stepped from the same saved copy under several random seeds,
+  and any difference means the environment is stochastic, which search cannot enumerate
+  (a stochastic environment whose randomness shows nowhere in those trials would pass).
+  A state is known by its observation, or by ``state_key(env)`` where the observation
+  does not identify it.
+
+Either way:
+
+- a transition that terminates the episode leads to one terminal state, ``end``;
+  truncation (time limits) is ignored: discounting (``discount``) stands in for it;
+- R is the environment's expected reward per (state, action); U (``intended``) and each
+  goal are functions of (observation, action, next observation), or U is read from a
+  named ``info`` key per step (``intended_info``, the hidden-reward convention of the AI
+  Safety Gridworlds; search only); without either, U is R;
+- a state that looks the same in both environments (the same observation, or state key)
+  and where every objective has the same expected value per action is one shared state,
+  whose dynamics may differ between the environments (the world then says so); otherwise
+  each environment has its own copy (``train:`` and ``deploy:``), both showing the same
+  observation, so that policies acting on observations act alike in both.
+
+`GymWorld` keeps each observation as the environment produced it, for policies trained
+elsewhere (`GymWorld.policy`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import deque
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from alignlens.errors import WorldError
+from alignlens.world.model import World
+
+END = "end"
+STATE_LIMIT = 10_000
+TRIALS = 4  # search steps each (state, action) this often, under different random seeds
+Objective = Callable[[Any, int, Any], float]
+
+
+@dataclass(frozen=True, eq=False)
+class GymWorld:
+    """A world read from Gymnasium environments, with the raw observation of each
+    observation name (what a policy trained on the environment sees)."""
+
+    world: World
+    observations: Mapping[str, Any]
+
+    def policy(self, act: Callable[[Any], Any], *, name: str = "policy"):
+        """The tabular policy of ``act(observation) -> action index | probabilities``, called
+        once per distinct observation (a `TabularPolicy` acting alike on states that look
+        alike). The terminal state ``end`` acts uniformly (it takes no action)."""
+        from alignlens.policies.tabular import policy_from_callable
+
+        def on_name(observation: Hashable) -> Any:
+            if observation == END:
+                return np.full(self.world.n_actions, 1.0 / self.world.n_actions)
+            return act(self.observations[str(observation)])
+
+        return policy_from_callable(self.world, on_name, name=name)
+
+
+@dataclass
+class _Step:
+    """One outcome of (state, action): probability, next state key, reward, terminated, and
+    the intended reward when read from ``info``."""
+
+    prob: float
+    next_key: Hashable
+    reward: float
+    terminated: bool
+    hidden: float | None = None
+
+
+@dataclass
+class _Read:
+    """One environment read out: start keys, outcomes per state key, raw observations."""
+
+    start: dict[Hashable, float]
+    outcomes: dict[Hashable, list[list[_Step]]]  # state → per action
+    observation: dict[Hashable, Any]  # state and next-state keys → raw observation
+
+
+def world_from_gymnasium(
+    train_env: Any,
+    deploy_env: Any,
+    *,
+    intended: Objective | None = None,
+    intended_info: str | None = None,
+    goals: Mapping[str, Objective] | None = None,
+    method: str = "auto",
+    state_key: Callable[[Any], Hashable] | None = None,
+    reward: Callable[[float], float] | None = None,
+    seeds: Sequence[int] = (0,),
+    state_limit: int = STATE_LIMIT,
+    discount: float = 0.99,
+    deploy_share: float = 0.5,
+    action_names: Sequence[str] | None = None,
+    name: str | None = None,
+) -> GymWorld:
+    """The exact world of a training and a deployment environment (see the module).
+
+    ``method`` is "table", "search" or "auto" (the table where there is one and U is not
+    read from ``info``). Search starts from ``reset(seed=s)`` for each of ``seeds``
+    (uniformly) and stops with an error beyond ``state_limit`` states. ``reward`` maps
+    the environment's reward to R (e.g. MiniGrid's time-dependent success reward to 1).
+    """
+    envs = {"train": train_env, "deploy": deploy_env}
+    n_actions = _check_actions(envs)
+    if intended is not None and intended_info is not None:
+        raise WorldError(
+            "both intended and intended_info are given",
+            field="intended",
+            fix="give U either as a function or as an info key",
+        )
+    reads = {}
+    for env_name, env in envs.items():
+        how = method
+        if how == "auto":
+            how = "table" if _table(env) is not None and intended_info is None else "search"
+        if how == "table":
+            if intended_info is not None:
+                raise WorldError(
+                    "a transition table has no info to read U from",
+                    field="--intended-info",
+                    fix="read the environment by search (method='search'), or give U as a "
+                    "function of (observation, action, next observation)",
+                )
+            reads[env_name] = _read_table(env, env_name)
+        elif how == "search":
+            reads[env_name] = _search(
+                env, env_name, n_actions, state_key, intended_info, seeds, state_limit
+            )
+        else:
+            raise WorldError(
+                f"unknown method {method!r}",
+                field="method",
+                fix='use "table", "search" or "auto"',
+            )
+    objectives: dict[str, Objective | None] = {"intended": intended, **(goals or {})}
+    document, observations = _document(
+        reads, n_actions, objectives, intended_info is not None, reward, action_names
+    )
+    document.update(
+        name=name or f"{_env_id(train_env)} → {_env_id(deploy_env)}",
+        discount=discount,
+        deploy_share=deploy_share,
+    )
+    from alignlens.world.files import world_from_dict
+
+    return GymWorld(world_from_dict(document, source="gymnasium"), observations)
+
+
+def _env_id(env: Any) -> str:
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(env.unwrapped).__name__
+
+
+def _check_actions(envs: Mapping[str, Any]) -> int:
+    """The number of actions, the same discrete space in both environments."""
+    from gymnasium import spaces
+
+    counts = {}
+    for env_name, env in envs.items():
+        space = env.action_space
+        if not isinstance(space, spaces.Discrete):
+            raise WorldError(
+                f"the {env_name} environment's action space is {space}, not discrete",
+                field=f"{env_name}_env.action_space",
+                fix="use an environment with a Discrete action space (or discretise it first)",
+            )
+        counts[env_name] = int(space.n)
+    if counts["train"] != counts["deploy"]:
+        raise WorldError(
+            f"the environments have {counts['train']} and {counts['deploy']} actions",
+            field="deploy_env.action_space",
+            fix="use environments with the same actions",
+        )
+    return counts["train"]
+
+
+def _table(env: Any) -> Any:
+    return getattr(env.unwrapped, "P", None)
+
+
+def _read_table(env: Any, env_name: str) -> _Read:
+    """The transition table ``P[s][a] = [(p, s', r, terminated), ...]`` and the start
+    distribution ``initial_state_distrib`` (or the reset state)."""
+    table = _table(env)
+    if table is None:
+        raise WorldError(
+            f"the {env_name} environment has no transition table (env.unwrapped.P)",
+            field="method",
+            fix="read it by search (method='search'), for a deterministic environment",
+        )
+    start_table = getattr(env.unwrapped, "initial_state_distrib", None)
+    if start_table is None:
+        state, _ = env.reset(seed=0)
+        start = {int(state): 1.0}
+    else:
+        start = {int(s): float(p) for s, p in enumerate(np.asarray(start_table)) if p > 0}
+    outcomes = {
+        int(s): [
+            [_Step(float(p), int(nxt), float(r), bool(done)) for p, nxt, r, done in rows[a]]
+            for a in sorted(rows)
+        ]
+        for s, rows in table.items()
+    }
+    return _Read(start, outcomes, {s: s for s in outcomes})
+
+
+def _key(observation: Any) -> Hashable:
+    """A hashable identity for an observation (arrays by shape, dtype and bytes)."""
+    if isinstance(observation, np.ndarray):
+        return ("array", observation.shape, observation.dtype.str, observation.tobytes())
+    if isinstance(observation, Mapping):
+        return ("dict", tuple((k, _key(v)) for k, v in sorted(observation.items())))
+    if isinstance(observation, tuple | list):
+        return ("seq", tuple(_key(v) for v in observation))
+    if isinstance(observation, np.generic):
+        return observation.item()
+    return observation
+
+
+def _search(
+    env: Any,
+    env_name: str,
+    n_actions: int,
+    state_key: Callable[[Any], Hashable] | None,
+    intended_info: str | None,
+    seeds: Sequence[int],
+    state_limit: int,
+) -> _Read:
+    """Breadth-first search over reachable states, by deep copies of the environment."""
+
+    def key_of(e: Any, observation: Any) -> Hashable:
+        return state_key(e) if state_key is not None else _key(observation)
+
+    saved: dict[Hashable, Any] = {}
+    observation: dict[Hashable, Any] = {}
+    start: dict[Hashable, float] = {}
+    for seed in seeds:
+        e = _copy(env)
+        first, _ = e.reset(seed=seed)
+        k = key_of(e, first)
+        start[k] = start.get(k, 0.0) + 1.0 / len(seeds)
+        saved.setdefault(k, e)
+        observation.setdefault(k, first)
+    outcomes: dict[Hashable, list[list[_Step]]] = {}
+    todo = deque(saved)
+    while todo:
+        k = todo.popleft()
+        rows = []
+        for a in range(n_actions):
+            results = []
+            for trial in range(TRIALS):  # the same step under other random seeds
+                e = _copy(saved[k])
+                e.unwrapped.np_random = np.random.default_rng(trial)
+                nxt, r, terminated, _, info = e.step(a)
+                results.append((key_of(e, nxt), float(r), bool(terminated)))
+                if trial == 0:
+                    kept = (e, nxt, info)
+            if len(set(results)) > 1:
+                raise WorldError(
+                    f"the {env_name} environment is stochastic: the same action from the same "
+                    f"state gave different outcomes under different random seeds (action {a})",
+                    field=f"{env_name}_env",
+                    fix="use a deterministic environment for search, or one with a transition "
+                    "table (env.unwrapped.P)",
+                )
+            (nk, r, terminated), (e, nxt, info) = results[0], kept
+            hidden = None
+            if intended_info is not None:
+                if intended_info not in info:
+                    raise WorldError(
+                        f"the {env_name} environment's info has no key {intended_info!r} "
+                        f"(it has {', '.join(map(repr, info)) or 'none'})",
+                        field="--intended-info",
+                        fix="name a key the environment's step() puts in info",
+                    )
+                hidden = float(info[intended_info])
+            observation.setdefault(nk, nxt)
+            if not terminated and nk not in saved:
+                if len(saved) >= state_limit:
+                    raise WorldError(
+                        f"the {env_name} environment has more than {state_limit} reachable states",
+                        field="state_limit",
+                        fix="raise state_limit (--state-limit), or use a smaller environment",
+                    )
+                saved[nk] = e
+                todo.append(nk)
+            rows.append([_Step(1.0, nk, r, terminated, hidden)])
+        outcomes[k] = rows
+    return _Read(start, outcomes, observation)
+
+
+def _copy(env: Any) -> Any:
+    """A deep copy of an environment that shares its transition table, if it has one (a
+    static table; copying Taxi's every step would dominate the search)."""
+    table = _table(env)
+    return copy.deepcopy(env, {} if table is None else {id(table): table})
+
+
+def _document(
+    reads: Mapping[str, _Read],
+    n_actions: int,
+    objectives: Mapping[str, Objective | None],
+    hidden: bool,
+    reward: Callable[[float], float] | None,
+    action_names: Sequence[str] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The world document (states shared where both environments agree) and the raw
+    observation of each observation name."""
+    actions = list(action_names) if action_names else [f"a{j}" for j in range(n_actions)]
+    if len(actions) != n_actions:
+        raise WorldError(
+            f"{len(actions)} action names for {n_actions} actions",
+            field="action_names",
+            fix="give one name per action",
+        )
+    names: dict[Hashable, str] = {}  # observation key → observation name
+    raw: dict[str, Any] = {}
+    for read in reads.values():
+        for k, obs in read.observation.items():
+            if k not in names:
+                names[k] = f"s{k}" if isinstance(k, int | np.integer) else f"o{len(names)}"
+                raw[names[k]] = obs
+    base = reward or (lambda r: r)
+    kinds = ("base", *objectives)
+
+    def expected(read: _Read, k: Hashable) -> np.ndarray:
+        """The expected value of every objective, per action [A, objectives]."""
+        out = np.zeros((n_actions, len(kinds)))
+        for a, steps in enumerate(read.outcomes[k]):
+            for step in steps:
+                here, there = read.observation[k], read.observation[step.next_key]
+                out[a] += step.prob * np.array(
+                    [
+                        base(step.reward),
+                        *(
+                            (step.hidden if hidden and name == "intended" else step.reward)
+                            if f is None
+                            else float(f(here, a, there))
+                            for name, f in objectives.items()
+                        ),
+                    ]
+                )
+        return out
+
+    values = {e: {k: expected(read, k) for k in read.outcomes} for e, read in reads.items()}
+    shared = {  # one state where it looks the same and every objective agrees there
+        k
+        for k in set(values["train"]) & set(values["deploy"])
+        if np.array_equal(values["train"][k], values["deploy"][k])
+    }
+
+    def state(env_name: str, k: Hashable) -> str:
+        return names[k] if k in shared else f"{env_name}:{names[k]}"
+
+    states: dict[str, str] = {}  # state name → observation name
+    environments = {}
+    objective_rows: dict[str, list] = {name: [] for name in kinds}
+    for env_name, read in reads.items():
+        transitions = []
+        for k, steps in read.outcomes.items():
+            s = state(env_name, k)
+            for a, outcomes in enumerate(steps):
+                for step in outcomes:
+                    target = END if step.terminated else state(env_name, step.next_key)
+                    transitions.append([s, actions[a], target, step.prob])
+            if s in states:
+                continue  # a shared state's objectives are written once
+            states[s] = names[k]
+            for a in range(n_actions):
+                for name, v in zip(kinds, values[env_name][k][a], strict=True):
+                    if v != 0.0:
+                        objective_rows[name].append([s, actions[a], float(v)])
+        start = {state(env_name, k): p for k, p in read.start.items()}
+        environments[env_name] = {"start": start, "transitions": transitions, "terminal": [END]}
+    # A state only one environment enters (say a deployment-only state) is listed by it;
+    # the other environment gives it no transitions and never reaches it.
+    document = {
+        "states": [*states, END],
+        "actions": actions,
+        "observations": {**states, END: END},
+        "train": environments["train"],
+        "deploy": environments["deploy"],
+        "objectives": {
+            "base": objective_rows["base"],
+            "intended": objective_rows["intended"],
+            "goals": {g: objective_rows[g] for g in objectives if g != "intended"},
+        },
+    }
+    return document, raw
+
+
+def make_env(text: str, option: str) -> Any:
+    """``gymnasium.make`` of an ``ENV_ID[:kwargs]`` option (see `parse_env_spec`)."""
+    try:
+        import gymnasium
+    except ImportError:
+        raise WorldError(
+            "Gymnasium environments need gymnasium",
+            field=option,
+            fix='pip install "alignlens[gym]"',
+        ) from None
+    env_id, kwargs = parse_env_spec(text, option)
+    try:
+        return gymnasium.make(env_id, **kwargs)
+    except gymnasium.error.Error as e:
+        raise WorldError(
+            f"Gymnasium cannot make {env_id!r}: {e}",
+            field=option,
+            fix="give a registered environment id (gymnasium.pprint_registry() lists them)",
+        ) from None
+    except TypeError as e:
+        raise WorldError(
+            f"{env_id!r} does not take these keyword arguments: {e}",
+            field=option,
+            fix="give the keyword arguments the environment's constructor takes",
+        ) from None
+
+
+def parse_env_spec(text: str, option: str = "--train/--deploy") -> tuple[str, dict[str, Any]]:
+    """``ENV_ID`` or ``ENV_ID:{json}`` or ``ENV_ID:key=value,key=value`` (values read as JSON
+    where they parse, else as strings) → (id, keyword arguments)."""
+    env_id, _, rest = text.partition(":")
+    if not rest:
+        return env_id, {}
+    if rest.lstrip().startswith("{"):
+        try:
+            kwargs = json.loads(rest)
+        except json.JSONDecodeError as e:
+            raise WorldError(
+                f"the keyword arguments of {env_id!r} are not JSON ({e.msg})",
+                field=option,
+                fix='write them as ENV_ID:{"key": value} or ENV_ID:key=value,key=value',
+            ) from None
+        return env_id, kwargs
+    kwargs = {}
+    for part in rest.split(","):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise WorldError(
+                f"{part!r} is not key=value",
+                field=option,
+                fix="write keyword arguments as ENV_ID:key=value,key=value",
+            )
+        try:
+            kwargs[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key.strip()] = value
+    return env_id, kwargs

@@ -1,0 +1,405 @@
+"""Worlds read from Gymnasium environments, against worlds built by hand from each
+environment's published rules, and search against the transition table."""
+
+from __future__ import annotations
+
+import itertools
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from alignlens.errors import AlignlensError, PolicyError
+from alignlens.world.gymnasium import END, parse_env_spec, world_from_gymnasium
+
+TRAIN_MAP = ["SFFF", "FHFH", "FFFH", "HFFG"]  # Gymnasium's 4×4 map
+DEPLOY_MAP = ["SFFF", "FFFH", "FHFH", "HFFG"]  # the holes of rows 1 and 2 moved
+
+
+def rows_of(world, env_name: str) -> dict:
+    """{(state, action): {next state: probability}} and {(state, action): R} of a world."""
+    env = world.environment(env_name)
+    out = {}
+    for s, name in enumerate(world.states):
+        if env.terminal[s] or not env.present[s]:
+            continue
+        for a, action in enumerate(world.actions):
+            moves: dict[str, float] = {}
+            for t, p in zip(env.next_state[s, a], env.prob[s, a], strict=True):
+                if p > 0:
+                    moves[world.states[t]] = moves.get(world.states[t], 0.0) + float(p)
+            out[name, action] = moves
+    return out
+
+
+def assert_same(got: dict, want: dict) -> None:
+    assert set(got) == set(want)
+    for key, moves in want.items():
+        assert set(got[key]) == set(moves), key
+        for t, p in moves.items():
+            assert got[key][t] == pytest.approx(p, abs=1e-15), (key, t)
+
+
+# --- Hand-built worlds, from each environment's documented rules --------------------------
+
+
+def frozen_lake(desc: list[str], slippery: bool) -> tuple[dict, dict]:
+    """Actions left, down, right, up; a slip goes to either perpendicular direction (1/3
+    each); entering H or G ends the episode, G paying 1."""
+    rows, cols = len(desc), len(desc[0])
+    moves = [(0, -1), (1, 0), (0, 1), (-1, 0)]
+    transitions, reward = {}, {}
+    for r, c in itertools.product(range(rows), range(cols)):
+        if desc[r][c] in "HG":
+            continue
+        s = f"s{r * cols + c}"
+        for a in range(4):
+            directions = [(a - 1) % 4, a, (a + 1) % 4] if slippery else [a]
+            out: dict[str, float] = {}
+            pay = 0.0
+            for d in directions:
+                nr = min(max(r + moves[d][0], 0), rows - 1)
+                nc = min(max(c + moves[d][1], 0), cols - 1)
+                tile = desc[nr][nc]
+                target = END if tile in "HG" else f"s{nr * cols + nc}"
+                out[target] = out.get(target, 0.0) + 1.0 / len(directions)
+                pay += (1.0 if tile == "G" else 0.0) / len(directions)
+            transitions[s, f"a{a}"], reward[s, f"a{a}"] = out, pay
+    return transitions, reward
+
+
+def cliff_walking() -> tuple[dict, dict]:
+    """4 × 12; actions up, right, down, left; −1 a step; the cliff (row 3, columns 1–10)
+    costs −100 and sends the agent back to the start (3, 0); the goal (3, 11) ends it."""
+    moves = [(-1, 0), (0, 1), (1, 0), (0, -1)]
+    transitions, reward = {}, {}
+    for r, c in itertools.product(range(4), range(12)):
+        if r == 3 and c >= 1:
+            continue  # the cliff and the goal: never stood on
+        s = f"s{r * 12 + c}"
+        for a, (dr, dc) in enumerate(moves):
+            nr, nc = min(max(r + dr, 0), 3), min(max(c + dc, 0), 11)
+            if nr == 3 and 1 <= nc <= 10:
+                transitions[s, f"a{a}"], reward[s, f"a{a}"] = {"s36": 1.0}, -100.0
+            elif (nr, nc) == (3, 11):
+                transitions[s, f"a{a}"], reward[s, f"a{a}"] = {END: 1.0}, -1.0
+            else:
+                transitions[s, f"a{a}"], reward[s, f"a{a}"] = {f"s{nr * 12 + nc}": 1.0}, -1.0
+    return transitions, reward
+
+
+TAXI_MAP = [
+    "+---------+",
+    "|R: | : :G|",
+    "| : | : : |",
+    "| : : : : |",
+    "| | : | : |",
+    "|Y| : |B: |",
+]
+TAXI_STOPS = [(0, 0), (0, 4), (4, 0), (4, 3)]
+
+
+def taxi() -> tuple[dict, dict, dict]:
+    """State ((row·5 + col)·5 + passenger)·4 + destination; passenger 4 is in the taxi.
+    Actions south, north, east, west (walls "|" block east and west), pickup, dropoff; −1 a
+    step, −10 for an illegal pickup or dropoff, +20 for delivering, which ends the episode.
+    Episodes start with the passenger at a stop other than the destination."""
+    transitions, reward, start = {}, {}, {}
+    for row, col, passenger, dest in itertools.product(range(5), range(5), range(5), range(4)):
+        s = f"s{((row * 5 + col) * 5 + passenger) * 4 + dest}"
+        if passenger < 4 and passenger != dest:
+            start[s] = 1.0 / 300
+        for a in range(6):
+            r, c, p, pay, done = row, col, passenger, -1.0, False
+            if a == 0:
+                r = min(row + 1, 4)
+            elif a == 1:
+                r = max(row - 1, 0)
+            elif a == 2 and TAXI_MAP[1 + row][2 * col + 2] == ":":
+                c = min(col + 1, 4)
+            elif a == 3 and TAXI_MAP[1 + row][2 * col] == ":":
+                c = max(col - 1, 0)
+            elif a == 4:
+                if passenger < 4 and (row, col) == TAXI_STOPS[passenger]:
+                    p = 4
+                else:
+                    pay = -10.0
+            elif a == 5:
+                if passenger == 4 and (row, col) == TAXI_STOPS[dest]:
+                    pay, done = 20.0, True
+                elif passenger == 4 and (row, col) in TAXI_STOPS:
+                    p = TAXI_STOPS.index((row, col))
+                else:
+                    pay = -10.0
+            target = END if done else f"s{((r * 5 + c) * 5 + p) * 4 + dest}"
+            transitions[s, f"a{a}"], reward[s, f"a{a}"] = {target: 1.0}, pay
+    return transitions, reward, start
+
+
+def base_rows(world) -> dict:
+    return {
+        (s, a): float(world.base[i, j])
+        for i, s in enumerate(world.states)
+        for j, a in enumerate(world.actions)
+    }
+
+
+def test_frozen_lake_pair_equals_the_hand_built_world() -> None:
+    train = gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True)
+    deploy = gym.make("FrozenLake-v1", desc=DEPLOY_MAP, is_slippery=True)
+    world = world_from_gymnasium(train, deploy, discount=0.95).world
+    assert not world.shared_dynamics  # the holes moved: the same cells, other dynamics
+    for env_name, desc in (("train", TRAIN_MAP), ("deploy", DEPLOY_MAP)):
+        transitions, reward = frozen_lake(desc, slippery=True)
+        got = rows_of(world, env_name)
+        reachable = {k: v for k, v in got.items() if k in transitions}
+        assert_same(reachable, transitions)
+        base = base_rows(world)
+        for key, pay in reward.items():
+            assert base[key] == pytest.approx(pay, abs=1e-15)
+        start = world.environment(env_name).start
+        assert start[world.states.index("s0")] == 1.0
+    assert world.intended.tolist() == world.base.tolist()  # no U given: U is R
+
+
+def test_cliff_walking_equals_the_hand_built_world() -> None:
+    env = gym.make("CliffWalking-v1")
+    world = world_from_gymnasium(env, env).world
+    transitions, reward = cliff_walking()
+    got = rows_of(world, "train")
+    assert_same({k: v for k, v in got.items() if k in transitions}, transitions)
+    base = base_rows(world)
+    for key, pay in reward.items():
+        assert base[key] == pay
+
+
+def test_taxi_equals_the_hand_built_world() -> None:
+    env = gym.make("Taxi-v4")
+    world = world_from_gymnasium(env, env).world
+    transitions, reward, start = taxi()
+    got = rows_of(world, "train")
+    # Reachable: the 300 start states and the 100 with the passenger aboard (25 cells × 4
+    # destinations); a delivered passenger ends the episode.
+    assert len(got) == 400 * 6
+    assert_same(got, {k: transitions[k] for k in got})
+    base = base_rows(world)
+    for key, pay in reward.items():
+        assert base[key] == pay
+    got_start = world.train.start
+    for s, p in start.items():
+        assert got_start[world.states.index(s)] == pytest.approx(p, abs=1e-15)
+    assert got_start.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("env_id", ["FrozenLake-v1", "CliffWalking-v1"])
+def test_search_agrees_with_the_transition_table(env_id: str) -> None:
+    """Deterministic environments both ways: the reachable states, their transitions and
+    rewards, and the optima agree."""
+    from alignlens.solve import analyze_world
+
+    kwargs = {"is_slippery": False} if env_id == "FrozenLake-v1" else {}
+    env = gym.make(env_id, **kwargs)
+    by_table = world_from_gymnasium(env, env, method="table").world
+    by_search = world_from_gymnasium(env, env, method="search").world
+    searched = rows_of(by_search, "train")
+    assert_same({k: v for k, v in rows_of(by_table, "train").items() if k in searched}, searched)
+    base = base_rows(by_table)
+    for key, pay in base_rows(by_search).items():
+        assert base[key] == pay
+    a, b = analyze_world(by_table), analyze_world(by_search)
+    assert a.optimum.train_base == pytest.approx(b.optimum.train_base, abs=1e-9)
+
+
+def test_intended_and_goals_as_functions_of_observations() -> None:
+    """U pays 1 for stepping onto cell 5 (a hole, which ends the episode) and nothing else;
+    a goal pays for staying put. Their expected values follow the slip probabilities."""
+    env = gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True)
+
+    def into_hole(obs, action, next_obs) -> float:
+        return 1.0 if next_obs == 5 else 0.0
+
+    def stay(obs, action, next_obs) -> float:
+        return 1.0 if next_obs == obs else 0.0
+
+    world = world_from_gymnasium(env, env, intended=into_hole, goals={"stay": stay}).world
+    s1, down = world.states.index("s1"), world.actions.index("a1")
+    assert world.intended[s1, down] == pytest.approx(1 / 3)  # down from s1: s5 a third
+    s0, left = world.states.index("s0"), world.actions.index("a0")
+    assert world.goals["stay"][s0, left] == pytest.approx(2 / 3)  # left or up: stays
+
+
+class HiddenReward(gym.Env):
+    """A corridor 0–4: right (1) moves on, left (0) moves back; the episode ends at 4, paying
+    1. Stepping on cell 2 is what we do not want: info["hidden"] is −1 there."""
+
+    observation_space = gym.spaces.Discrete(5)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.cell = 0
+        return self.cell, {}
+
+    def step(self, action):
+        self.cell = max(0, min(4, self.cell + (1 if action == 1 else -1)))
+        hidden = -1.0 if self.cell == 2 else 0.0
+        return self.cell, float(self.cell == 4), self.cell == 4, False, {"hidden": hidden}
+
+
+def test_intended_from_an_info_key_by_search() -> None:
+    world = world_from_gymnasium(HiddenReward(), HiddenReward(), intended_info="hidden").world
+    right = world.actions.index("a1")
+    assert world.intended[world.states.index("s1"), right] == -1.0
+    assert world.intended[world.states.index("s3"), world.actions.index("a0")] == -1.0
+    assert world.base[world.states.index("s3"), right] == 1.0
+    with pytest.raises(AlignlensError, match="no key 'reward_hidden'") as e:
+        world_from_gymnasium(HiddenReward(), HiddenReward(), intended_info="reward_hidden")
+    assert e.value.field == "--intended-info"
+
+
+def test_bad_environments_are_clear_errors() -> None:
+    pendulum = gym.make("Pendulum-v1")
+    with pytest.raises(AlignlensError, match="not discrete") as e:
+        world_from_gymnasium(pendulum, pendulum)
+    assert e.value.field == "train_env.action_space"
+    slippery = gym.make("FrozenLake-v1", is_slippery=True)
+    with pytest.raises(AlignlensError, match="stochastic") as e:
+        world_from_gymnasium(slippery, slippery, method="search")
+    cliff = gym.make("CliffWalking-v1")
+    with pytest.raises(AlignlensError, match="more than 20 reachable states") as e:
+        world_from_gymnasium(cliff, cliff, method="search", state_limit=20)
+    assert e.value.field == "state_limit"
+    small = world_from_gymnasium(
+        gym.make("FrozenLake-v1", is_slippery=False), gym.make("FrozenLake-v1", is_slippery=False)
+    )
+    with pytest.raises(PolicyError, match="out of range"):
+        small.policy(lambda obs: 7)
+
+
+def test_environment_specs_with_keyword_arguments() -> None:
+    assert parse_env_spec("FrozenLake-v1") == ("FrozenLake-v1", {})
+    assert parse_env_spec("FrozenLake-v1:is_slippery=false,map_name=8x8") == (
+        "FrozenLake-v1",
+        {"is_slippery": False, "map_name": "8x8"},
+    )
+    assert parse_env_spec('FrozenLake-v1:{"desc": ["SF", "FG"]}') == (
+        "FrozenLake-v1",
+        {"desc": ["SF", "FG"]},
+    )
+    with pytest.raises(AlignlensError, match="not key=value"):
+        parse_env_spec("FrozenLake-v1:slippery")
+
+
+# --- Agents trained elsewhere: a real Stable-Baselines3 model ------------------------------
+
+GAMMA = 0.95
+
+
+@pytest.fixture(scope="module")
+def sb3_model(tmp_path_factory):
+    """PPO trained for 4,096 steps (a few seconds) on the deterministic training map."""
+    from stable_baselines3 import PPO
+
+    env = gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=False)
+    model = PPO("MlpPolicy", env, n_steps=256, batch_size=64, seed=0, device="cpu")
+    model.learn(4096)
+    path = tmp_path_factory.mktemp("sb3") / "frozen.zip"
+    model.save(path)
+    return model, path
+
+
+def rollouts(model, desc: list[str], deterministic: bool, episodes: int) -> np.ndarray:
+    """Discounted returns of the model acting in the environment itself (SB3's predict),
+    episodes cut only after 500 steps (γ^500 is negligible)."""
+    env = gym.make("FrozenLake-v1", desc=desc, is_slippery=False, max_episode_steps=500)
+    returns = np.zeros(episodes)
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=episode)
+        model.set_random_seed(episode)
+        weight, done = 1.0, False
+        while not done:
+            action, _ = model.predict(obs, deterministic=deterministic)
+            obs, r, terminated, truncated, _ = env.step(int(action))
+            returns[episode] += weight * r
+            weight *= GAMMA
+            done = terminated or truncated
+    return returns
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_an_sb3_model_exact_returns_agree_with_rollouts(sb3_model, deterministic: bool) -> None:
+    """The diagnosed policy's exact returns in training and deployment agree with the mean
+    discounted return of 400 rollouts of the same model within 4 standard errors."""
+    from alignlens import diagnose
+    from alignlens.policies.external import sb3_policy
+
+    model, _ = sb3_model
+    train = gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=False)
+    deploy = gym.make("FrozenLake-v1", desc=DEPLOY_MAP, is_slippery=False)
+    gym_world = world_from_gymnasium(train, deploy, discount=GAMMA)
+    policy = gym_world.policy(sb3_policy(model, deterministic=deterministic), name="ppo")
+    result = diagnose(gym_world.world, policy)
+    for env_name, desc in (("train", TRAIN_MAP), ("deploy", DEPLOY_MAP)):
+        sample = rollouts(model, desc, deterministic, 400)
+        exact = result.analysis.returns.get(env_name, "base")
+        error = sample.std(ddof=1) / np.sqrt(sample.size)
+        assert abs(sample.mean() - exact) <= 4 * error + 1e-12, (env_name, exact, sample.mean())
+
+
+def test_diagnose_gym_command(sb3_model) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlens.cli import app
+
+    _, path = sb3_model
+    train = 'FrozenLake-v1:{"desc": ["SFFF", "FHFH", "FFFH", "HFFG"], "is_slippery": false}'
+    deploy = 'FrozenLake-v1:{"desc": ["SFFF", "FFFH", "FHFH", "HFFG"], "is_slippery": false}'
+    args = ["diagnose-gym", "--train", train, "--deploy", deploy, "--policy", f"sb3:{path}"]
+    result = CliRunner().invoke(app, [*args, "--json", "--discount", "0.95"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document["verdicts"]) == {"wentworth", "hubinger", "ngo", "shah", "two_d"}
+    assert document["policy_name"] == "frozen.zip"
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0 and "wentworth" in table.output
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"--train": "Pendulum-v1"}, "--train"),  # a continuous action space
+        ({"--train": "NoSuchEnv-v0"}, "--train"),
+        ({"--policy": "torch:model.pt"}, "--policy"),
+        ({"--policy": "sb3:missing.zip"}, "--policy"),
+        ({"--train": "FrozenLake-v1:is_slippery=true", "--intended-info": "prob"}, "train_env"),
+        (
+            {
+                "--train": "FrozenLake-v1:is_slippery=false",
+                "--intended-info": "prob",
+                "--state-limit": "3",
+            },
+            "state_limit",
+        ),
+    ],
+)
+def test_diagnose_gym_bad_input(sb3_model, change: dict, field: str) -> None:
+    """A continuous action space (the model's spaces differ), an unknown environment or
+    policy scheme, a missing model, a stochastic environment that search cannot
+    enumerate, a state limit exceeded: one message each, exit status 2."""
+    from typer.testing import CliRunner
+
+    from alignlens.cli import app
+
+    _, path = sb3_model
+    options = {
+        "--train": "FrozenLake-v1:is_slippery=false",
+        "--deploy": "FrozenLake-v1:is_slippery=false",
+        "--policy": f"sb3:{path}",
+        **change,
+    }
+    result = CliRunner().invoke(app, ["diagnose-gym", *itertools.chain(*options.items())])
+    assert result.exit_code == 2, result.output
+    assert field in result.output and "Fix:" in result.output
+    assert "Traceback" not in result.output
