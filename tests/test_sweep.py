@@ -105,8 +105,11 @@ def test_claims_hold_on_a_thousand_random_worlds_of_each_shift(shift: str) -> No
     stacked = random_batch(spec, range(1000)).stacked()
     numbers = numbers_many(stacked, Tolerances())
     diagnoses = diagnoses_many(stacked.names, numbers, Tolerances(), policy="p", optimizer="e")
-    rows = [claims(d) for d in diagnoses if d is not None]
+    settled = [d for d in diagnoses if d is not None]
+    rows = [claims(d) for d in settled]
     assert len(rows) > 950
+    # The perfect optimiser's pick is always in Opt(train, R).
+    assert all(d.verdicts["wentworth"].conditions["full_opt"].holds for d in settled)
     for claim in ("1", "2", "3"):
         assert sum(r[f"claim{claim}_violated"] for r in rows) == 0
     assert sum(r["claim1_checked"] for r in rows) > 10  # premises occur (U = R half the time)
@@ -160,6 +163,19 @@ def test_claims_on_aliased_worlds_where_training_fixes_the_deployment_only_state
     assert [trained["claims"][c]["violations"] for c in ("1", "2", "3")] == [0, 0, 0]
     assert trained["claims"]["3"]["checked"] > 0  # misaligned yet outer-aligned: not optimal
     assert trained["verdicts"]["wentworth"].get("optimization", 0) > 0
+
+
+def test_the_perfect_optimiser_stays_optimal_in_training_when_dynamics_shift() -> None:
+    """Regression: where a dynamics shift makes a state on the optimal training path
+    unreachable in deployment, the worst-deployment representative took an arbitrary action
+    there and left Opt(train, R) (these seeds of this spec, on the per-world path)."""
+    from alignlens.sweep.runner import diagnose_alone
+
+    spec = WorldSpec(states=8, actions=3, shift="dynamics")
+    for seed in (71, 88, 94):
+        diagnosis = diagnose_alone(spec, seed, "exhaustive")
+        assert diagnosis.analysis.regret.train_base == 0.0
+        assert diagnosis.verdicts["wentworth"].conditions["full_opt"].holds
 
 
 def conditions_claims(document: dict) -> dict[str, bool]:

@@ -444,6 +444,10 @@ def _one_world(
 
     # 5. The learned policy and the uniformly random one.
     representative = chosen2[index["witness", d, 1, -1.0]]
+    # Where deployment ends (or never goes) but training does not, any action serves
+    # deployment: take the first one Opt(train, R) allows, as `stays_optimal` does.
+    idle = envs[d][2] & ~envs[t][2]
+    representative = jnp.where(idle, jnp.argmax(witness["train"], axis=1), representative)
     if given:
         learned = policy
     else:

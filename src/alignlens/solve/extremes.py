@@ -111,11 +111,26 @@ def extreme_member(
     found = optimize(env, reward, sense=sense, allowed=opt.witness_mask)
     bound = optimize(env, reward, sense=sense, allowed=opt.sound_mask)
     if abs(found.value - bound.value) <= 1e3 * ROUND_OFF * max(1.0, abs(bound.value)):
-        return found.policy
+        return stays_optimal(found.policy, opt.witness_mask, opt.env, env)
     leaves = tied_choices(opt, search_limit) or [opt.witness_mask]
     candidates = [optimize(env, reward, sense=sense, allowed=mask) for mask in leaves]
     pick = max if sense == "max" else min
-    return pick(candidates, key=lambda o: o.value).policy
+    best = pick(range(len(leaves)), key=lambda i: candidates[i].value)
+    return stays_optimal(candidates[best].policy, leaves[best], opt.env, env)
+
+
+def stays_optimal(
+    policy: Int[np.ndarray, " S"],
+    allowed: Bool[np.ndarray, "S A"],
+    home: Environment,
+    env: Environment,
+) -> Int[np.ndarray, " S"]:
+    """The policy with the first ``allowed`` action wherever ``env`` ends the episode (or
+    never goes) but ``home``, the optimal set's environment, does not: there any action
+    serves ``env``, and an arbitrary one could leave Opt (a state that a dynamics shift
+    makes unreachable in deployment may still be on the optimal path in training)."""
+    idle = env.terminal & ~home.terminal
+    return np.where(idle, np.argmax(allowed, axis=1), policy)
 
 
 def tied_choices(opt: OptimalSet, limit: int) -> list[Bool[np.ndarray, "S A"]] | None:
