@@ -308,6 +308,16 @@ def _search(
     return _Read(start, outcomes, observation)
 
 
+def _name_of(key: Hashable, index: int) -> str:
+    """A state's name: s5 for state 5 of a table, (x,y,d) for a tuple of integers (a state
+    key such as MiniGrid's), else o and its index in discovery order."""
+    if isinstance(key, int | np.integer):
+        return f"s{key}"
+    if isinstance(key, tuple) and all(isinstance(x, int | np.integer) for x in key):
+        return "(" + ",".join(str(int(x)) for x in key) + ")"
+    return f"o{index}"
+
+
 def _copy(env: Any) -> Any:
     """A deep copy of an environment that shares its transition table, if it has one (a
     static table; copying Taxi's every step would dominate the search)."""
@@ -337,7 +347,7 @@ def _document(
     for read in reads.values():
         for k, obs in read.observation.items():
             if k not in names:
-                names[k] = f"s{k}" if isinstance(k, int | np.integer) else f"o{len(names)}"
+                names[k] = _name_of(k, len(names))
                 raw[names[k]] = obs
     base = reward or (lambda r: r)
     kinds = ("base", *objectives)
@@ -352,7 +362,7 @@ def _document(
                     [
                         base(step.reward),
                         *(
-                            (step.hidden if hidden and name == "intended" else step.reward)
+                            (step.hidden if hidden and name == "intended" else base(step.reward))
                             if f is None
                             else float(f(here, a, there))
                             for name, f in objectives.items()

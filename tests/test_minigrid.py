@@ -1,0 +1,111 @@
+"""MiniGrid's DistShift pair as an exact world: states against MiniGrid's own grid, the
+optimum against breadth-first search over (position, direction), and a Stable-Baselines3
+agent trained on the training strip, diagnosed on the shifted one."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import gymnasium as gym
+import minigrid  # noqa: F401  (registers the MiniGrid environments)
+import numpy as np
+import pytest
+
+from alignlens import diagnose
+from alignlens.errors import AlignlensError
+from alignlens.world.minigrid import minigrid_world
+
+GAMMA = 0.95
+MOVES = [(1, 0), (0, 1), (-1, 0), (0, -1)]  # MiniGrid's directions: east, south, west, north
+
+
+def cells(env_id: str) -> dict[tuple[int, int], str]:
+    """Every cell's object type, from MiniGrid's own grid ("empty" for floor)."""
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    grid = env.unwrapped.grid
+    return {
+        (x, y): (grid.get(x, y).type if grid.get(x, y) is not None else "empty")
+        for x in range(grid.width)
+        for y in range(grid.height)
+    }
+
+
+def steps_to_goal(layout: dict[tuple[int, int], str]) -> int:
+    """Fewest actions (turn left, turn right, forward) from (1, 1) facing east to entering
+    the goal, never entering lava: breadth-first search over (x, y, direction)."""
+    first = (1, 1, 0)
+    seen, todo = {first: 0}, deque([first])
+    while todo:
+        x, y, d = todo.popleft()
+        dx, dy = MOVES[d]
+        ahead = layout[x + dx, y + dy]
+        if ahead == "goal":
+            return seen[x, y, d] + 1
+        nexts = [(x, y, (d - 1) % 4), (x, y, (d + 1) % 4)]
+        if ahead == "empty":
+            nexts.append((x + dx, y + dy, d))
+        for n in nexts:
+            if n not in seen:
+                seen[n] = seen[x, y, d] + 1
+                todo.append(n)
+    raise AssertionError("no way to the goal")
+
+
+@pytest.fixture(scope="module")
+def distshift():
+    train, deploy = gym.make("MiniGrid-DistShift1-v0"), gym.make("MiniGrid-DistShift2-v0")
+    return minigrid_world(train, deploy, discount=GAMMA)
+
+
+def test_distshift_states_and_optima_against_the_grid(distshift) -> None:
+    from alignlens.solve import analyze_world
+
+    world = distshift.world
+    assert world.actions == ("left", "right", "forward", "pickup", "drop", "toggle", "done")
+    analysis = analyze_world(world)
+    for env_name, env_id in (
+        ("train", "MiniGrid-DistShift1-v0"),
+        ("deploy", "MiniGrid-DistShift2-v0"),
+    ):
+        layout = cells(env_id)
+        floor = sum(kind == "empty" for kind in layout.values())
+        env = world.environment(env_name)
+        assert int((env.present & ~env.terminal).sum()) == 4 * floor  # every floor cell, 4 ways
+        # R pays 1 on entering the goal, so J* = γ^(n − 1) for the fewest steps n.
+        n = steps_to_goal(layout)
+        assert analysis.optimum.get(env_name, "base") == pytest.approx(GAMMA ** (n - 1))
+    assert not world.shared_dynamics  # the second lava strip moved
+
+
+def test_a_layout_drawn_anew_on_every_reset_is_refused() -> None:
+    crossing = gym.make("MiniGrid-LavaCrossingS9N1-v0")
+    with pytest.raises(AlignlensError, match="new layout") as e:
+        minigrid_world(crossing, crossing)
+    assert e.value.field == "train_env"
+
+
+def test_an_sb3_agent_on_the_shifted_strip(distshift) -> None:
+    """PPO on the flattened image observation for 2,048 steps (far from converged), judged
+    on both strips; its exact returns lie between the class's worst and best."""
+    from minigrid.wrappers import FlatObsWrapper
+    from stable_baselines3 import PPO
+
+    from alignlens.policies.external import sb3_policy
+
+    train = FlatObsWrapper(gym.make("MiniGrid-DistShift1-v0"))
+    deploy = FlatObsWrapper(gym.make("MiniGrid-DistShift2-v0"))
+    model = PPO("MlpPolicy", train, n_steps=512, batch_size=64, seed=0, device="cpu")
+    model.learn(2048)
+    gym_world = minigrid_world(train, deploy, discount=GAMMA)
+    assert gym_world.world.states == distshift.world.states  # the wrapper changes no state
+    result = diagnose(gym_world.world, gym_world.policy(sb3_policy(model), name="ppo"))
+    objectives = result.analysis.objectives
+    for env_name in ("train", "deploy"):
+        value = result.analysis.returns.get(env_name, "base")
+        low = objectives.worst.get(env_name, "base")
+        high = objectives.optimum.get(env_name, "base")
+        assert low - 1e-9 <= value <= high + 1e-9
+    assert set(result.verdicts) == {"wentworth", "hubinger", "ngo", "shah", "two_d"}
+    observation = next(iter(gym_world.observations.values()))
+    assert np.asarray(observation).shape == train.observation_space.shape
