@@ -4,6 +4,7 @@ environment's published rules, and search against the transition table."""
 from __future__ import annotations
 
 import itertools
+import threading
 
 import gymnasium as gym
 import numpy as np
@@ -269,6 +270,11 @@ def test_bad_environments_are_clear_errors() -> None:
     with pytest.raises(AlignlensError, match="more than 20 reachable states") as e:
         world_from_gymnasium(cliff, cliff, method="search", state_limit=20)
     assert e.value.field == "state_limit"
+    locked = HiddenReward()
+    locked.lock = threading.Lock()  # cannot be deep-copied, so search cannot save it
+    with pytest.raises(AlignlensError, match="cannot be deep-copied") as e:
+        world_from_gymnasium(locked, HiddenReward())
+    assert e.value.field == "method"
     small = world_from_gymnasium(
         gym.make("FrozenLake-v1", is_slippery=False), gym.make("FrozenLake-v1", is_slippery=False)
     )
@@ -403,3 +409,45 @@ def test_diagnose_gym_bad_input(sb3_model, change: dict, field: str) -> None:
     assert result.exit_code == 2, result.output
     assert field in result.output and "Fix:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_alignlens_gridworld_envs_read_back_by_search_with_a_neural_policy(examples) -> None:
+    """alignlens's own Gymnasium wrapper of red-door-exit, read back by search with U from
+    info["intended"], has the original world's optima and worst values; and alignlens's
+    neural policy, given as a callable on observations, has the same exact returns in both
+    worlds."""
+    import jax
+
+    from alignlens import diagnose, load_world
+    from alignlens.envs.gym import GridworldEnv
+    from alignlens.policies.neural import action_logits, actor_critic, neural_policy
+    from alignlens.solve import analyze_world
+    from alignlens.world.observation import grid_observations
+
+    world = load_world(examples / "red-door-exit.toml")
+    read = world_from_gymnasium(
+        GridworldEnv(world, "train"),
+        GridworldEnv(world, "deploy"),
+        method="search",
+        intended_info="intended",
+        discount=world.discount,
+    )
+    original, again = analyze_world(world), analyze_world(read.world)
+    for table in ("optimum", "worst"):
+        for env_name, objective in itertools.product(("train", "deploy"), ("base", "intended")):
+            want = getattr(original, table).get(env_name, objective)
+            assert getattr(again, table).get(env_name, objective) == pytest.approx(want)
+    observations = grid_observations(world)
+    model = actor_critic("mlp", observations.shape[1:], world.n_actions, key=jax.random.key(0))
+
+    def act(observation: np.ndarray) -> np.ndarray:
+        logits = np.asarray(action_logits(model, observation[None]), dtype=np.float64)[0]
+        weights = np.exp(logits - logits.max())
+        return weights / weights.sum()
+
+    here = diagnose(world, neural_policy(model, observations, judged="stochastic"))
+    there = diagnose(read.world, read.policy(act, name="neural"))
+    for env_name in ("train", "deploy"):
+        assert there.analysis.returns.get(env_name, "base") == pytest.approx(
+            here.analysis.returns.get(env_name, "base"), abs=1e-9
+        )

@@ -322,7 +322,15 @@ def _copy(env: Any) -> Any:
     """A deep copy of an environment that shares its transition table, if it has one (a
     static table; copying Taxi's every step would dominate the search)."""
     table = _table(env)
-    return copy.deepcopy(env, {} if table is None else {id(table): table})
+    try:
+        return copy.deepcopy(env, {} if table is None else {id(table): table})
+    except Exception as e:  # whatever the environment holds that cannot be copied
+        raise WorldError(
+            f"search saves the environment by deep copy, and {type(env.unwrapped).__name__} "
+            f"cannot be deep-copied ({type(e).__name__}: {e})",
+            field="method",
+            fix="make the environment deep-copyable, or read it from a transition table",
+        ) from None
 
 
 def _document(

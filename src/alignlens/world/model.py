@@ -154,6 +154,10 @@ class World:
     def n_actions(self) -> int:
         return len(self.actions)
 
+    def __deepcopy__(self, memo: dict) -> World:
+        """A world is immutable: a deep copy (of an environment that holds one, say) shares it."""
+        return self
+
     def environment(self, name: EnvName) -> Environment:
         return self.train if name == "train" else self.deploy
 
