@@ -42,14 +42,23 @@ def examples() -> Path:
 
 
 @pytest.fixture(scope="session")
-def tour(tmp_path_factory) -> tuple[dict, Path]:
-    """`alignlens tour --json --out …/tour.html`, run once for the session: its JSON
-    document and the HTML report it wrote (the tour trains every scenario, a minute)."""
+def tour_runs() -> tuple[list, list]:
+    """Every scenario with its own optimiser (seed 0), and under exhaustive search where it
+    can: what `alignlens tour` runs, run once for the session (about a minute)."""
+    return alignlens.cli._run_tour(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def tour(tmp_path_factory, tour_runs) -> tuple[dict, Path]:
+    """`alignlens tour --json --out …/tour.html` on the session's scenario runs: its JSON
+    document and the HTML report it wrote."""
     import json
 
     from typer.testing import CliRunner
 
     out = tmp_path_factory.mktemp("tour") / "tour.html"
-    result = CliRunner().invoke(alignlens.cli.app, ["tour", "--json", "--out", str(out)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(alignlens.cli, "_run_tour", lambda quiet: tour_runs)
+        result = CliRunner().invoke(alignlens.cli.app, ["tour", "--json", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), out

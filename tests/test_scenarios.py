@@ -17,8 +17,10 @@ CATALOGUE = scenarios()
 
 
 @pytest.mark.parametrize("scenario_id", list(CATALOGUE))
-def test_default_run_gives_the_design_row(scenario_id: str) -> None:
-    run = run_scenario(scenario_id, seed=0)
+def test_default_run_gives_the_design_row(scenario_id: str, tour_runs) -> None:
+    runs, _ = tour_runs  # run_scenario(scenario_id) with seed 0, shared with the tour tests
+    (run,) = [r for r in runs if r.scenario.id == scenario_id]
+    assert (run.seed, run.optimizer) == (0, CATALOGUE[scenario_id].default_optimizer)
     got = {name: str(v.category) for name, v in run.diagnosis.verdicts.items()}
     assert got == dict(CATALOGUE[scenario_id].expected)
     analysis = run.diagnosis.analysis
