@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -71,9 +71,12 @@ def test_analyze_table_and_tour(tour) -> None:
 
 
 def test_installed_console_script_runs(examples) -> None:
-    exe = shutil.which("alignlens") or f"{sys.executable} -m alignlens.cli"
+    # The script installed beside this interpreter (another `alignlens` on PATH may belong
+    # to another Python).
+    script = Path(sys.executable).parent / "alignlens"
+    exe = [str(script)] if script.exists() else [sys.executable, "-m", "alignlens.cli"]
     proc = subprocess.run(
-        [*exe.split(), "analyze", str(examples / "two-doors.toml"), "--json"],
+        [*exe, "analyze", str(examples / "two-doors.toml"), "--json"],
         capture_output=True,
         text=True,
         timeout=120,

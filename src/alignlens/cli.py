@@ -240,8 +240,10 @@ def tour(
     The first table is scenario × lens with each scenario's own optimiser; the second runs
     the same worlds with perfect search, where failures that needed imperfect optimisation
     disappear. The HTML report (figures included) goes to ``--out``."""
+    from alignlens.report.html import check_folder
     from alignlens.report.pages import tour_report
 
+    check_folder(out)
     runs, perfect = _run_tour(quiet=json_output)
     path = tour_report(runs, perfect).save(out)
     if json_output:
@@ -280,6 +282,7 @@ def report(
     """Write one self-contained HTML report (figures inlined): of a scenario run, of the tour,
     of a policy diagnosed in a world, or of a sweep store."""
     from alignlens.report import pages
+    from alignlens.report.html import check_folder
 
     given = [
         name
@@ -298,6 +301,7 @@ def report(
             fix="give exactly one of --scenario ID, --tour, --world WORLD --policy FILE, "
             "--store FILE",
         )
+    check_folder(out)
     if (world is None) != (policy is None):
         missing = "--policy" if policy is None else "--world"
         raise AlignlensError(

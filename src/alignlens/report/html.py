@@ -59,12 +59,7 @@ class Report:
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (atomically: a failed write leaves no partial file)."""
         out = Path(path)
-        if not out.parent.is_dir():
-            raise AlignlensError(
-                f"the folder {str(out.parent)!r} does not exist",
-                field="--out",
-                fix="write the report into an existing folder",
-            )
+        check_folder(out)
         text = self.html()
         handle, temporary = tempfile.mkstemp(dir=out.parent, suffix=".html.part")
         try:
@@ -80,6 +75,16 @@ class Report:
         style = _template("style.css").render()
         body = _template("body.html.j2").render(report=self)
         return f"<div class='alignlens-report'><style>{style}</style>{body}</div>"
+
+
+def check_folder(out: Path) -> None:
+    """Refuse a report file in a folder that does not exist (the CLI asks before any work)."""
+    if not out.parent.is_dir():
+        raise AlignlensError(
+            f"the folder {str(out.parent)!r} does not exist",
+            field="--out",
+            fix="write the report into an existing folder",
+        )
 
 
 @functools.cache
