@@ -169,6 +169,12 @@ def test_sweep_figures_count_the_rows(tmp_path) -> None:
     assert "claims over 40 worlds" in page
 
 
+def red_door_expected() -> dict[str, str]:
+    from alignlens.scenarios import scenarios
+
+    return dict(scenarios()["red-door-exit"].expected)
+
+
 def images(page: str) -> list[str]:
     return re.findall(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="[^"]+">', page)
 
@@ -180,6 +186,8 @@ def test_report_of_a_scenario_and_of_a_world_and_policy(tmp_path, examples) -> N
     page = out.read_text()
     assert len(images(page)) == page.count("<img ") == 2  # the levels, the λ plot
     assert page.count('<td class="verdict cat-') == 5
+    for lens, category in red_door_expected().items():  # the card's expected verdicts, listed
+        assert f"<li>{lens} {category}:" in page
     assert "http://" not in page.replace("http://www.w3.org", "")  # self-contained
     out = tmp_path / "doors.html"
     policy = examples / "policies" / "two-doors-left.json"

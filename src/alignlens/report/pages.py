@@ -41,7 +41,7 @@ def scenario_report(run: ScenarioRun) -> Report:
         ["scenario", "optimiser"],
         [((s.id, run.optimizer), run.diagnosis.verdicts, s.expected)],
     )
-    card = Section("The case", paragraphs=_paragraphs(s.card))
+    card = Section("The case", blocks=_card_blocks(s.card))
     sections = diagnosis_sections(run.diagnosis, verdicts=verdicts)
     return Report(f"{s.id}: {s.title}", [card, *sections])
 
@@ -311,9 +311,29 @@ def _share_alt(objectives: WorldAnalysis) -> str:
     )
 
 
-def _paragraphs(text: str) -> list[str]:
-    """A card's paragraphs as plain text (its Markdown emphasis dropped)."""
-    return [" ".join(p.replace("**", "").split()) for p in text.strip().split("\n\n") if p.strip()]
+def _card_blocks(text: str) -> list[Markup]:
+    """A scenario card as HTML: paragraphs, and its "- " items as lists (the Markdown
+    emphasis dropped)."""
+    from markupsafe import Markup
+
+    blocks = []
+    for paragraph in text.strip().split("\n\n"):
+        lines = [" ".join(line.split()) for line in paragraph.replace("**", "").splitlines()]
+        items: list[str] = []
+        lead: list[str] = []
+        for line in lines:
+            if line.startswith("- "):
+                items.append(line[2:])
+            elif items:
+                items[-1] += " " + line  # an item's continuation line
+            else:
+                lead.append(line)
+        if lead:
+            blocks.append(Markup("<p>{}</p>").format(" ".join(lead)))
+        if items:
+            entries = Markup("").join(Markup("<li>{}</li>").format(i) for i in items)
+            blocks.append(Markup("<ul>{}</ul>").format(entries))
+    return blocks
 
 
 def _spec_call(spec: Mapping[str, Any], seed: int) -> str:
