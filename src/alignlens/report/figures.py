@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from jaxtyping import Float
 
 from alignlens.demons.meiotic_drive import DriveRun
 from alignlens.demons.tessellating_hills import HillsRuns
@@ -113,7 +114,7 @@ def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
     (a line from S to ●)."""
     from matplotlib.colors import ListedColormap
 
-    from alignlens.report.levels import levels_of, most_likely_path, tile_label
+    from alignlens.report.levels import levels_of
 
     grid = world.grid
     if grid is None:
@@ -131,64 +132,60 @@ def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
         if base[s] >= 0:
             first_state[int(base[s])] = s
     for col, env in enumerate(("train", "deploy")):
-        table = policy.acting_in(env)
-        e = world.environment(env)
         for row in range(rows):
             ax = axes[row * 2 + col]
             ax.set_axis_off()
-            if row >= len(columns[env]):
-                continue
-            j = columns[env][row]
-            tiles = grid.levels[j]
-            ax.imshow(tiles, cmap=cmap, vmin=0, vmax=len(colours) - 1, interpolation="nearest")
-            ax.set_title(f"{env}: level {grid.level_names[j]}", fontsize=10)
-            for r, c in zip(*np.nonzero(tiles > 1), strict=True):
-                ax.text(
-                    c,
-                    r,
-                    tile_label(grid.tile_types[tiles[r, c]]),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="black",
+            if row < len(columns[env]):
+                j = columns[env][row]
+                ax.imshow(
+                    grid.levels[j],
+                    cmap=cmap,
+                    vmin=0,
+                    vmax=len(colours) - 1,
+                    interpolation="nearest",
                 )
-            cells = [b for b in np.flatnonzero(grid.level == j)]
-            for b in cells:
-                s = first_state.get(int(b))
-                if s is None or e.terminal[s]:
-                    continue
-                dx, dy = ARROWS.get(world.actions[int(np.argmax(table[s]))], (0.0, 0.0))
-                ax.arrow(
-                    grid.col[b] - dx / 2,
-                    grid.row[b] - dy / 2,
-                    dx,
-                    dy,
-                    width=0.03,
-                    head_width=0.15,
-                    length_includes_head=True,
-                    color="grey",
-                )
-            for s in np.flatnonzero(e.start > 0):
-                if base[s] < 0 or grid.level[base[s]] != j:
-                    continue
-                path = [base[t] for t in most_likely_path(world, table, env, int(s))]
-                path = [b for b in path if b >= 0]
-                xs, ys = grid.col[path], grid.row[path]
-                ax.plot(xs, ys, "-", color="black", linewidth=2.5)
-                ax.plot(xs[-1], ys[-1], "o", color="black", markersize=7)
-                ax.text(
-                    xs[0],
-                    ys[0],
-                    "S",
-                    ha="center",
-                    va="center",
-                    fontsize=9,
-                    fontweight="bold",
-                    color="black",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black"},
-                )
+                ax.set_title(f"{env}: level {grid.level_names[j]}", fontsize=10)
+                _draw_level(ax, world, policy.acting_in(env), env, j, first_state)
     fig.suptitle(f"{policy.name} in {world.name}: training (left), deployment (right)")
     return fig
+
+
+def _draw_level(
+    ax: Any,
+    world: World,
+    table: Float[np.ndarray, "S A"],
+    env_name: str,
+    j: int,
+    first_state: Mapping[int, int],
+) -> None:
+    """Level ``j``'s tile labels, the most likely action in each cell, and the most likely
+    path from each start tile."""
+    from alignlens.report.levels import most_likely_path, tile_label
+
+    grid, e, base = world.grid, world.environment(env_name), world.base_state
+    tiles = grid.levels[j]
+    for r, c in zip(*np.nonzero(tiles > 1), strict=True):
+        label = tile_label(grid.tile_types[tiles[r, c]])
+        ax.text(c, r, label, ha="center", va="center", fontsize=8, color="black")
+    for b in np.flatnonzero(grid.level == j):
+        s = first_state.get(int(b))
+        if s is None or e.terminal[s]:
+            continue
+        dx, dy = ARROWS.get(world.actions[int(np.argmax(table[s]))], (0.0, 0.0))
+        x, y = grid.col[b] - dx / 2, grid.row[b] - dy / 2
+        ax.arrow(x, y, dx, dy, width=0.03, head_width=0.15, length_includes_head=True, color="grey")
+    for s in np.flatnonzero(e.start > 0):
+        if base[s] < 0 or grid.level[base[s]] != j:
+            continue
+        path = [base[t] for t in most_likely_path(world, table, env_name, int(s))]
+        path = [b for b in path if b >= 0]
+        xs, ys = grid.col[path], grid.row[path]
+        ax.plot(xs, ys, "-", color="black", linewidth=2.5)
+        ax.plot(xs[-1], ys[-1], "o", color="black", markersize=7)
+        box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black"}
+        ax.text(
+            xs[0], ys[0], "S", ha="center", va="center", fontsize=9, fontweight="bold", bbox=box
+        )
 
 
 def trace_figure(trace: Trace) -> Figure:
