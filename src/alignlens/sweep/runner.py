@@ -38,11 +38,13 @@ def diagnose_world(spec: WorldSpec, world_seed: int, optimizer: str) -> dict[str
 
 def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict[str, Any]]:
     """The rows of a batch of worlds: each world's diagnosis document, verdicts and claims."""
-    diagnoses = (
-        [diagnose_alone(spec, s, optimizer) for s in seeds]
-        if spec.shift == "aliased"
-        else _diagnoses_many(spec, seeds, optimizer)
-    )
+    if spec.shift == "aliased":  # drawn in one call, diagnosed one by one
+        batch = random_batch(spec, seeds)
+        diagnoses = [
+            _diagnose(_world(batch, i), spec, seed, optimizer) for i, seed in enumerate(seeds)
+        ]
+    else:
+        diagnoses = _diagnoses_many(spec, seeds, optimizer)
     return [
         {
             "world_seed": s,
@@ -87,7 +89,9 @@ def _diagnoses_many(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> li
     return [
         d
         if d is not None
-        else diagnose_alone(spec, seeds[i], optimizer, None if policies is None else policies[i])
+        else _diagnose(
+            _world(batch, i), spec, seeds[i], optimizer, None if policies is None else policies[i]
+        )
         for i, d in enumerate(diagnoses)
     ]
 
@@ -102,7 +106,14 @@ def _world(batch: WorldBatch, i: int) -> World:
 def diagnose_alone(
     spec: WorldSpec, seed: int, optimizer: str, policy: np.ndarray | None = None
 ) -> Diagnosis:
-    """The per-world path for one world: world document → World → optimiser → diagnosis.
+    """The per-world path for the world of one seed (see `_diagnose`)."""
+    return _diagnose(_world(random_batch(spec, [seed]), 0), spec, seed, optimizer, policy)
+
+
+def _diagnose(
+    world: World, spec: WorldSpec, seed: int, optimizer: str, policy: np.ndarray | None = None
+) -> Diagnosis:
+    """The per-world path: a compiled world → optimiser → diagnosis.
 
     The optimiser is exhaustive search, or policy gradient whose learned ``policy`` (from the
     batch) is given. An "aliased" world's class is its observation policies, enumerated:
@@ -113,7 +124,6 @@ def diagnose_alone(
     from alignlens.policies.enumerated import observation_policies
     from alignlens.policies.tabular import TabularPolicy
 
-    world = _world(random_batch(spec, [seed]), 0)
     cls = observation_policies(world) if spec.shift == "aliased" else None
     if optimizer == "exhaustive":
         found = exhaustive(world, cls, tie_break=TIE_BREAK)
