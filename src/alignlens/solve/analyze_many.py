@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
@@ -143,19 +144,27 @@ def numbers_many(
     tolerances: Tolerances,
     policies: Float[np.ndarray, "B S A"] | None = None,
     *,
+    engine: Literal["compiled", "jax"] | None = None,
     chunk: int = CHUNK,
     step: int | None = None,
 ) -> ManyNumbers:
     """Every number of the worlds' analyses; the learned policy is ``policies`` (action
     probabilities per state) or, when None, the exhaustive optimiser's worst-deployment
-    representative. Calls take ``chunk`` worlds; within a call, ``step`` worlds run as one
-    vmapped step (default: `STEP` on a CPU, where small steps stay in cache and wait less
-    for their slowest world; the whole call on an accelerator)."""
+    representative.
+
+    The ``engine`` runs the program: ``"compiled"``, a Numba loop over worlds
+    (`alignlens.solve.analyze_compiled`), or ``"jax"``, the vmapped JAX program; by
+    default the compiled loop when JAX's backend is the CPU, JAX on an accelerator. JAX
+    calls take ``chunk`` worlds; within a call, ``step`` worlds run as one vmapped step
+    (default: `STEP` on a CPU, where small steps stay in cache and wait less for their
+    slowest world; the whole call on an accelerator)."""
     import jax
     import jax.numpy as jnp
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
+    if engine is None:
+        engine = "compiled" if jax.default_backend() == "cpu" else "jax"
     if step is None:
         step = STEP if jax.default_backend() == "cpu" else chunk
     if len(worlds) == 0:
@@ -165,6 +174,22 @@ def numbers_many(
             "batched analysis needs discounting",
             field="discount",
             fix="use γ < 1, or the per-world path (alignlens.diagnose)",
+        )
+    if engine == "compiled":
+        from alignlens.solve.analyze_compiled import numbers_compiled
+
+        return ManyNumbers(
+            *numbers_compiled(
+                worlds.next_state,
+                worlds.prob,
+                worlds.terminal,
+                worlds.start,
+                worlds.reward,
+                worlds.discount,
+                policies,
+                tolerances.epsilon,
+                interior_share(tolerances.deploy_share),
+            )
         )
     arrays = (
         jnp.asarray(worlds.next_state, dtype=jnp.int32),
