@@ -151,9 +151,8 @@ def test_compiled_loop_and_jax_program_agree(spec: WorldSpec, count: int, given:
     policies = None
     if given:
         rng = np.random.default_rng(3)
-        policies = rng.dirichlet(
-            np.ones(spec.actions), size=stacked.reward.shape[:1] + (stacked.reward.shape[2],)
-        )
+        n_worlds, _, n_states, _ = stacked.reward.shape
+        policies = rng.dirichlet(np.ones(spec.actions), size=(n_worlds, n_states))
     compiled = numbers_many(stacked, tol, policies, engine="compiled")
     program = numbers_many(stacked, tol, policies, engine="jax")
     np.testing.assert_array_equal(compiled.ok, program.ok)
