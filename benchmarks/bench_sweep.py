@@ -7,9 +7,11 @@ the objective-level analysis (optima, worst values, every optimal-set extreme, t
 λ-set), the exhaustive optimiser's worst-deployment representative and its returns, and
 every lens's verdict, applied world by world. Timed for alignlens:
 
-- batched: `numbers_many` (one vmapped JAX program per 1,024 worlds), then
-  `diagnoses_many` (analyses and lenses), in one process, and split over ``--workers``
-  processes as a sweep's ``--workers`` does (each process warmed up first);
+- batched: a sweep's `diagnose_batch` — `numbers_many` (on the CPU a compiled Numba
+  loop over the worlds, on all cores), then `diagnoses_many` (analyses and lenses), and
+  the per-world path for any world the batched one leaves — in one process; and split
+  over ``--workers`` processes as a sweep's ``--workers`` does, one thread each (each
+  process warmed up and its worlds drawn first);
 - one at a time: the per-world path (`diagnose` after `exhaustive`), on a subset.
 
 Drawing the worlds is not timed (it is reported): the peer gets its matrices ready-made
@@ -24,6 +26,7 @@ Run: python benchmarks/bench_sweep.py [--worlds 4096] [--workers 2] [--repeats 3
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -59,26 +62,39 @@ def single_threaded() -> None:
     numba.set_num_threads(1)
 
 
-def diagnose_batched(seeds: list[int]) -> tuple[float, int, float]:
-    """(seconds, worlds the batched path settled, seconds to draw them): full diagnoses of
-    the worlds of ``seeds``, the rest left to the per-world path (not timed here)."""
-    from alignlens.diagnosis import diagnoses_many
-    from alignlens.solve.analyze_many import numbers_many
+def draw(seeds: list[int]):
+    """The worlds of ``seeds``, drawn as a sweep draws a batch."""
     from alignlens.sweep.generator import WorldSpec, random_batch
+
+    return random_batch(WorldSpec(), seeds)
+
+
+@functools.cache
+def drawn(seeds: tuple[int, ...]):
+    """The worlds of ``seeds``, drawn once per process."""
+    return draw(list(seeds))
+
+
+def diagnose_batched(seeds: list[int]) -> float:
+    """Seconds for full diagnoses of the worlds of ``seeds`` as a sweep makes them
+    (`diagnose_batch`: the batched path, and the per-world path for any world it leaves),
+    drawn beforehand."""
+    from alignlens.sweep.runner import diagnose_batch
+
+    batch = drawn(tuple(seeds))
+    start = time.perf_counter()
+    diagnose_batch(batch, "exhaustive")
+    return time.perf_counter() - start
+
+
+def settled_batched(seeds: list[int]) -> int:
+    """How many of the worlds the batched path settles (the rest take the per-world one)."""
+    from alignlens.solve.analyze_many import numbers_many
     from alignlens.tolerances import Tolerances
 
-    spec = WorldSpec()
-    drawn = time.perf_counter()
-    stacked = random_batch(spec, seeds).stacked()
-    drawn = time.perf_counter() - drawn
-    tol = Tolerances(deploy_share=spec.deploy_share)
-    start = time.perf_counter()
-    numbers = numbers_many(stacked, tol)
-    diagnoses = diagnoses_many(
-        stacked.names, numbers, tol, policy="exhaustive (worst-deployment)", optimizer="exhaustive"
-    )
-    settled = sum(d is not None for d in diagnoses)
-    return time.perf_counter() - start, settled, drawn
+    batch = drawn(tuple(seeds))
+    tol = Tolerances(deploy_share=batch.spec.deploy_share)
+    return int(numbers_many(batch.stacked(), tol).ok.sum())
 
 
 def one_at_a_time(seeds: list[int]) -> float:
@@ -109,16 +125,21 @@ def main() -> None:
     spec = WorldSpec()
     seeds = list(range(args.worlds))
     diagnose_batched(seeds)  # warm-up: imports, compilation
-    runs = [diagnose_batched(seeds) for _ in range(args.repeats)]
-    batched = statistics.median(args.worlds / r[0] for r in runs)
-    settled, drawn = runs[0][1], statistics.median(r[2] for r in runs)
+    batched = statistics.median(args.worlds / diagnose_batched(seeds) for _ in range(args.repeats))
+    settled = settled_batched(seeds)
+    draw_seconds = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        draw(seeds)
+        draw_seconds.append(time.perf_counter() - start)
+    drawing = args.worlds / statistics.median(draw_seconds)
 
     shares = [seeds[i :: args.workers] for i in range(args.workers)]
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(args.workers, mp_context=context, initializer=single_threaded) as pool:
-        list(pool.map(diagnose_batched, shares))  # warm-up in every worker
+        list(pool.map(diagnose_batched, shares * 2))  # warm-up (and draws) in every worker
         walls = []
         for _ in range(args.repeats):
             start = time.perf_counter()
@@ -140,10 +161,10 @@ def main() -> None:
         f"{args.worlds} random worlds ({spec.states} states, {spec.actions} actions, "
         f"{spec.shift} shift); {os.cpu_count()} CPU cores; medians of {args.repeats}"
     )
-    print(f"  drawing the worlds (not timed below)        {args.worlds / drawn:>10,.0f} /s")
+    print(f"  drawing the worlds (not timed below)        {drawing:>10,.0f} /s")
     print(
         f"  batched full diagnoses, 1 process          {batched:>10,.0f} /s   "
-        f"({settled} of {args.worlds} settled batched)"
+        f"({settled} of {args.worlds} settled batched, the rest one at a time)"
     )
     print(f"  batched full diagnoses, {args.workers} processes        {parallel:>10,.0f} /s")
     print(f"  per-world full diagnoses (one at a time)   {alone:>10,.0f} /s")

@@ -4,6 +4,8 @@ array generator against the world documents it writes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -14,9 +16,15 @@ from alignlens.errors import AlignlensError
 from alignlens.lenses import apply_lenses
 from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.solve.analyze_many import StackedWorlds, analyses_many, numbers_many
+from alignlens.solve import analyze_many
+from alignlens.solve.analyze_many import (
+    ManyNumbers,
+    StackedWorlds,
+    analyses_many,
+    numbers_many,
+)
+from alignlens.sweep import runner
 from alignlens.sweep.generator import WorldSpec, random_batch, world_document
-from alignlens.sweep.runner import _rows_of
 from alignlens.tolerances import Tolerances
 from worlds import random_world_dict
 
@@ -116,35 +124,56 @@ def test_batched_analysis_of_compiled_worlds_with_given_stochastic_policies(shif
             assert_same_diagnosis(analysis, alone)
 
 
-def test_sweep_rows_equal_per_world_rows_including_worlds_left_to_the_per_world_path() -> None:
-    """A batch with a world the batched path cannot settle (witness and sound extremes
-    differ): its row comes from the per-world path, and every row equals that path's."""
+def test_sweep_rows_equal_per_world_rows_including_worlds_left_to_the_per_world_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every row of a batch equals the per-world path's: world 99 needs the tied-choice
+    search (its witness and sound extremes differ, so the JAX program leaves it), and
+    world 1 is left to the per-world path on purpose here (its ``ok`` cleared, as for a
+    world whose policy iteration did not converge), so its row comes from that path."""
     spec = WorldSpec(shift="dynamics")
     pick = [0, 1, 99]
-    numbers = numbers_many(random_batch(spec, pick).stacked(), Tolerances())
-    assert numbers.ok.tolist() == [True, True, False]  # world 99: see the docstring
-    rows = _rows_of(spec, pick, "exhaustive")
+    program = numbers_many(random_batch(spec, pick).stacked(), Tolerances(), engine="jax")
+    assert program.ok.tolist() == [True, True, False]
+    real = analyze_many.numbers_many
+
+    def leaving_world_1(*args, **kwargs) -> ManyNumbers:
+        numbers = real(*args, **kwargs)
+        return replace(numbers, ok=numbers.ok & (np.arange(len(numbers.ok)) != 1))
+
+    alone: list[int] = []
+    per_world = runner._diagnose
+
+    def counted(world, spec, seed, *args):
+        alone.append(seed)
+        return per_world(world, spec, seed, *args)
+
+    monkeypatch.setattr(analyze_many, "numbers_many", leaving_world_1)
+    monkeypatch.setattr(runner, "_diagnose", counted)
+    rows = runner._rows_of(spec, pick, "exhaustive")
+    assert alone == [1]
     batch = random_batch(spec, pick)
     for i, row in enumerate(rows):
-        alone = alone_exhaustive(world_from_dict(world_document(batch, i)))
-        for lens, verdict in alone.verdicts.items():
+        expected = alone_exhaustive(world_from_dict(world_document(batch, i)))
+        for lens, verdict in expected.verdicts.items():
             assert row[lens] == str(verdict.category)
-        assert_close(row["document"], alone.document())
+        assert_close(row["document"], expected.document())
 
 
 @pytest.mark.parametrize(
-    ("spec", "count"),
+    ("spec", "count", "given"),
     [
-        (WorldSpec(shift="start", rewards="integers"), 300),
-        (WorldSpec(shift="deploy-states", rewards="integers"), 300),
-        (WorldSpec(shift="dynamics", rewards="normal"), 300),
-        (WorldSpec(states=70, actions=2, shift="dynamics", rewards="integers"), 20),
+        (WorldSpec(shift="start", rewards="integers"), 300, False),
+        (WorldSpec(shift="start", rewards="integers"), 300, True),
+        (WorldSpec(shift="deploy-states", rewards="integers"), 300, False),
+        (WorldSpec(shift="dynamics", rewards="normal"), 300, False),
+        (WorldSpec(shift="dynamics", rewards="normal"), 300, True),
+        (WorldSpec(states=70, actions=2, shift="dynamics", rewards="integers"), 20, False),
     ],
 )
-@pytest.mark.parametrize("given", [False, True])
 def test_compiled_loop_and_jax_program_agree(spec: WorldSpec, count: int, given: bool) -> None:
-    """The two engines of `numbers_many` on the same worlds: the same worlds settled, the
-    same representative, every number within round-off. Small-integer rewards make ties;
+    """The two engines of `numbers_many` on the same worlds: the same representative and
+    every number within round-off on the worlds both settle. Small-integer rewards make ties;
     70 states need two words per state set in the compiled loop's bit masks."""
     stacked = random_batch(spec, np.arange(count)).stacked()
     tol = Tolerances(deploy_share=spec.deploy_share)
@@ -155,15 +184,42 @@ def test_compiled_loop_and_jax_program_agree(spec: WorldSpec, count: int, given:
         policies = rng.dirichlet(np.ones(spec.actions), size=(n_worlds, n_states))
     compiled = numbers_many(stacked, tol, policies, engine="compiled")
     program = numbers_many(stacked, tol, policies, engine="jax")
-    np.testing.assert_array_equal(compiled.ok, program.ok)
+    # The compiled loop also settles worlds whose witness and sound extremes differ (by
+    # the tied-choice search), which the JAX program leaves to the per-world path.
+    assert np.all(compiled.ok | ~program.ok)
     np.testing.assert_array_equal(compiled.shared, program.shared)
-    assert compiled.ok.mean() >= 0.9
-    ok = compiled.ok
+    assert program.ok.mean() >= 0.9
+    ok = program.ok
     np.testing.assert_array_equal(compiled.policy[ok], program.policy[ok])
     for field in ("optimum", "worst", "random", "returns", "ranges"):
         np.testing.assert_allclose(
             getattr(compiled, field)[ok], getattr(program, field)[ok], rtol=0, atol=1e-9
         )
+
+
+@pytest.mark.parametrize(
+    "spec", [WorldSpec(), WorldSpec(states=8, actions=3, shift="deploy-states")]
+)
+def test_compiled_loop_settles_tied_choices_as_the_per_world_search_does(spec: WorldSpec) -> None:
+    """Worlds whose witness and sound extremes differ (a start shift reaches states where
+    tied optimal actions lead apart): the JAX program leaves them to the per-world path,
+    the compiled loop searches the tied choices itself. Its ranges and its worst-
+    deployment pick must be the per-world path's, number by number and verdict by verdict."""
+    batch = random_batch(spec, np.arange(800))
+    stacked = batch.stacked()
+    tol = Tolerances(deploy_share=spec.deploy_share)
+    program = numbers_many(stacked, tol, engine="jax")
+    compiled = numbers_many(stacked, tol, engine="compiled")
+    searched = np.flatnonzero(compiled.ok & ~program.ok)
+    assert searched.size >= 3  # 5 and 11 of these 800 at the time of writing
+    names = [stacked.names[i] for i in searched]
+    analyses = analyses_many(
+        names, compiled.take(searched), tol, policy=EXHAUSTIVE, optimizer="exhaustive"
+    )
+    for i, analysis in zip(searched, analyses, strict=True):
+        assert analysis is not None
+        world = world_from_dict(world_document(batch, int(i)))
+        assert_same_diagnosis(analysis, alone_exhaustive(world))
 
 
 def assert_close(got: object, want: object, where: str = "") -> None:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from alignlens.tolerances import Tolerances
 
 OBJECTIVES = ("base", "intended")
+_RETURN_FIELDS = {(e, o): f"{e}_{o}" for e in ("train", "deploy") for o in OBJECTIVES}
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Returns:
     deploy_intended: float
 
     def get(self, env: str, objective: str) -> float:
-        return float(getattr(self, f"{env}_{objective}"))
+        return float(getattr(self, _RETURN_FIELDS[env, objective]))
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {e: {o: self.get(e, o) for o in OBJECTIVES} for e in ("train", "deploy")}

@@ -156,6 +156,8 @@ def regret_range(returns: Range, best: float, worst: float) -> Range:
     def reg(x: float) -> float:
         return normalized_regret(x, best, worst)
 
+    if returns.exact:
+        return Range.exact_range(reg(returns.max), reg(returns.min))
     return Range(
         min=reg(returns.max),
         max=reg(returns.min),

@@ -19,11 +19,16 @@ from typing import no_type_check
 import numba
 import numpy as np
 
-from alignlens.solve.many import FIRST_SWEEPS, POLICY_STEPS, ROUND_OFF
+from alignlens.solve.extremes import CLOSE, SEARCH_LIMIT, SEARCH_WORK
+from alignlens.solve.many import POLICY_STEPS, ROUND_OFF
 from alignlens.solve.optimal_set import TIE
 
-WARM_SWEEPS = 4  # as `alignlens.solve.analyze_many.WARM_SWEEPS`
-CLOSE = 1e3 * ROUND_OFF  # as `alignlens.solve.analyze_many.CLOSE`
+# Value-iteration sweeps before policy iteration, from zero and from the unrestricted
+# optimum. Fewer than the JAX program's: a world here waits for no other, so one more
+# exact evaluation costs only this world (tuned on 16-state worlds: 16 and 4 sweeps took
+# 72 µs a world, 4 and 1 took 61 µs).
+FIRST_SWEEPS = 4
+WARM_SWEEPS = 1
 
 
 @no_type_check
@@ -105,41 +110,124 @@ def _unavoidable(next_state, prob, terminal, sources, allowed):
 
 @no_type_check
 @numba.njit(cache=True)
-def _solve_linear(p, r, terminal, discount):
-    """v with (I − γP) v = r over the live states (v = 0 at terminal ones), by Gaussian
-    elimination without pivoting (I − γP is strictly diagonally dominant by rows)."""
-    n_states = p.shape[0]
-    n_rhs = r.shape[0]
-    live = np.flatnonzero(~terminal)
-    n = live.size
-    m = np.empty((n, n))
-    b = np.empty((n, n_rhs))
-    for i in range(n):
-        for j in range(n):
-            m[i, j] = -discount * p[live[i], live[j]]
-        m[i, i] += 1.0
-        for f in range(n_rhs):
-            b[i, f] = r[f, live[i]]
-    for k in range(n):
-        pivot = m[k, k]
-        for i in range(k + 1, n):
-            if m[i, k] == 0.0:
+def _tied_choices(next_state, prob, terminal, sources, actions, reached, limit, max_visits):
+    """(leaf masks [L, S, A], complete): `alignlens.solve.extremes.tied_choices` — masks
+    whose union is Opt, one per way of choosing among tied optimal actions that lead to
+    different states, in the same order; not complete beyond ``limit`` leaves or
+    ``max_visits`` partial choices.
+
+    At a branching state the optimal actions fall into groups by the set of states they
+    can lead to (in the order of their first action); a choice fixes one group at every
+    branching state it reaches, depth first, the last group first."""
+    n_states, n_actions, n_succ = next_state.shape
+    words = (n_states + 63) // 64
+    one = np.uint64(1)
+    group = np.full((n_states, n_actions), -1, dtype=np.int64)
+    n_groups = np.zeros(n_states, dtype=np.int64)
+    supports = np.zeros((n_actions, words), dtype=np.uint64)
+    support = np.zeros(words, dtype=np.uint64)
+    for s in range(n_states):
+        if not reached[s] or terminal[s] or np.sum(actions[s]) < 2:
+            continue
+        count = 0
+        for a in range(n_actions):
+            if not actions[s, a]:
                 continue
-            factor = m[i, k] / pivot
-            for j in range(k, n):
-                m[i, j] -= factor * m[k, j]
-            for f in range(n_rhs):
-                b[i, f] -= factor * b[k, f]
-    values = np.zeros((n_rhs, n_states))
-    x = np.empty(n_rhs)
+            support[:] = 0
+            for k in range(n_succ):
+                if prob[s, a, k] > 0:
+                    t = next_state[s, a, k]
+                    support[t // 64] |= one << np.uint64(t % 64)
+            g = 0
+            while g < count and not np.all(supports[g] == support):
+                g += 1
+            if g == count:
+                supports[g] = support
+                count += 1
+            group[s, a] = g
+        if count > 1:
+            n_groups[s] = count
+        else:
+            group[s] = -1
+    leaves = np.empty((limit, n_states, n_actions), dtype=np.bool_)
+    stack = np.empty((1 + max_visits * n_actions, n_states), dtype=np.int16)
+    stack[0] = -1  # no group chosen anywhere
+    top, n_leaves, visits = 1, 0, 0
+    mask = np.empty((n_states, n_actions), dtype=np.bool_)
+    while top > 0:
+        visits += 1
+        if visits > max_visits:
+            return leaves[:0], False
+        top -= 1
+        choice = stack[top].copy()
+        for s in range(n_states):
+            for a in range(n_actions):
+                mask[s, a] = actions[s, a] and (n_groups[s] == 0 or group[s, a] == choice[s])
+        seen = _reach(next_state, prob, terminal, sources, mask)
+        pending = -1
+        for s in range(n_states):
+            if n_groups[s] > 0 and seen[s] and choice[s] < 0:
+                pending = s
+                break
+        if pending >= 0:
+            for g in range(n_groups[pending]):
+                stack[top] = choice
+                stack[top, pending] = g
+                top += 1
+            continue
+        if n_leaves == limit:
+            return leaves[:0], False
+        for s in range(n_states):
+            for a in range(n_actions):
+                leaves[n_leaves, s, a] = mask[s, a] or not seen[s]
+        n_leaves += 1
+    return leaves[:n_leaves], True
+
+
+@no_type_check
+@numba.njit(cache=True)
+def _system(terminal, n_rhs):
+    """The position of each live state among the live ones (−1 at terminal states), and
+    a zero augmented system [I − γP | r] over them, with ``n_rhs`` right-hand sides."""
+    position = np.full(terminal.size, -1, dtype=np.int64)
+    n = 0
+    for s in range(terminal.size):
+        if not terminal[s]:
+            position[s] = n
+            n += 1
+    system = np.zeros((n, n + n_rhs))
+    for i in range(n):
+        system[i, i] = 1.0
+    return position, system
+
+
+@no_type_check
+@numba.njit(cache=True)
+def _solve_system(system, position):
+    """The values [R, S] solving an augmented system of `_system` (0 at terminal states),
+    by Gaussian elimination without pivoting (I − γP is strictly diagonally dominant by
+    rows, for γ < 1)."""
+    n = system.shape[0]
+    width = system.shape[1]
+    for k in range(n):
+        pivot = system[k, k]
+        for i in range(k + 1, n):
+            if system[i, k] == 0.0:
+                continue
+            factor = system[i, k] / pivot
+            for j in range(k, width):
+                system[i, j] -= factor * system[k, j]
     for i in range(n - 1, -1, -1):
-        for f in range(n_rhs):
-            acc = b[i, f]
+        for f in range(n, width):
+            acc = system[i, f]
             for j in range(i + 1, n):
-                acc -= m[i, j] * b[j, f]
-            x[f] = acc / m[i, i]
-            b[i, f] = x[f]
-            values[f, live[i]] = x[f]
+                acc -= system[i, j] * system[j, f]
+            system[i, f] = acc / system[i, i]
+    values = np.zeros((width - n, position.size))
+    for s in range(position.size):
+        if position[s] >= 0:
+            for f in range(width - n):
+                values[f, s] = system[position[s], n + f]
     return values
 
 
@@ -148,22 +236,23 @@ def _solve_linear(p, r, terminal, discount):
 def _evaluate(next_state, prob, terminal, discount, policy, rewards):
     """V^π of each reward for a stochastic policy [R, S] (0 at terminal states)."""
     n_states, n_actions, n_succ = next_state.shape
-    p = np.zeros((n_states, n_states))
-    r = np.zeros((rewards.shape[0], n_states))
+    position, system = _system(terminal, rewards.shape[0])
+    n = system.shape[0]
     for s in range(n_states):
-        if terminal[s]:
+        i = position[s]
+        if i < 0:
             continue
         for a in range(n_actions):
             w = policy[s, a]
             if w == 0.0:
                 continue
             for f in range(rewards.shape[0]):
-                r[f, s] += w * rewards[f, s, a]
+                system[i, n + f] += w * rewards[f, s, a]
             for k in range(n_succ):
-                t = next_state[s, a, k]
-                if not terminal[t]:
-                    p[s, t] += w * prob[s, a, k]
-    return _solve_linear(p, r, terminal, discount)
+                j = position[next_state[s, a, k]]
+                if j >= 0:
+                    system[i, j] -= discount * w * prob[s, a, k]
+    return _solve_system(system, position)
 
 
 @no_type_check
@@ -171,18 +260,19 @@ def _evaluate(next_state, prob, terminal, discount, policy, rewards):
 def _evaluate_deterministic(next_state, prob, terminal, discount, policy, reward):
     """V^π of a deterministic policy (action indices) under one reward [S]."""
     n_states, _, n_succ = next_state.shape
-    p = np.zeros((n_states, n_states))
-    r = np.zeros((1, n_states))
+    position, system = _system(terminal, 1)
+    n = system.shape[0]
     for s in range(n_states):
-        if terminal[s]:
+        i = position[s]
+        if i < 0:
             continue
         a = policy[s]
-        r[0, s] = reward[s, a]
+        system[i, n] = reward[s, a]
         for k in range(n_succ):
-            t = next_state[s, a, k]
-            if not terminal[t]:
-                p[s, t] += prob[s, a, k]
-    return _solve_linear(p, r, terminal, discount)[0]
+            j = position[next_state[s, a, k]]
+            if j >= 0:
+                system[i, j] -= discount * prob[s, a, k]
+    return _solve_system(system, position)[0]
 
 
 @no_type_check
@@ -464,24 +554,60 @@ def _one_world(
         for s in range(n_states):
             if reached_t[s] and not unavoided[s] and not np.all(actions_t[s]) and deployed[s]:
                 exact = False
-    ok = converged
-    for row, f in ((0, 1), (1, 0)):  # (train, deploy, U) and (train, deploy, R)
+    settled = np.empty(2, dtype=np.bool_)  # [R, U]: the witness extremes are exact
+    for f in range(2):
+        row = 1 - f  # (train, deploy, U) is row 0, (train, deploy, R) row 1
         scale = max(abs(sound[f, 0]), abs(sound[f, 1]))
-        ok &= exact or (
+        settled[f] = exact or (
             _close(ranges[row, 0], sound[f, 0], scale)
             and _close(ranges[row, 1], sound[f, 1], scale)
         )
+    # The worst-deployment pick needs the witness minimum to meet the sound bound.
+    pick_settled = given or _close(ranges[0, 0], sound[1, 0], abs(sound[1, 0]))
+    pick_mask = witness_t
+    ok = converged
+    if not (settled[0] and settled[1] and pick_settled):
+        # A search over the tied optimal choices that lead to different states settles
+        # them exactly, as the per-world path does (`alignlens.solve.extremes`): the
+        # extremes over the leaves, and the first leaf within round-off of the minimum.
+        work = max(16, SEARCH_WORK // next_state[0].size)
+        leaves, complete = _tied_choices(
+            ns[t], pr[t], term[t], start[0] > 0, actions_t, reached_t,
+            SEARCH_LIMIT, min(8 * SEARCH_LIMIT, work),
+        )  # fmt: skip
+        extremes = np.empty((leaves.shape[0], 2, 2))  # [leaf, objective, (min, max)]
+        picks = np.empty((leaves.shape[0], n_states), dtype=np.int64)
+        for i in range(leaves.shape[0]):
+            for f in range(2):
+                if f == 0 and settled[0]:
+                    continue
+                low, high, chosen, done = extent(leaves[i], d, f)
+                ok &= done
+                if f == 1:
+                    picks[i] = chosen
+                extremes[i, f, 0], extremes[i, f, 1] = start[1] @ low, start[1] @ high
+        ok &= complete
+        if complete:
+            for f in range(2):
+                if not settled[f]:
+                    ranges[1 - f, 0] = np.min(extremes[:, f, 0])
+                    ranges[1 - f, 1] = np.max(extremes[:, f, 1])
+            if not pick_settled:
+                target = np.min(extremes[:, 1, 0])
+                for i in range(leaves.shape[0]):
+                    if _close(extremes[i, 1, 0], target, abs(target)):
+                        picked, pick_mask = picks[i], leaves[i]
+                        break
 
     # 5. The learned policy and the uniformly random one. Where deployment ends (or never
-    #    goes) but training does not, take the first action Opt(train, R) allows.
+    #    goes) but training does not, take the first action its optimal mask allows.
     for s in range(n_states):
         representative[s] = picked[s]
         if term[d, s] and not term[t, s]:
-            representative[s] = np.argmax(witness_t[s])
+            representative[s] = np.argmax(pick_mask[s])
     if given:
         learned = policy
     else:
-        ok &= _close(ranges[0, 0], sound[1, 0], abs(sound[1, 0]))
         learned = np.zeros((n_states, n_actions))
         for s in range(n_states):
             learned[s, representative[s]] = 1.0

@@ -36,6 +36,7 @@ from jaxtyping import Array, Bool, Float, Int
 from alignlens.analysis import Analysis, Range, Returns
 from alignlens.errors import AlignlensError
 from alignlens.solve.analyze import interior_share, world_analysis
+from alignlens.solve.extremes import CLOSE
 from alignlens.solve.many import (
     FIRST_SWEEPS,
     ROUND_OFF,
@@ -53,7 +54,6 @@ from alignlens.world.model import World
 WARM_SWEEPS = 4  # value-iteration sweeps from the unrestricted solution (restricted problems)
 CHUNK = 1024  # worlds per call
 STEP = 128  # worlds per vmapped step of a CPU call (each waits for its slowest world)
-CLOSE = 1e3 * ROUND_OFF  # witness and sound extremes this close (× scale) are equal
 RANGES = (  # (optimal set, environment, objective), the order of `ManyNumbers.ranges`
     ("train", "deploy", "intended"),
     ("train", "deploy", "base"),
@@ -237,34 +237,41 @@ def analyses_many(
 ) -> list[Analysis | None]:
     """One `Analysis` per world (named ``names``) from the batched numbers (None where not
     ``ok``)."""
+    # Python lists of Python floats: indexing them is far cheaper than NumPy scalars.
+    ok, shared = numbers.ok.tolist(), numbers.shared.tolist()
+    optimum, worst = numbers.optimum.tolist(), numbers.worst.tolist()
+    random, returns, ranges = (
+        numbers.random.tolist(),
+        numbers.returns.tolist(),
+        numbers.ranges.tolist(),
+    )
     out: list[Analysis | None] = []
     for i, name in enumerate(names):
-        if not numbers.ok[i]:
+        if not ok[i]:
             out.append(None)
             continue
-        shared = bool(numbers.shared[i])
         objectives = world_analysis(
             name,
             tolerances,
-            _returns(numbers.optimum[i]),
-            _returns(numbers.worst[i]),
-            _returns(numbers.random[i]),
+            _returns(optimum[i]),
+            _returns(worst[i]),
+            _returns(random[i]),
             {
-                key: Range.exact_range(float(lo), float(hi))
-                for key, (lo, hi) in zip(RANGES, numbers.ranges[i], strict=True)
-                if shared or key[0] != "mixture"
+                key: Range.exact_range(low, high)
+                for key, (low, high) in zip(RANGES, ranges[i], strict=True)
+                if shared[i] or key[0] != "mixture"
             },
             goals={},
-            shared_dynamics=shared,
+            shared_dynamics=shared[i],
         )
-        returns = _returns(numbers.returns[i])
+        learned = _returns(returns[i])
         out.append(
             Analysis(
                 objectives=objectives,
                 policy=policy,
                 optimizer=optimizer,
-                returns=returns,
-                regret=regrets_of(returns, objectives),
+                returns=learned,
+                regret=regrets_of(learned, objectives),
                 competence={},
                 goal_is_base={},
             )
@@ -277,8 +284,9 @@ def _padded_size(n: int, chunk: int) -> int:
     return min(chunk, max(32, 1 << (n - 1).bit_length()))
 
 
-def _returns(x: Float[np.ndarray, "2 2"]) -> Returns:
-    return Returns(float(x[0, 0]), float(x[0, 1]), float(x[1, 0]), float(x[1, 1]))
+def _returns(x: list[list[float]]) -> Returns:
+    """[env][objective] as `Returns`."""
+    return Returns(x[0][0], x[0][1], x[1][0], x[1][1])
 
 
 @functools.cache

@@ -26,6 +26,7 @@ from alignlens.solve.reachability import reachable
 from alignlens.world.model import Environment
 
 SEARCH_LIMIT = 512
+CLOSE = 1e3 * ROUND_OFF  # two extremes this close (× their scale) are equal
 SEARCH_WORK = 200_000_000  # successor entries scanned, summed over the search
 
 
@@ -88,7 +89,7 @@ def return_range(
     lo_s = restricted_extreme(env, reward, sound, "min", cache)
     hi_s = restricted_extreme(env, reward, sound, "max", cache)
     scale = max(1.0, abs(lo_s), abs(hi_s))
-    if abs(lo_w - lo_s) <= 1e3 * ROUND_OFF * scale and abs(hi_w - hi_s) <= 1e3 * ROUND_OFF * scale:
+    if abs(lo_w - lo_s) <= CLOSE * scale and abs(hi_w - hi_s) <= CLOSE * scale:
         return Range.exact_range(lo_w, hi_w)
     leaves = tied_choices(opt, search_limit)
     if leaves is None:
@@ -110,12 +111,15 @@ def extreme_member(
     (the best member found when the search is over its limit)."""
     found = optimize(env, reward, sense=sense, allowed=opt.witness_mask)
     bound = optimize(env, reward, sense=sense, allowed=opt.sound_mask)
-    if abs(found.value - bound.value) <= 1e3 * ROUND_OFF * max(1.0, abs(bound.value)):
+    if abs(found.value - bound.value) <= CLOSE * max(1.0, abs(bound.value)):
         return stays_optimal(found.policy, opt.witness_mask, opt.env, env)
     leaves = tied_choices(opt, search_limit) or [opt.witness_mask]
     candidates = [optimize(env, reward, sense=sense, allowed=mask) for mask in leaves]
-    pick = max if sense == "max" else min
-    best = pick(range(len(leaves)), key=lambda i: candidates[i].value)
+    values = [c.value for c in candidates]
+    target = max(values) if sense == "max" else min(values)
+    # The first leaf within round-off of the extreme: leaves that tie exactly may differ
+    # in their last bits, and the pick must not depend on those.
+    best = next(i for i, v in enumerate(values) if abs(v - target) <= CLOSE * max(1.0, abs(target)))
     return stays_optimal(candidates[best].policy, leaves[best], opt.env, env)
 
 

@@ -29,9 +29,10 @@ def all_tie(best: float, worst: float) -> bool:
 
 def normalized_regret(value: float, best: float, worst: float) -> float:
     """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties."""
-    if all_tie(best, worst):
+    gap = best - worst
+    if gap <= TIE * max(1.0, abs(best)):  # every policy ties (`all_tie`)
         return 0.0
-    return float(min(1.0, max(0.0, (best - value) / (best - worst))))
+    return float(min(1.0, max(0.0, (best - value) / gap)))
 
 
 @dataclass(frozen=True, eq=False)

@@ -44,7 +44,7 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
             _diagnose(_world(batch, i), spec, seed, optimizer) for i, seed in enumerate(seeds)
         ]
     else:
-        diagnoses = _diagnoses_many(spec, seeds, optimizer)
+        diagnoses = diagnose_batch(random_batch(spec, seeds), optimizer)
     return [
         {
             "world_seed": s,
@@ -58,9 +58,10 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
     ]
 
 
-def _diagnoses_many(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[Diagnosis]:
-    """A batch of tabular-class worlds analysed in one batched call (`analyze_many`); a
-    world the batched path cannot settle exactly is diagnosed on its own. Exhaustive search
+def diagnose_batch(batch: WorldBatch, optimizer: str) -> list[Diagnosis]:
+    """The diagnoses of a drawn batch of tabular-class worlds, analysed in one batched call
+    (`analyze_many`); a world the batched path cannot settle exactly is diagnosed on its
+    own. Exhaustive search
     (the perfect optimiser) picks the optimal policy worst in deployment; policy gradient (an
     imperfect one: 100 steps of exact-gradient softmax policy gradient) trains the whole
     batch in one vmapped call."""
@@ -68,7 +69,7 @@ def _diagnoses_many(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> li
     from alignlens.solve.analyze_many import numbers_many
     from alignlens.tolerances import Tolerances
 
-    batch = random_batch(spec, seeds)
+    spec, seeds = batch.spec, batch.seeds.tolist()
     stacked = batch.stacked()
     tol = Tolerances(deploy_share=spec.deploy_share)
     if optimizer == "exhaustive":
