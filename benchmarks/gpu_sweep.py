@@ -44,6 +44,8 @@ def lenses_of(seeds: list[int], numbers) -> tuple[dict[str, Counter], Counter]:
     from alignlens.sweep.runner import diagnose_alone
     from alignlens.tolerances import Tolerances
 
+    if numbers is None:  # a warm-up: the imports only
+        return {}, Counter()
     spec = WorldSpec()
     tol = Tolerances(deploy_share=spec.deploy_share)
     names = [f"random-{s}" for s in seeds]
@@ -118,7 +120,11 @@ def main() -> None:
     pool.shutdown()
     total = time.perf_counter() - total
 
-    print(f"{args.worlds:,} worlds on {jax.devices()[0].device_kind} ({jax.default_backend()})")
+    engine = "compiled Numba loop" if jax.default_backend() == "cpu" else "vmapped JAX program"
+    print(
+        f"{args.worlds:,} worlds on {jax.devices()[0].device_kind} ({jax.default_backend()}; "
+        f"batched numbers by the {engine})"
+    )
     rows = [
         (f"compile (one call of {args.chunk:,})", f"{compiled:.1f} s"),
         ("draw + batched numbers on the device", f"{device:.1f} s (drawing {drawing:.1f} s)"),
