@@ -84,6 +84,27 @@ def test_extremes_over_opt_train_match_brute_force(d: dict) -> None:
     assert (got.min, got.max) == pytest.approx((want.min(), want.max()), abs=1e-9)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds, st.sampled_from([0.01, 0.05, 0.2]))
+def test_every_policy_of_the_action_sets_has_regret_at_most_epsilon(
+    d: dict, epsilon: float
+) -> None:
+    """Opt is {π : reg ≤ ε} (DESIGN §2); its action sets (ε-optimal actions at every state
+    a policy reaches) must hold no policy beyond that, at any ε. Every deterministic policy
+    is checked: the action tolerance ε·(V* − W)·(1 − γ) keeps each member's regret ≤ ε
+    (`alignlens.solve.optimal_set` has the argument); ε·(V* − W), DESIGN's formula as
+    written, let members exceed it in some of these worlds."""
+    model, policies, table = brute_tables(d)
+    world = world_from_dict(d)
+    opt = optimal_set(world.train, world.base, epsilon)
+    values = table["train", "base"]
+    best, worst = values.max(), values.min()
+    for p, value in zip(policies, values, strict=True):
+        acting = [s for s in model.reach("train", p) if not model.terminal[s]]
+        if all(opt.actions[s, p[s]] for s in acting):
+            assert best - value <= epsilon * (best - worst) + 1e-12
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds)
 def test_reached_and_unavoidable_states_match_brute_force(d: dict) -> None:

@@ -475,7 +475,9 @@ def _one_world(
         v, q = best[e, 0, 0], best_q[e, 0]
         top, bottom = begin @ v, -(begin @ best[e, 0, 1])
         tie = top - bottom <= TIE * max(1.0, abs(top))
-        tolerance = max(epsilon * (top - bottom), ROUND_OFF * max(1.0, np.max(np.abs(v))))
+        tolerance = max(
+            epsilon * (top - bottom) * (1.0 - discount), ROUND_OFF * max(1.0, np.max(np.abs(v)))
+        )  # ε·(V* − W)/T, T = 1/(1 − γ) (`alignlens.solve.optimal_set`)
         actions = np.empty((n_states, n_actions), dtype=np.bool_)
         for s in range(n_states):
             for a in range(n_actions):

@@ -418,8 +418,9 @@ def _one_world(
         v_best, q_best = best[e, 0, 1.0]
         top, bottom = extreme(env, start_of, 0, 1.0), extreme(env, start_of, 0, -1.0)
         tie = top - bottom <= TIE * jnp.maximum(1.0, jnp.abs(top))
-        tolerance = jnp.maximum(
-            epsilon * (top - bottom), ROUND_OFF * jnp.maximum(1.0, jnp.max(jnp.abs(v_best)))
+        tolerance = jnp.maximum(  # ε·(V* − W)/T, T = 1/(1 − γ) (`alignlens.solve.optimal_set`)
+            epsilon * (top - bottom) * (1.0 - discount),
+            ROUND_OFF * jnp.maximum(1.0, jnp.max(jnp.abs(v_best))),
         )
         actions = tie | (q_best >= v_best[:, None] - tolerance) | envs[e][2][:, None]
         reached = reach(*envs[e], starts[start_of] > 0, actions)
