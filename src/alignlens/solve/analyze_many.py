@@ -1,5 +1,6 @@
 """The analysis of many small worlds at once: every number a diagnosis needs, in one
-vmapped JAX program, then one `Analysis` per world for the lenses.
+vmapped JAX program (or, by default on a CPU, the same program as a compiled loop:
+`alignlens.solve.analyze_compiled`), then one `Analysis` per world for the lenses.
 
 The program follows `analyze_world` and `analyze_policy` step for step, over the tabular
 class, on worlds of one shape given as stacked arrays (environment axis: train, deploy):
@@ -19,8 +20,8 @@ class, on worlds of one shape given as stacked arrays (environment axis: train, 
    deployment (the witness minimiser of intended return in deployment).
 
 A world whose witness and sound extremes differ (the per-world path then searches tied
-choices), or whose policy iteration did not converge, is marked not ``ok``: its analysis
-is left to the per-world path.
+choices, as the compiled loop also does), or whose policy iteration did not converge, is
+marked not ``ok``: its analysis is left to the per-world path.
 """
 
 from __future__ import annotations
