@@ -20,6 +20,7 @@ from typing import no_type_check
 
 import numba
 import numpy as np
+from jaxtyping import Bool, Float, Int
 
 from alignlens.solve.extremes import CLOSE, SEARCH_LIMIT, SEARCH_WORK
 from alignlens.solve.many import ROUND_OFF
@@ -315,13 +316,13 @@ def _analyse(
 
 
 def numbers_compiled(
-    next_state: np.ndarray,
-    prob: np.ndarray,
-    terminal: np.ndarray,
-    start: np.ndarray,
-    reward: np.ndarray,
-    discount: np.ndarray,
-    policies: np.ndarray | None,
+    next_state: Int[np.ndarray, "B 2 S A K"],
+    prob: Float[np.ndarray, "B 2 S A K"],
+    terminal: Bool[np.ndarray, "B 2 S"],
+    start: Float[np.ndarray, "B 2 S"],
+    reward: Float[np.ndarray, "B 2 S A"],
+    discount: Float[np.ndarray, " B"],
+    policies: Float[np.ndarray, "B S A"] | None,
     epsilon: float,
     inside: float,
 ) -> tuple[np.ndarray, ...]:
