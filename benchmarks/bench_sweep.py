@@ -87,14 +87,36 @@ def diagnose_batched(seeds: list[int]) -> float:
     return time.perf_counter() - start
 
 
-def settled_batched(seeds: list[int]) -> int:
-    """How many of the worlds the batched path settles (the rest take the per-world one)."""
+def phases(seeds: list[int], repeats: int) -> tuple[float, float, int]:
+    """(µs a world for the batched numbers on one thread, µs a world for the analyses and
+    verdicts, how many worlds the batched path settles; the rest take the per-world one),
+    medians of ``repeats``."""
+    import numba
+
+    from alignlens.diagnosis import diagnoses_many
     from alignlens.solve.analyze_many import numbers_many
     from alignlens.tolerances import Tolerances
 
     batch = drawn(tuple(seeds))
+    stacked = batch.stacked()
     tol = Tolerances(deploy_share=batch.spec.deploy_share)
-    return int(numbers_many(batch.stacked(), tol).ok.sum())
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    numbers_seconds, lenses_seconds = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        numbers = numbers_many(stacked, tol)
+        numbers_seconds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        diagnoses_many(stacked.names, numbers, tol, policy="exhaustive", optimizer="exhaustive")
+        lenses_seconds.append(time.perf_counter() - start)
+    numba.set_num_threads(threads)
+    per_world = 1e6 / len(seeds)
+    return (
+        statistics.median(numbers_seconds) * per_world,
+        statistics.median(lenses_seconds) * per_world,
+        int(numbers.ok.sum()),
+    )
 
 
 def one_at_a_time(seeds: list[int]) -> float:
@@ -126,7 +148,7 @@ def main() -> None:
     seeds = list(range(args.worlds))
     diagnose_batched(seeds)  # warm-up: imports, compilation
     batched = statistics.median(args.worlds / diagnose_batched(seeds) for _ in range(args.repeats))
-    settled = settled_batched(seeds)
+    numbers_us, lenses_us, settled = phases(seeds, args.repeats)
     draw_seconds = []
     for _ in range(args.repeats):
         start = time.perf_counter()
@@ -165,6 +187,10 @@ def main() -> None:
     print(
         f"  batched full diagnoses, 1 process          {batched:>10,.0f} /s   "
         f"({settled} of {args.worlds} settled batched, the rest one at a time)"
+    )
+    print(
+        f"    a world on one thread: batched numbers {numbers_us:.0f} µs, "
+        f"analyses and lenses {lenses_us:.0f} µs"
     )
     print(f"  batched full diagnoses, {args.workers} processes        {parallel:>10,.0f} /s")
     print(f"  per-world full diagnoses (one at a time)   {alone:>10,.0f} /s")
