@@ -7,6 +7,8 @@ min and max of each quantity over it; the solvers must agree exactly.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -165,3 +167,26 @@ def test_unavoidable_under_a_work_limit_stays_a_sound_subset(examples) -> None:
     assert np.array_equal(capped, world.train.start > 0)
     assert not (capped & ~full).any()  # a subset: bounds built on it stay sound
     assert full.sum() > capped.sum()  # the route to the goal is forced in training
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_preferred_policy_outside_the_reach_of_the_mask_changes_no_extreme(seed: int) -> None:
+    """`restricted_extreme` fixes ``prefer``'s actions where the mask's policies cannot go,
+    and evaluates one policy when the mask pins every state they can reach: the extremes
+    must equal those of the plain restricted problem, cross-checked by linear programming."""
+    from alignlens.solve import optimize, restricted_extreme
+    from test_solvers import lp_optimal_values, random_env
+
+    env, reward = random_env(seed, n=25, k=2, terminal=3)
+    rng = np.random.default_rng(seed)
+    env = dataclasses.replace(env, start=np.eye(env.n_states)[3])  # one start: a small reach
+    pinned = np.eye(env.n_actions, dtype=bool)[rng.integers(0, env.n_actions, env.n_states)]
+    loose = pinned | (rng.random(pinned.shape) < (0.3 if seed % 2 else 0.0))
+    prefer = rng.integers(0, env.n_actions, env.n_states)
+    for sense, sign in (("max", 1.0), ("min", -1.0)):
+        got = restricted_extreme(env, reward, loose, sense, prefer=prefer)
+        plain = optimize(env, reward, sense=sense, allowed=loose).value
+        masked = np.where(loose | env.terminal[:, None], sign * reward, -1e6)
+        want = sign * float(env.start @ lp_optimal_values(env, masked))
+        assert got == pytest.approx(plain, abs=1e-10)
+        assert got == pytest.approx(want, abs=1e-6)

@@ -65,6 +65,7 @@ class SolveCache:
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
         free = self._solutions.get(("opt", _dynamics(env), id(reward), sense, id(None)))
         initial = None if allowed is None or free is None else free[0].values
+        guess = None if allowed is not None else self._related(env, sense)
 
         def solve() -> Optimum:  # warm-started from the unrestricted solution, if known
             return optimize(
@@ -73,11 +74,21 @@ class SolveCache:
                 sense=sense,
                 allowed=allowed,
                 initial=initial,
+                guess=guess,
                 memo=self._memo_for(env),
             )
 
         solved = self._get(key, keep, solve)
         return at_start(solved, env)
+
+    def _related(self, env: Environment, sense: Sense) -> np.ndarray | None:
+        """The values of the latest unrestricted solve on the same dynamics and in the same
+        sense (another objective's), where value iteration for a new objective starts."""
+        wanted = ("opt", _dynamics(env))
+        for key, (solved, _) in reversed(self._solutions.items()):
+            if key[:2] == wanted and key[3:] == (sense, id(None)):
+                return solved.values
+        return None
 
     def extremes(self, env: Environment, reward: Float[np.ndarray, "S A"]) -> tuple[float, float]:
         """Best and worst return of ``reward`` in ``env`` over the tabular class."""

@@ -36,19 +36,30 @@ def restricted_extreme(
     allowed: Bool[np.ndarray, "S A"] | None,
     sense: Sense,
     cache: SolveCache | None = None,
+    *,
+    prefer: Int[np.ndarray, " S"] | None = None,
 ) -> float:
-    """max (or min) of J^env_reward over policies that use only allowed actions."""
+    """max (or min) of J^env_reward over policies that use only allowed actions.
+
+    Only the states such a policy can reach from ``env``'s start matter. Where it cannot
+    go, the problem takes ``prefer``'s action (a policy, e.g. the optimal set's
+    representative): the return is the same, and the problem is then a few choices away
+    from solutions already known (their factorisations are reused). Where the mask leaves
+    one action at every state that matters, the extreme is that one policy's return.
+    """
     cache = cache or SolveCache()
-    if allowed is not None and not binds(env, allowed):
-        allowed = None  # the same problem as the unrestricted one, which is likely solved
+    if allowed is None:
+        return cache.optimize(env, reward, sense=sense).value
+    region = reachable(env, allowed)
+    if not (region & ~env.terminal & ~allowed.all(axis=1)).any():
+        # The mask binds nowhere a policy can go: the unrestricted problem, likely solved.
+        return cache.optimize(env, reward, sense=sense).value
+    if prefer is not None:
+        allowed = np.where(region[:, None], allowed, np.eye(env.n_actions, dtype=bool)[prefer])
+        if np.all(allowed.sum(axis=1)[~env.terminal] == 1):
+            policy = np.eye(env.n_actions)[np.argmax(allowed, axis=1)]
+            return cache.evaluate(env, reward, policy).value
     return cache.optimize(env, reward, sense=sense, allowed=allowed).value
-
-
-def binds(env: Environment, allowed: Bool[np.ndarray, "S A"]) -> bool:
-    """Whether a mask forbids any action at a state that ``env`` can reach under it; if not,
-    every return in ``env`` is the same with or without the mask."""
-    restricted = ~allowed.all(axis=1) & ~env.terminal
-    return bool(restricted.any() and (reachable(env, allowed) & restricted).any())
 
 
 def witness_is_exact(opt: OptimalSet, env: Environment) -> bool:
@@ -82,20 +93,23 @@ def return_range(
     """min and max of J^env_reward over Opt (exact, or bracketed when unresolvable)."""
     cache = cache or SolveCache()
     witness, sound = opt.witness_mask, opt.sound_mask
-    lo_w = restricted_extreme(env, reward, witness, "min", cache)
-    hi_w = restricted_extreme(env, reward, witness, "max", cache)
+    prefer = opt.best.policy
+
+    def extreme(mask: np.ndarray, sense: Sense) -> float:
+        return restricted_extreme(env, reward, mask, sense, cache, prefer=prefer)
+
+    lo_w, hi_w = extreme(witness, "min"), extreme(witness, "max")
     if witness_is_exact(opt, env):
         return Range.exact_range(lo_w, hi_w)
-    lo_s = restricted_extreme(env, reward, sound, "min", cache)
-    hi_s = restricted_extreme(env, reward, sound, "max", cache)
+    lo_s, hi_s = extreme(sound, "min"), extreme(sound, "max")
     scale = max(1.0, abs(lo_s), abs(hi_s))
     if abs(lo_w - lo_s) <= CLOSE * scale and abs(hi_w - hi_s) <= CLOSE * scale:
         return Range.exact_range(lo_w, hi_w)
     leaves = tied_choices(opt, search_limit)
     if leaves is None:
         return Range(lo_w, hi_w, (lo_s, lo_w), (hi_w, hi_s))
-    lows = [restricted_extreme(env, reward, mask, "min", cache) for mask in leaves]
-    highs = [restricted_extreme(env, reward, mask, "max", cache) for mask in leaves]
+    lows = [extreme(mask, "min") for mask in leaves]
+    highs = [extreme(mask, "max") for mask in leaves]
     return Range.exact_range(min(lows), max(highs))
 
 
