@@ -3,8 +3,11 @@ second method: dense linear solves, linear programming, and a fresh cache."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from tests.test_solvers import dense, lp_optimal_values
 
 from alignlens.solve import evaluate, optimize
@@ -284,3 +287,97 @@ def test_solves_that_factorise_match_linear_programming(sense: str) -> None:
         bellman = (masked + env.discount * np.einsum("ast,t->sa", p, sign * got.values)).max(1)
         residual = np.abs(np.where(env.terminal, 0.0, bellman) - sign * got.values).max()
         assert residual / (1.0 - env.discount) < 1e-9
+
+
+def random_forward_graph(seed: int, n: int = 60) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Sparse P over n states in a random order, each row moving only to later states (up
+    to three, plus a self-loop of up to half its mass); one in ten rows is empty (ends)."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    p = np.zeros((n, n))
+    for rank in range(n - 1):
+        s = order[rank]
+        if rng.random() < 0.1:
+            continue
+        later = rng.choice(order[rank + 1 :], size=min(3, n - 1 - rank), replace=False)
+        p[s, later] = rng.dirichlet(np.ones(later.size))
+        stay = 0.5 * rng.random()
+        p[s] *= 1.0 - stay
+        p[s, s] = stay
+    return sp.csr_matrix(p), rng.normal(size=n)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("gamma", [0.5, 0.99, 1.0])
+def test_acyclic_values_match_a_dense_solve(seed: int, gamma: float) -> None:
+    from alignlens.solve.chain import acyclic_values
+
+    p, reward = random_forward_graph(seed)
+    got = acyclic_values(p, reward, gamma)
+    want = np.linalg.solve(np.eye(p.shape[0]) - gamma * p.toarray(), reward)
+    np.testing.assert_allclose(got, want, atol=1e-11)
+
+
+def test_a_cycle_or_an_undiscounted_certain_self_loop_has_no_acyclic_value() -> None:
+    from alignlens.solve.chain import acyclic_values
+
+    cycle = sp.csr_matrix(np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]))
+    assert acyclic_values(cycle, np.ones(3), 0.9) is None
+    stuck = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 0.0]]))
+    assert acyclic_values(stuck, np.ones(2), 1.0) is None
+    np.testing.assert_allclose(acyclic_values(stuck, np.ones(2), 0.5), [2.0, 1.0])
+
+
+def test_a_policy_that_only_moves_forward_is_evaluated_without_a_solve(monkeypatch) -> None:
+    """A deterministic line of 600 states (step 1 or 2 ahead; the last one ends) and a
+    policy that splits between the two steps: no factorisation, and the dense answer."""
+    import alignlens.solve.evaluation as evaluation
+
+    n = 600
+    ahead = np.minimum(np.arange(n)[:, None] + np.array([1, 2]), n - 1)
+    term = np.zeros(n, bool)
+    term[-1] = True
+    env = Environment(
+        "line",
+        np.eye(n)[0],
+        ahead[:, :, None].astype(np.int32),
+        np.ones((n, 2, 1)),
+        term,
+        np.ones(n, bool),
+        0.99,
+    )
+    rng = np.random.default_rng(3)
+    reward = rng.normal(size=(n, 2))
+    reward[term] = 0.0
+    policy = rng.dirichlet(np.ones(2), size=n)
+
+    def no_factorisation(*_: object, **__: object) -> None:
+        raise AssertionError("the forward policy was factorised")
+
+    monkeypatch.setattr(evaluation.sla, "splu", no_factorisation)
+    monkeypatch.setattr(evaluation.sla, "bicgstab", no_factorisation)
+    got = evaluate(env, reward, policy)
+    np.testing.assert_allclose(got.values, dense_evaluation(env, policy, reward), atol=1e-10)
+    assert got.error_bound < 1e-10
+
+
+def test_an_environment_on_a_closed_subset_of_states_keeps_their_values() -> None:
+    """Policies that only use actions staying inside a subset have the same values on it
+    in `Environment.subset` as in the whole environment (dense solves on both)."""
+    from alignlens.solve.reachability import reachable
+
+    env, reward = deterministic_env(3, n=60)
+    env = dataclasses.replace(env, start=np.eye(env.n_states)[30])
+    rng = np.random.default_rng(3)
+    mask = rng.random(reward.shape) < 0.5
+    mask[np.arange(env.n_states), rng.integers(0, env.n_actions, env.n_states)] = True
+    region = reachable(env, mask)
+    assert 1 < region.sum() < env.n_states
+    part = env.subset(region)
+    assert part.start.sum() == pytest.approx(1.0)
+    policy = mask / mask.sum(axis=1, keepdims=True)
+    whole = dense_evaluation(env, policy, np.where(env.terminal[:, None], 0.0, reward))
+    inside = dense_evaluation(
+        part, policy[region], np.where(part.terminal[:, None], 0.0, reward[region])
+    )
+    np.testing.assert_allclose(inside, whole[region], atol=1e-12)

@@ -169,24 +169,30 @@ def test_unavoidable_under_a_work_limit_stays_a_sound_subset(examples) -> None:
     assert full.sum() > capped.sum()  # the route to the goal is forced in training
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_a_preferred_policy_outside_the_reach_of_the_mask_changes_no_extreme(seed: int) -> None:
-    """`restricted_extreme` fixes ``prefer``'s actions where the mask's policies cannot go,
-    and evaluates one policy when the mask pins every state they can reach: the extremes
-    must equal those of the plain restricted problem, cross-checked by linear programming."""
+def test_a_restricted_extreme_solved_on_the_reach_of_its_mask_is_the_whole_problems() -> None:
+    """`restricted_extreme` solves on the states the mask's policies can reach from the
+    start (`Environment.subset`): the extremes must equal those of the problem on every
+    state, cross-checked by linear programming. Even seeds pin one action per state, odd
+    seeds leave choices; most reaches are strict subsets."""
     from alignlens.solve import optimize, restricted_extreme
+    from alignlens.solve.cache import SolveCache
     from test_solvers import lp_optimal_values, random_env
 
-    env, reward = random_env(seed, n=25, k=2, terminal=3)
-    rng = np.random.default_rng(seed)
-    env = dataclasses.replace(env, start=np.eye(env.n_states)[3])  # one start: a small reach
-    pinned = np.eye(env.n_actions, dtype=bool)[rng.integers(0, env.n_actions, env.n_states)]
-    loose = pinned | (rng.random(pinned.shape) < (0.3 if seed % 2 else 0.0))
-    prefer = rng.integers(0, env.n_actions, env.n_states)
-    for sense, sign in (("max", 1.0), ("min", -1.0)):
-        got = restricted_extreme(env, reward, loose, sense, prefer=prefer)
-        plain = optimize(env, reward, sense=sense, allowed=loose).value
-        masked = np.where(loose | env.terminal[:, None], sign * reward, -1e6)
-        want = sign * float(env.start @ lp_optimal_values(env, masked))
-        assert got == pytest.approx(plain, abs=1e-10)
-        assert got == pytest.approx(want, abs=1e-6)
+    strict = 0
+    for seed in range(12):
+        env, reward = random_env(seed, n=25, k=2, terminal=3)
+        env = dataclasses.replace(env, start=np.eye(env.n_states)[3])  # one start
+        rng = np.random.default_rng(seed)
+        pinned = np.eye(env.n_actions, dtype=bool)[rng.integers(0, env.n_actions, env.n_states)]
+        mask = pinned | (rng.random(pinned.shape) < (0.3 if seed % 2 else 0.0))
+        strict += not reachable(env, mask).all()
+        cache = SolveCache()
+        for sense, sign in (("max", 1.0), ("min", -1.0)):
+            cache.optimize(env, reward, sense=sense)  # the warm start, as in an analysis
+            got = restricted_extreme(env, reward, mask, sense, cache)
+            whole = optimize(env, reward, sense=sense, allowed=mask).value
+            masked = np.where(mask | env.terminal[:, None], sign * reward, -1e6)
+            want = sign * float(env.start @ lp_optimal_values(env, masked))
+            assert got == pytest.approx(whole, abs=1e-10)
+            assert got == pytest.approx(want, abs=1e-6)
+    assert strict >= 6

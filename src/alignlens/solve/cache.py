@@ -59,12 +59,16 @@ class SolveCache:
         *,
         sense: Sense = "max",
         allowed: Bool[np.ndarray, "S A"] | None = None,
+        initial: Float[np.ndarray, " S"] | None = None,
     ) -> Optimum:
+        """`optimize`, warm-started from ``initial`` or else (with a mask) from the
+        unrestricted solution when known, and from another objective's values otherwise."""
         reward = self._canonical(reward)
         key = ("opt", _dynamics(env), id(reward), sense, id(allowed))
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
-        free = self._solutions.get(("opt", _dynamics(env), id(reward), sense, id(None)))
-        initial = None if allowed is None or free is None else free[0].values
+        if initial is None and allowed is not None:
+            free = self.known(env, reward, sense=sense)
+            initial = None if free is None else free.values
         guess = None if allowed is not None else self._related(env, sense)
 
         def solve() -> Optimum:  # warm-started from the unrestricted solution, if known
@@ -80,6 +84,24 @@ class SolveCache:
 
         solved = self._get(key, keep, solve)
         return at_start(solved, env)
+
+    def known(
+        self, env: Environment, reward: Float[np.ndarray, "S A"], *, sense: Sense = "max"
+    ) -> Optimum | None:
+        """The unrestricted solution, if it is already solved."""
+        key = ("opt", _dynamics(env), id(self._canonical(reward)), sense, id(None))
+        return self._solutions[key][0] if key in self._solutions else None
+
+    def subset(self, env: Environment, states: Bool[np.ndarray, " S"]) -> Environment:
+        """`Environment.subset`, built once per subset of states (so that solves on it share
+        their factorisations)."""
+        states = self._canonical(states)
+        key = ("subset", _dynamics(env), id(states))
+        keep = (env.next_state, env.prob, env.terminal, states)
+        part = self._get(key, keep, lambda: env.subset(states))
+        # Part of the same graph: where Krylov steps failed on the whole, skip them here.
+        self._memo_for(part).direct |= self._memo_for(env).direct
+        return part
 
     def _related(self, env: Environment, sense: Sense) -> np.ndarray | None:
         """The values of the latest unrestricted solve on the same dynamics and in the same

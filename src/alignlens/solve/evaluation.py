@@ -30,7 +30,7 @@ import scipy.sparse.linalg as sla
 from jaxtyping import Float
 
 from alignlens.errors import SolverError
-from alignlens.solve.chain import chain_values
+from alignlens.solve.chain import acyclic_values, chain_values
 from alignlens.world.model import Environment
 
 DIRECT_LIMIT = 400
@@ -129,13 +129,16 @@ def evaluate(
         values[live], bound = _dense(env, policy, live, r)
         return Evaluation(values, float(env.start @ values), bound)
     known = memo.factor(policy)
-    if known is None:
-        p = transition_matrix(env, policy)[live][:, live]
-        system = (sp.identity(live.size, format="csr") - env.discount * p).tocsc()
-        x, bound = _solve(system, r, env, memo, policy)
-    else:
-        x, bound = _certified(*known, r, env)
-    values[live] = x
+    if known is not None:
+        values[live], bound = _certified(*known, r, env)
+        return Evaluation(values, float(env.start @ values), bound)
+    transitions = transition_matrix(env, policy)
+    acyclic = _acyclic(env, transitions, live, r)
+    if acyclic is not None:
+        return acyclic
+    p = transitions[live][:, live]
+    system = (sp.identity(live.size, format="csr") - env.discount * p).tocsc()
+    values[live], bound = _solve(system, r, env, memo, policy)
     return Evaluation(values, float(env.start @ values), bound)
 
 
@@ -160,6 +163,19 @@ def _chain(
     following = np.where(successor >= 0, values[successor], 0.0)
     bound = float(np.abs(r + env.discount * following - values).max()) * _inverse_norm(env)
     return Evaluation(values, float(env.start @ values), bound)
+
+
+def _acyclic(
+    env: Environment, transitions: sp.csr_matrix, live: np.ndarray, r: np.ndarray
+) -> Evaluation | None:
+    """The one-walk evaluation when P_π has no cycle but self-loops (`acyclic_values`)."""
+    reward = np.zeros(env.n_states)
+    reward[live] = r
+    values = acyclic_values(transitions, reward, env.discount)
+    if values is None:
+        return None
+    residual = float(np.abs(reward + env.discount * (transitions @ values) - values).max())
+    return Evaluation(values, float(env.start @ values), residual * _inverse_norm(env))
 
 
 def _dense(

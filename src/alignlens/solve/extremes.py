@@ -36,30 +36,28 @@ def restricted_extreme(
     allowed: Bool[np.ndarray, "S A"] | None,
     sense: Sense,
     cache: SolveCache | None = None,
-    *,
-    prefer: Int[np.ndarray, " S"] | None = None,
 ) -> float:
     """max (or min) of J^env_reward over policies that use only allowed actions.
 
-    Only the states such a policy can reach from ``env``'s start matter. Where it cannot
-    go, the problem takes ``prefer``'s action (a policy, e.g. the optimal set's
-    representative): the return is the same, and the problem is then a few choices away
-    from solutions already known (their factorisations are reused). Where the mask leaves
-    one action at every state that matters, the extreme is that one policy's return.
+    Such a policy only visits the states it can reach from ``env``'s start under the
+    mask, so the problem is solved on those states alone (`Environment.subset`),
+    warm-started from the unrestricted solution when that is known; where the mask binds
+    none of them, it is the unrestricted problem, which is likely solved already.
     """
     cache = cache or SolveCache()
     if allowed is None:
         return cache.optimize(env, reward, sense=sense).value
     region = reachable(env, allowed)
     if not (region & ~env.terminal & ~allowed.all(axis=1)).any():
-        # The mask binds nowhere a policy can go: the unrestricted problem, likely solved.
         return cache.optimize(env, reward, sense=sense).value
-    if prefer is not None:
-        allowed = np.where(region[:, None], allowed, np.eye(env.n_actions, dtype=bool)[prefer])
-        if np.all(allowed.sum(axis=1)[~env.terminal] == 1):
-            policy = np.eye(env.n_actions)[np.argmax(allowed, axis=1)]
-            return cache.evaluate(env, reward, policy).value
-    return cache.optimize(env, reward, sense=sense, allowed=allowed).value
+    free = cache.known(env, reward, sense=sense)
+    return cache.optimize(
+        cache.subset(env, region),
+        reward[region],
+        sense=sense,
+        allowed=allowed[region],
+        initial=None if free is None else free.values[region],
+    ).value
 
 
 def witness_is_exact(opt: OptimalSet, env: Environment) -> bool:
@@ -93,10 +91,9 @@ def return_range(
     """min and max of J^env_reward over Opt (exact, or bracketed when unresolvable)."""
     cache = cache or SolveCache()
     witness, sound = opt.witness_mask, opt.sound_mask
-    prefer = opt.best.policy
 
     def extreme(mask: np.ndarray, sense: Sense) -> float:
-        return restricted_extreme(env, reward, mask, sense, cache, prefer=prefer)
+        return restricted_extreme(env, reward, mask, sense, cache)
 
     lo_w, hi_w = extreme(witness, "min"), extreme(witness, "max")
     if witness_is_exact(opt, env):

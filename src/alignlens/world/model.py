@@ -75,6 +75,27 @@ class Environment:
             self.depth,
         )
 
+    def subset(self, states: Bool[np.ndarray, " S"]) -> Environment:
+        """The environment on a subset of its states, renumbered in order. A transition
+        that leaves the subset returns to its own state instead (with the same
+        probability), so rows stay distributions: only problems whose allowed actions
+        stay inside the subset (for example the states a masked policy can reach) are the
+        same problem on it. Start mass outside the subset is dropped."""
+        index = np.full(self.n_states, -1, dtype=np.int32)
+        index[states] = np.arange(int(np.count_nonzero(states)), dtype=np.int32)
+        own = index[states][:, None, None]
+        successors = index[self.next_state[states]]
+        return Environment(
+            self.name,
+            self.start[states],
+            np.where(successors >= 0, successors, own).astype(np.int32),
+            self.prob[states],
+            self.terminal[states],
+            self.present[states],
+            self.discount,
+            self.depth,
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class GridLayout:
