@@ -196,3 +196,23 @@ def test_a_restricted_extreme_solved_on_the_reach_of_its_mask_is_the_whole_probl
             assert got == pytest.approx(whole, abs=1e-10)
             assert got == pytest.approx(want, abs=1e-6)
     assert strict >= 6
+
+
+def test_environments_sharing_dynamics_and_a_reach_read_their_own_start() -> None:
+    """Two starts over the same dynamics whose masked policies reach the same states share
+    one `Environment.subset` in the cache; each extreme must still be read from its own
+    start (a regression: the second read the first's)."""
+    from alignlens.solve import optimize, restricted_extreme
+    from alignlens.solve.cache import SolveCache
+    from test_solvers import random_env
+
+    env, reward = random_env(4, n=20, k=3, terminal=0)
+    mask = np.random.default_rng(4).random(reward.shape) < 0.6
+    mask[:, 0] = True
+    other = env.with_start("other", np.eye(env.n_states)[7])
+    assert np.array_equal(reachable(env, mask), reachable(other, mask))
+    cache = SolveCache()
+    for e in (env, other):
+        for sense in ("max", "min"):
+            got = restricted_extreme(e, reward, mask, sense, cache)
+            assert got == pytest.approx(optimize(e, reward, sense=sense, allowed=mask).value)

@@ -93,8 +93,9 @@ class SolveCache:
         return self._solutions[key][0] if key in self._solutions else None
 
     def subset(self, env: Environment, states: Bool[np.ndarray, " S"]) -> Environment:
-        """`Environment.subset`, built once per subset of states (so that solves on it share
-        their factorisations)."""
+        """`Environment.subset`, built once per dynamics and subset of states (so that solves
+        on it share their factorisations). Its start is the first caller's: environments
+        with the same dynamics share it, so read values, not returns, from solves on it."""
         states = self._canonical(states)
         key = ("subset", _dynamics(env), id(states))
         keep = (env.next_state, env.prob, env.terminal, states)

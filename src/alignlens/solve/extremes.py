@@ -51,13 +51,15 @@ def restricted_extreme(
     if not (region & ~env.terminal & ~allowed.all(axis=1)).any():
         return cache.optimize(env, reward, sense=sense).value
     free = cache.known(env, reward, sense=sense)
-    return cache.optimize(
+    solved = cache.optimize(
         cache.subset(env, region),
         reward[region],
         sense=sense,
         allowed=allowed[region],
         initial=None if free is None else free.values[region],
-    ).value
+    )
+    # From ``env``'s own start: environments with the same dynamics share one subset.
+    return float(env.start[region] @ solved.values) + 0.0
 
 
 def witness_is_exact(opt: OptimalSet, env: Environment) -> bool:
