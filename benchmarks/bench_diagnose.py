@@ -9,9 +9,10 @@ polish). Diagnosis is everything: the objective-level analysis (optima, worst va
 optimal sets, all extremes, the λ-set) plus the policy's returns and the five lenses.
 
 With ``--slip`` the moves are stochastic, so every policy evaluation (the reference
-solve's included) needs a sparse factorisation; without it, deterministic policies are
-evaluated in O(S) and only the stochastic ones (the uniformly random policy, the
-planner's even split over tied actions) need one.
+solve's included) needs a sparse factorisation, or Krylov steps preconditioned by the
+factors of a policy a few states away; without it, deterministic policies and the
+planner's even split over tied actions (it only moves towards the goal) are evaluated in
+one walk over the graph, and only the uniformly random policy needs a factorisation.
 
 Run: python benchmarks/bench_diagnose.py [--side N] [--slip P]
 """
