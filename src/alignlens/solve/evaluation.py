@@ -8,7 +8,8 @@ for γ < 1, ‖V − V_π‖∞ ≤ ‖residual‖∞ / (1 − γ); with a horiz
 and corridors mix slowly (BiCGSTAB stalls or breaks down) but factorise cheaply, so the
 direct solve takes over when the Krylov steps cannot certify their answer. A
 deterministic policy in a deterministic world needs no solve at all: every state has one
-successor, and `chain_values` walks the graph once.
+successor, and `chain_values` walks the graph once. Nor does a policy whose graph has no
+cycle but self-loops (it only moves forward): `acyclic_values` walks it once.
 
 An analysis evaluates many policies that differ from one another in a few states (policy
 iteration's steps, a restricted solve next to the free one, a planner that splits ties of
