@@ -174,8 +174,8 @@ def test_dense_reachability_equals_the_sparse_search(seed: int, monkeypatch) -> 
 
 
 def ring(n: int = 1000, gamma: float = 0.999) -> Environment:
-    """A slow-mixing walk on a ring (two actions: step left, step right, with a slip back),
-    where Krylov steps alone do not converge and solves factorise."""
+    """A slow-mixing walk on a ring (two actions: step left, step right; one move in ten
+    stays put), where Krylov steps alone do not converge and solves factorise."""
     nxt = np.stack(
         [
             np.stack([(np.arange(n) + 1) % n, np.arange(n)], axis=1),
