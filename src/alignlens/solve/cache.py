@@ -66,18 +66,20 @@ class SolveCache:
         reward = self._canonical(reward)
         key = ("opt", _dynamics(env), id(reward), sense, id(allowed))
         keep = (env.next_state, env.prob, env.terminal, reward, allowed)
-        if initial is None and allowed is not None:
-            free = self.known(env, reward, sense=sense)
-            initial = None if free is None else free.values
-        guess = None if allowed is not None else self._related(env, sense)
 
-        def solve() -> Optimum:  # warm-started from the unrestricted solution, if known
+        def solve() -> Optimum:  # the warm starts are looked up only when it is not cached
+            start, guess = initial, None
+            if allowed is None:
+                guess = self._related(env, sense)
+            elif start is None:
+                free = self._solutions.get(("opt", _dynamics(env), id(reward), sense, id(None)))
+                start = None if free is None else free[0].values
             return optimize(
                 env,
                 reward,
                 sense=sense,
                 allowed=allowed,
-                initial=initial,
+                initial=start,
                 guess=guess,
                 memo=self._memo_for(env),
             )

@@ -13,8 +13,8 @@ The graph is acyclic apart from self-loops (`acyclic_values`): a stochastic poli
 only moves forward (a planner splitting its ties on the way to a goal, any policy of a
 finite-horizon world). Each state then follows from its successors,
 V(s) = (r(s) + γ Σ_{s′≠s} P(s′|s) V(s′)) / (1 − γ P(s|s)), in a depth-first order that
-visits each transition once (10^5 grid states: about 0.01 s, against 0.15 s for a
-factorisation).
+visits each transition once (the planner of `benchmarks/bench_diagnose.py`, profiled
+once: 0.009 s, against 0.145 s for a factorisation).
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ iteration's steps, a restricted solve next to the free one, a planner that split
 an optimal policy). A policy whose rows differ from an already factorised one in at most
 `NEAR_ROWS` states is solved by BiCGSTAB preconditioned with those factors: the
 preconditioned system is the identity plus a low-rank term, so a few steps certify it
-(measured on a 10⁵-state slippery grid: 10 changed rows, 2 steps and 0.06 s; 100 rows,
-11 steps and 0.25 s; one factorisation, 0.35 s).
+(measured once, by hand, on the 10⁵-state slippery grid of `benchmarks/bench_diagnose.py`:
+10 changed rows, 2 steps and 0.06 s; 100 rows, 11 steps and 0.25 s; one factorisation,
+0.35 s).
 """
 
 from __future__ import annotations
