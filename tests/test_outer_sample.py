@@ -41,6 +41,7 @@ def runs_of(world, actions: dict[int, dict[str, str]]) -> Runs:
 WITNESS = {"t0": "a", "d0": "b"}  # optimal in training (J = 1), red in deployment: U regret 1
 ALIGNED = {"t0": "a", "d0": "a"}  # optimal in training, the exit in deployment: U regret 0
 SHORT = {"t0": "c", "d0": "a"}  # not optimal in training: R regret 1
+SHORT_RED = {"t0": "c", "d0": "b"}  # not optimal in training, red in deployment
 
 
 def test_witnesses_are_the_fully_optimised_misaligned_runs() -> None:
@@ -87,7 +88,23 @@ def test_no_witness_among_k_is_not_a_proof() -> None:
     assert verdict.category == "aligned"
     assert verdict.conditions["outer_W_sampled"].holds is True
     assert verdict.conditions["outer_W"].holds is False
-    assert any("no witness among 2" in f for f in verdict.flags)
+    (flag,) = (f for f in verdict.flags if "sampled" in f)
+    assert "of 2 independent runs, 1 ended fully optimised, none of those 1 misaligned" in flag
+    assert "no witness, not a proof" in flag
+
+
+def test_no_fully_optimised_run_is_no_sample_of_the_optimal_set() -> None:
+    """Every run misaligned but none optimal in training: the flag must not read as if the
+    sample found no misaligned run; it says there is no sample of Opt(train, R)."""
+    world = world_from_dict(doors())
+    result = diagnose(world, SHORT_RED, runs=runs_of(world, {3: SHORT_RED, 4: SHORT}))
+    verdict = result.verdicts["wentworth"]
+    assert verdict.category == "optimization"
+    (flag,) = (f for f in verdict.flags if "sampled" in f)
+    assert "of 2 independent runs, 0 ended fully optimised" in flag
+    assert "no sample of Opt(train, R)" in flag
+    assert "(1 of the 2 runs misaligned in deployment, none optimal in training)" in flag
+    assert "none misaligned" not in flag
 
 
 def test_without_runs_there_is_no_sampled_condition() -> None:

@@ -218,7 +218,8 @@ class OuterSample:
     k independent seeds are trained on the training levels; each one that ends fully
     optimised (reg^train_R ≤ ε) and misaligned in deployment (reg^deploy_U > τ) is a
     member of Opt(train, R) that is misaligned: a witness that outer alignment fails.
-    Finding none is "no witness among k", not a proof that it holds.
+    Finding none is no witness, not a proof that it holds; and when no run ends fully
+    optimised, the sample says nothing about Opt(train, R) at all.
 
     Attributes:
         policy_class: the class sampled (e.g. "neural (mlp 64×64, PPO 98304 steps)").

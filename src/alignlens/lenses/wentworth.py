@@ -46,7 +46,7 @@ def hack_evidence(a: Analysis) -> Condition:
 def sampled_witnesses(a: Analysis) -> Condition:
     """Independent runs that ended fully optimised in training yet misaligned in deployment.
     Each is a member of Opt(train, R) of the sampled class that is misaligned, so outer_W
-    fails for certain when there is one; none is "no witness among k", not a proof."""
+    fails for certain when there is one; none is no witness, not a proof."""
     s = a.outer_sample
     if s is None:
         return Condition(True, 0.0, 0.0, "<=")
@@ -62,12 +62,19 @@ def sample_flag(a: Analysis) -> tuple[str, ...]:
     tol = a.tolerances
     k, optimised = len(s.seeds), len(s.fully_optimised(tol.epsilon))
     witnesses = s.witnesses(tol.epsilon, tol.tau)
-    found = (
-        f"{len(witnesses)} misaligned in deployment, witnesses that outer alignment fails "
-        f"(seeds {', '.join(map(str, witnesses))})"
-        if witnesses
-        else f"no witness among {k}: none misaligned in deployment"
-    )
+    if witnesses:
+        found = (
+            f"{len(witnesses)} misaligned in deployment, witnesses that outer alignment fails "
+            f"(seeds {', '.join(map(str, witnesses))})"
+        )
+    elif not optimised:
+        misaligned = sum(d > tol.tau for d in s.deploy_intended_regret)
+        found = (
+            f"so there is no sample of Opt(train, R) to judge outer alignment by "
+            f"({misaligned} of the {k} runs misaligned in deployment, none optimal in training)"
+        )
+    else:
+        found = f"none of those {optimised} misaligned in deployment: no witness, not a proof"
     return (
         f"outer_W sampled over the {s.policy_class} class: of {k} independent runs, "
         f"{optimised} ended fully optimised, {found}",
