@@ -216,15 +216,15 @@ def test_batched_evaluation_matches_one_by_one(n_states: int) -> None:
     np.testing.assert_allclose(got, want, atol=1e-10)
 
 
-def test_batched_evaluation_compiles_once_per_shape() -> None:
-    from alignlens.solve.batch import _dense_solver, returns_many
+def test_batched_optimal_q_matches_one_by_one() -> None:
+    """The planners' batched value iteration (NumPy) against `optimize`'s certified Q*."""
+    from alignlens.solve.batch import optimal_q_many
 
-    env, reward = random_env(2, n=10, a=2, k=2)
-    policies = np.full((7, 10, 2), 0.5)
-    returns_many(env, reward[None], policies)
-    before = _dense_solver()._cache_size()
-    returns_many(env, reward[None], policies + 0.0)
-    assert _dense_solver()._cache_size() == before
+    env, reward = random_env(5, n=30, a=3, k=2, gamma=0.95, terminal=3)
+    rewards = np.stack([reward, -reward, np.roll(reward, 1, axis=0)])
+    got = optimal_q_many(env, rewards)
+    for q, r in zip(got, rewards, strict=True):
+        np.testing.assert_allclose(q, optimize(env, r).q, atol=1e-9)
 
 
 @pytest.mark.parametrize("n_states", [12, 80])  # batched dense solves; one sparse solve each

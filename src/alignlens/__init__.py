@@ -1,11 +1,39 @@
-"""alignlens: exact numbers and a verdict under every definition of inner and outer alignment."""
+"""alignlens: exact numbers and a verdict under every definition of inner and outer alignment.
 
-from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.errors import AlignlensError, PolicyError, SolverError, WorldError
-from alignlens.optimizers import exhaustive
-from alignlens.policies import EnumeratedClass, MesaObjective, TabularPolicy
-from alignlens.tolerances import Tolerances
-from alignlens.world import Environment, World, load_world, world_from_dict
+The names below are loaded on first use, so ``import alignlens`` stays cheap and a command
+pays only for the parts of the library it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alignlens.diagnosis import Diagnosis, diagnose
+    from alignlens.errors import AlignlensError, PolicyError, SolverError, WorldError
+    from alignlens.optimizers import exhaustive
+    from alignlens.policies import EnumeratedClass, MesaObjective, TabularPolicy
+    from alignlens.tolerances import Tolerances
+    from alignlens.world import Environment, World, load_world, world_from_dict
+
+_WHERE = {
+    "AlignlensError": "alignlens.errors",
+    "Diagnosis": "alignlens.diagnosis",
+    "EnumeratedClass": "alignlens.policies",
+    "Environment": "alignlens.world",
+    "MesaObjective": "alignlens.policies",
+    "PolicyError": "alignlens.errors",
+    "SolverError": "alignlens.errors",
+    "TabularPolicy": "alignlens.policies",
+    "Tolerances": "alignlens.tolerances",
+    "World": "alignlens.world",
+    "WorldError": "alignlens.errors",
+    "diagnose": "alignlens.diagnosis",
+    "exhaustive": "alignlens.optimizers",
+    "load_world": "alignlens.world",
+    "world_from_dict": "alignlens.world",
+}
 
 __all__ = [
     "AlignlensError",
@@ -25,3 +53,15 @@ __all__ = [
     "world_from_dict",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module 'alignlens' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

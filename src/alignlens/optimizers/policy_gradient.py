@@ -93,7 +93,18 @@ def make_train_arrays(n_states: int, n_actions: int, config: PolicyGradientConfi
     import optax
 
     from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-    from alignlens.solve.batch import dense_returns
+
+    def dense_returns(next_state, prob, terminal, start, rewards, discount, policy):
+        """J of one policy under M rewards [M], by a dense solve, differentiable in the
+        policy (the same system as `alignlens.solve.batch.dense_returns`)."""
+        n, a, k = next_state.shape
+        weight = jnp.where(terminal[:, None, None], 0.0, policy[:, :, None] * prob)
+        rows = jnp.broadcast_to(jnp.arange(n)[:, None, None], (n, a, k))
+        p = jnp.zeros((n, n), dtype=prob.dtype)
+        p = p.at[rows.ravel(), next_state.ravel()].add(weight.ravel())
+        r = jnp.where(terminal[None, :], 0.0, jnp.sum(policy[None] * rewards, axis=2))  # [M, S]
+        values = jnp.linalg.solve(jnp.eye(n, dtype=prob.dtype) - discount * p, r.T)  # [S, M]
+        return start @ values
 
     tx = (
         optax.adam(config.learning_rate)

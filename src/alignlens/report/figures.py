@@ -26,13 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from jaxtyping import Float
 
-from alignlens.demons.meiotic_drive import DriveRun
-from alignlens.demons.tessellating_hills import HillsRuns
-
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from alignlens.analysis import WorldAnalysis
+    from alignlens.demons.meiotic_drive import DriveRun
+    from alignlens.demons.tessellating_hills import HillsRuns
     from alignlens.optimizers.result import Trace
     from alignlens.policies.tabular import TabularPolicy
     from alignlens.world.model import World

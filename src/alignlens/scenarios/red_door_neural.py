@@ -29,15 +29,17 @@ World file: examples/red-door-exit-neural.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis
-from alignlens.optimizers.ppo import PPOConfig
 from alignlens.scenarios.registry import Scenario, diagnose_ppo, example_world, expected_row
 
-CONFIG = PPOConfig(total_steps=100_000, learning_rate=3e-3)
+STEPS = 100_000  # PPO's budget per run, in environment steps
 RUNS = 8
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:
-    return diagnose_ppo(example_world("red-door-exit-neural.toml"), CONFIG, seed, RUNS, optimizer)
+    from alignlens.optimizers.ppo import PPOConfig  # JAX: imported when a network is trained
+
+    config = PPOConfig(total_steps=STEPS, learning_rate=3e-3)
+    return diagnose_ppo(example_world("red-door-exit-neural.toml"), config, seed, RUNS, optimizer)
 
 
 SCENARIO = Scenario(

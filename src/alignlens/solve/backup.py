@@ -1,70 +1,22 @@
 """The Bellman backup in the successor format: a gather and a reduction.
 
 ``V'(s) = max_{a allowed at s} r(s, a) + γ Σ_k prob[s, a, k] · V(next[s, a, k])``, with
-V = 0 at terminal states. On the CPU this runs as a fused, multi-threaded compiled loop
-(Numba), because XLA on a small CPU stays well above the memory-bandwidth floor; the
-same backup in JAX (`alignlens.solve.backup_jax`) serves batches of worlds and GPUs
-(tested on the CPU so far).
-A deterministic world (K = 1) skips the probabilities, which are then all 1.
+V = 0 at terminal states. A small world (at most `SMALL` successor slots) is swept by
+NumPy's vectorised form, which needs no compiler. A larger one runs a fused,
+multi-threaded compiled loop (Numba, `alignlens.solve.loops`), because XLA on a small CPU
+stays well above the memory-bandwidth floor; that loop skips the probabilities of a
+deterministic world (K = 1), which are then all 1. The same backup in JAX
+(`alignlens.solve.backup_jax`) serves batches of worlds and GPUs.
 """
 
 from __future__ import annotations
 
-from typing import no_type_check
-
-import numba
 import numpy as np
 from jaxtyping import Bool, Float
 
 from alignlens.world.model import Environment
 
-_FASTMATH = {"nnan", "ninf", "nsz"}  # no reassociation: sums stay in slot order
-
-
-@no_type_check
-@numba.njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _sweep(next_state, prob, reward, values, discount, terminal, allowed, use_mask, out):
-    n_states, n_actions, n_succ = next_state.shape
-    hi = -np.inf
-    lo = np.inf
-    for s in numba.prange(n_states):
-        best = 0.0
-        if not terminal[s]:
-            best = -np.inf
-            for a in range(n_actions):
-                if use_mask and not allowed[s, a]:
-                    continue
-                acc = 0.0
-                for k in range(n_succ):
-                    acc += prob[s, a, k] * values[next_state[s, a, k]]
-                best = max(best, reward[s, a] + discount * acc)
-        out[s] = best
-        d = best - values[s]
-        hi = max(hi, d)
-        lo = min(lo, d)
-    return hi, lo
-
-
-@no_type_check
-@numba.njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def _sweep_deterministic(next_state, reward, values, discount, terminal, allowed, use_mask, out):
-    n_states, n_actions, _ = next_state.shape
-    hi = -np.inf
-    lo = np.inf
-    for s in numba.prange(n_states):
-        best = 0.0
-        if not terminal[s]:
-            best = -np.inf
-            for a in range(n_actions):
-                if use_mask and not allowed[s, a]:
-                    continue
-                best = max(best, reward[s, a] + discount * values[next_state[s, a, 0]])
-        out[s] = best
-        d = best - values[s]
-        hi = max(hi, d)
-        lo = min(lo, d)
-    return hi, lo
-
+SMALL = 2**15  # successor slots (S·A·K) up to which NumPy's vectorised sweep is used
 
 _NO_MASK = np.ones((1, 1), dtype=np.bool_)
 
@@ -81,9 +33,13 @@ def bellman_sweep(
     ``allowed`` restricts the maximisation to some actions per state (every state needs
     at least one). Arrays must be C-contiguous float64 (see `prepare`).
     """
+    if env.next_state.size <= SMALL:
+        return _numpy_sweep(env, reward, values, out, allowed)
+    from alignlens.solve import loops  # Numba, imported by the worlds that need it
+
     mask = _NO_MASK if allowed is None else allowed
     if env.next_state.shape[2] == 1:
-        hi, lo = _sweep_deterministic(
+        hi, lo = loops.sweep_deterministic(
             env.next_state,
             reward,
             values,
@@ -94,7 +50,7 @@ def bellman_sweep(
             out,
         )
     else:
-        hi, lo = _sweep(
+        hi, lo = loops.sweep(
             env.next_state,
             env.prob,
             reward,
@@ -106,6 +62,22 @@ def bellman_sweep(
             out,
         )
     return float(hi), float(lo)
+
+
+def _numpy_sweep(
+    env: Environment,
+    reward: Float[np.ndarray, "S A"],
+    values: Float[np.ndarray, " S"],
+    out: Float[np.ndarray, " S"],
+    allowed: Bool[np.ndarray, "S A"] | None,
+) -> tuple[float, float]:
+    """`bellman_sweep` for a small world, vectorised."""
+    q = q_values(env, reward, values)
+    if allowed is not None:
+        q = np.where(allowed, q, -np.inf)
+    out[:] = np.where(env.terminal, 0.0, q.max(axis=1))
+    change = out - values
+    return float(change.max(initial=-np.inf)), float(change.min(initial=np.inf))
 
 
 def q_values(

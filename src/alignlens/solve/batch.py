@@ -1,22 +1,22 @@
-"""Exact returns of many policies at once (the members of an enumerated class).
+"""Exact returns of many policies at once (the members of an enumerated class), and Q* of
+many rewards at once (the planners of a class).
 
-Small worlds: each policy's transition matrix is built by a scatter and solved densely,
-vmapped over policies in JAX, in chunks that bound memory. Larger worlds fall back to one
-sparse exact evaluation per policy.
+Small worlds: each policy's transition matrix is built by one scatter (`np.bincount`) and
+all are solved densely by one batched `np.linalg.solve`, in chunks that bound memory;
+plain NumPy, so a small world needs no compiler at all. Larger worlds fall back to one
+sparse exact evaluation (or one exact optimisation) per policy (reward).
 """
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Float
 
 from alignlens.solve.evaluation import evaluate
 from alignlens.world.model import Environment
 
 DENSE_LIMIT = 400  # states
-CHUNK_BYTES = 2**28
+CHUNK_BYTES = 2**27
 
 
 def evaluate_many(
@@ -35,46 +35,29 @@ def returns_many(
         return np.array([[evaluate(env, r, p).value for r in rewards] for p in policies]).reshape(
             n_policies, rewards.shape[0]
         )
-    import jax.numpy as jnp
-
-    solve = _dense_solver()
     chunk = max(1, CHUNK_BYTES // (8 * n_states * n_states))
-    args = [jnp.asarray(x) for x in (env.next_state, env.prob, env.terminal, env.start, rewards)]
     out = [
-        np.asarray(solve(*args, jnp.asarray(env.discount), jnp.asarray(policies[i : i + chunk])))
+        dense_returns(env, rewards, np.asarray(policies[i : i + chunk], dtype=np.float64))
         for i in range(0, n_policies, chunk)
     ]
     return np.concatenate(out) if out else np.zeros((0, rewards.shape[0]))
 
 
 def dense_returns(
-    next_state: Int[Array, "S A K"],
-    prob: Float[Array, "S A K"],
-    terminal: Bool[Array, " S"],
-    start: Float[Array, " S"],
-    rewards: Float[Array, "M S A"],
-    discount: Float[Array, ""] | float,
-    policy: Float[Array, "S A"],
-) -> Float[Array, " M"]:
-    """J of one policy under M rewards, by a dense solve (JAX; differentiable in the policy)."""
-    import jax.numpy as jnp
-
-    n, a, k = next_state.shape
-    weight = jnp.where(terminal[:, None, None], 0.0, policy[:, :, None] * prob)
-    rows = jnp.broadcast_to(jnp.arange(n)[:, None, None], (n, a, k))
-    p = jnp.zeros((n, n), dtype=prob.dtype).at[rows.ravel(), next_state.ravel()].add(weight.ravel())
-    r = jnp.where(terminal[None, :], 0.0, jnp.sum(policy[None] * rewards, axis=2))  # [M, S]
-    values = jnp.linalg.solve(jnp.eye(n, dtype=prob.dtype) - discount * p, r.T)  # [S, M]
-    return start @ values
-
-
-@functools.cache
-def _dense_solver():  # a jitted function, built (and compiled) once
-    import jax
-
-    from alignlens.solve import backup_jax  # noqa: F401  (enables float64)
-
-    return jax.jit(jax.vmap(dense_returns, in_axes=(None, None, None, None, None, None, 0)))
+    env: Environment, rewards: Float[np.ndarray, "M S A"], policies: Float[np.ndarray, "N S A"]
+) -> Float[np.ndarray, "N M"]:
+    """J of N policies under M rewards by N dense solves of (I − γP_π) V = r_π."""
+    n, s, a = policies.shape
+    k = env.next_state.shape[2]
+    live = ~env.terminal
+    weight = policies[:, :, :, None] * np.where(live[:, None, None], env.prob, 0.0)  # [N,S,A,K]
+    rows = np.broadcast_to(np.arange(s)[:, None, None], (s, a, k))
+    cell = (rows * s + env.next_state).ravel()  # the (s, s') cell of each successor slot
+    index = (np.arange(n)[:, None] * (s * s) + cell[None, :]).ravel()
+    p = np.bincount(index, weight.ravel(), minlength=n * s * s).reshape(n, s, s)
+    r = np.einsum("nsa,msa->nsm", policies, rewards) * live[None, :, None]  # [N, S, M]
+    values = np.linalg.solve(np.eye(s) - env.discount * p, r)  # [N, S, M]
+    return np.einsum("s,nsm->nm", env.start, values)
 
 
 def optimal_q_many(
@@ -89,23 +72,24 @@ def optimal_q_many(
         from alignlens.solve.optimum import optimize
 
         return np.stack([optimize(env, r).q for r in rewards])
-    import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax
-
+    rewards = np.asarray(rewards, dtype=np.float64)
     scale = max(1.0, float(np.abs(rewards).max(initial=0.0)))
     if env.discount < 1:
         threshold = tolerance * scale * (1 - env.discount) / env.discount
         sweeps = 1_000_000
     else:
         threshold, sweeps = 0.0, int(env.depth or 1) + 1
-    q = backup_jax.optimal_q_batch(
-        jnp.asarray(env.next_state),
-        jnp.asarray(env.prob),
-        jnp.asarray(rewards),
-        jnp.asarray(env.terminal),
-        jnp.asarray(env.discount),
-        jnp.asarray(threshold),
-        jnp.asarray(sweeps),
-    )
-    return np.asarray(q)
+    live = ~env.terminal[None, :, None]
+    values = np.zeros(rewards.shape[:2])
+
+    def q_of(v: np.ndarray) -> np.ndarray:  # [N, S] -> [N, S, A]
+        expected = np.einsum("sak,nsak->nsa", env.prob, v[:, env.next_state])
+        return np.where(live, rewards + env.discount * expected, 0.0)
+
+    for _ in range(sweeps):  # until every max |V_k − V_{k−1}| ≤ threshold
+        new = q_of(values).max(axis=-1)
+        change = float(np.abs(new - values).max(initial=0.0))
+        values = new
+        if change <= threshold:
+            break
+    return q_of(values)

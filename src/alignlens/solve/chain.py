@@ -19,61 +19,13 @@ once: 0.009 s, against 0.145 s for a factorisation).
 
 from __future__ import annotations
 
-from typing import no_type_check
+from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
-import scipy.sparse as sp
 from jaxtyping import Float, Int
 
-UNSEEN, ON_PATH, DONE = 0, 1, 2
-
-
-@no_type_check
-@numba.njit(cache=True)
-def _chain_values(successor, reward, discount, values):
-    n = successor.shape[0]
-    mark = np.zeros(n, np.int8)
-    path = np.empty(n, np.int64)
-    for first in range(n):
-        if mark[first] != UNSEEN:
-            continue
-        top = 0
-        s = first
-        while s >= 0 and mark[s] == UNSEEN:  # walk forward until a known state or an end
-            mark[s] = ON_PATH
-            path[top] = s
-            top += 1
-            s = successor[s]
-        if s >= 0 and mark[s] == ON_PATH:  # the walk closed a cycle: path[i:top]
-            i = top - 1
-            while path[i] != s:
-                i -= 1
-            length = top - i
-            loop = discount**length
-            if loop >= 1.0:
-                return False  # an undiscounted cycle has no finite value
-            total = 0.0
-            weight = 1.0
-            for j in range(length):
-                total += weight * reward[path[i + j]]
-                weight *= discount
-            values[s] = total / (1.0 - loop)
-            mark[s] = DONE
-            following = values[s]
-            for j in range(top - 1, i, -1):
-                t = path[j]
-                values[t] = reward[t] + discount * following
-                following = values[t]
-                mark[t] = DONE
-            top = i
-        while top > 0:  # unwind the tree part of the path, each state after its successor
-            top -= 1
-            t = path[top]
-            after = successor[t]
-            values[t] = reward[t] + discount * (values[after] if after >= 0 else 0.0)
-            mark[t] = DONE
-    return True
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 def chain_values(
@@ -82,8 +34,10 @@ def chain_values(
     """V with V(s) = r(s) + γ V(successor(s)), where successor −1 means the episode ends.
 
     None when a cycle is undiscounted (γ = 1), which has no finite value."""
+    from alignlens.solve import loops  # Numba, imported by the worlds that need it
+
     values = np.zeros(successor.shape[0])
-    ok = _chain_values(
+    ok = loops.chain_walk(
         np.ascontiguousarray(successor, dtype=np.int64),
         np.ascontiguousarray(reward, dtype=np.float64),
         float(discount),
@@ -92,58 +46,15 @@ def chain_values(
     return values if ok else None
 
 
-@no_type_check
-@numba.njit(cache=True)
-def _acyclic_values(indptr, indices, weights, reward, discount, values):
-    n = indptr.shape[0] - 1
-    mark = np.zeros(n, np.int8)
-    stack = np.empty(n, np.int64)
-    edge = np.empty(n, np.int64)  # the next transition to look at, per stacked state
-    for root in range(n):
-        if mark[root] != UNSEEN:
-            continue
-        stack[0] = root
-        edge[0] = indptr[root]
-        mark[root] = ON_PATH
-        top = 1
-        while top > 0:
-            s = stack[top - 1]
-            e = edge[top - 1]
-            if e < indptr[s + 1]:
-                edge[top - 1] = e + 1
-                t = indices[e]
-                if t == s or mark[t] == DONE:
-                    continue
-                if mark[t] == ON_PATH:
-                    return False  # a cycle through other states: not this method
-                stack[top] = t
-                edge[top] = indptr[t]
-                mark[t] = ON_PATH
-                top += 1
-                continue
-            total = reward[s]
-            stay = 0.0
-            for f in range(indptr[s], indptr[s + 1]):
-                t = indices[f]
-                if t == s:
-                    stay += weights[f]
-                else:
-                    total += discount * weights[f] * values[t]
-            if discount * stay >= 1.0:
-                return False  # an undiscounted self-loop has no finite value
-            values[s] = total / (1.0 - discount * stay)
-            mark[s] = DONE
-            top -= 1
-    return True
-
-
 def acyclic_values(
     transitions: sp.csr_matrix, reward: Float[np.ndarray, " S"], discount: float
 ) -> Float[np.ndarray, " S"] | None:
     """V with V = r + γ P V for a sparse P (rows of terminal states empty) whose graph has
     no cycle other than self-loops; None when it has one (or an undiscounted self-loop)."""
+    from alignlens.solve import loops  # Numba, imported by the worlds that need it
+
     values = np.zeros(transitions.shape[0])
-    ok = _acyclic_values(
+    ok = loops.acyclic_walk(
         transitions.indptr.astype(np.int64),
         transitions.indices.astype(np.int64),
         np.ascontiguousarray(transitions.data, dtype=np.float64),

@@ -36,7 +36,7 @@ from alignlens.solve.chain import acyclic_values, chain_values
 from alignlens.world.model import Environment
 
 DIRECT_LIMIT = 400
-DENSE_LIMIT = 64  # live states up to which one dense solve is cheapest
+DENSE_LIMIT = 192  # live states up to which one dense solve is cheapest (and needs no Numba)
 KEPT_FACTORS = 4  # factorised systems a memo keeps (the most recently used)
 CERTIFIED = 1e-10  # relative error the iterative solve must certify
 KRYLOV_STEPS = 60
@@ -118,10 +118,6 @@ def evaluate(
 
     ``memo`` is shared by the solves of one analysis over the same dynamics (see
     `SolverMemo`)."""
-    chain = _chain(env, reward, policy)
-    if chain is not None:
-        return chain
-    memo = memo or SolverMemo()
     live = np.flatnonzero(~env.terminal)
     values = np.zeros(env.n_states)
     if live.size == 0:
@@ -130,6 +126,10 @@ def evaluate(
     if live.size <= DENSE_LIMIT:
         values[live], bound = _dense(env, policy, live, r)
         return Evaluation(values, float(env.start @ values), bound)
+    chain = _chain(env, reward, policy)
+    if chain is not None:
+        return chain
+    memo = memo or SolverMemo()
     known = memo.factor(policy)
     if known is not None:
         values[live], bound = _certified(*known, r, env)
