@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from alignlens.caches import use_persistent_caches
 from alignlens.console import AsJson, console, errors, print_json, reports_errors
 from alignlens.errors import AlignlensError
 from alignlens.sweep.commands import sweep_app
@@ -226,7 +227,7 @@ def run(
 
         console.print(level_pictures(evidence.world, evidence.policy))
     if not result.matches():
-        console.print("[yellow]differs from the expected row of DESIGN §4[/]")
+        console.print("[yellow]differs from the scenario's expected row (alignlens scenarios)[/]")
 
 
 @app.command()
@@ -259,7 +260,9 @@ def tour(
     if perfect:
         title = "the same worlds under the exhaustive (perfect) optimiser"
         console.print(_tour_table(title, perfect, mark=False))
-    console.print("(!) marks a verdict that differs from the expected row of DESIGN §4.")
+    console.print(
+        "(!) marks a verdict that differs from the scenario's expected row (alignlens scenarios)."
+    )
     console.print(f"report written to {path}")
 
 
@@ -376,6 +379,7 @@ def _tour_table(title: str, runs: list[Any], *, mark: bool = True) -> Table:
 
 
 def main() -> None:
+    use_persistent_caches()
     app()
 
 

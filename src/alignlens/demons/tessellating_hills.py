@@ -20,10 +20,13 @@ vmapped call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Bool, Float, Int
+
+if TYPE_CHECKING:
+    from jax import Array  # JAX itself is imported when a landscape is descended
 
 
 @dataclass(frozen=True)

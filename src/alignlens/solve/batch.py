@@ -29,8 +29,14 @@ def evaluate_many(
 def returns_many(
     env: Environment, rewards: Float[np.ndarray, "M S A"], policies: Float[np.ndarray, "N S A"]
 ) -> Float[np.ndarray, "N M"]:
-    """J^env of every policy under every reward: one linear system per policy, M right sides."""
+    """J^env of every policy under every reward: one linear system per distinct policy (a
+    training trace repeats its policy once it has settled), M right sides."""
     n_policies, n_states, _ = policies.shape
+    if n_policies > 1:
+        distinct, which = np.unique(policies.reshape(n_policies, -1), axis=0, return_inverse=True)
+        if distinct.shape[0] < n_policies:
+            found = returns_many(env, rewards, distinct.reshape(-1, *policies.shape[1:]))
+            return found[which.reshape(-1)]
     if n_states > DENSE_LIMIT:
         return np.array([[evaluate(env, r, p).value for r in rewards] for p in policies]).reshape(
             n_policies, rewards.shape[0]
