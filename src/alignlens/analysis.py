@@ -1,4 +1,4 @@
-"""The frozen records of exact numbers that solvers produce and lenses read (DESIGN §2).
+"""The frozen records of exact numbers that solvers produce and lenses read (docs/model.md).
 
 `Range` and `ShareSet` are the value types: the extremes of a quantity over a set of
 policies, and a set of deployment shares λ. `WorldAnalysis` holds the objective-level
@@ -252,7 +252,7 @@ class OuterSample:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Every number the lenses read about one learned policy (DESIGN §2, §7).
+    """Every number the lenses read about one learned policy (docs/model.md).
 
     Attributes:
         objectives: the policy-independent part (class optima, optimal-set ranges, λ-set).

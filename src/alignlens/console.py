@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from alignlens.errors import AlignlensError
 
@@ -21,16 +22,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(command: F) -> F:
-    """Turn an `AlignlensError` into one message on stderr and exit status 2."""
+    """Turn an `AlignlensError` into one message on stderr (one line per problem when it
+    carries several) and exit status 2."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except AlignlensError as error:
-            errors.print(
-                f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True
-            )
+            # The message quotes file content (names, fields with brackets): never markup.
+            message = Text.assemble(("error:", "bold red"), " ", str(error))
+            errors.print(message, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -66,7 +66,7 @@ class Diagnosis:
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
 
     def document(self) -> dict[str, Any]:
-        """The JSON document of DESIGN §7."""
+        """The JSON document that ``--json`` prints (docs/model.md, The JSON document)."""
         from alignlens.report.document import diagnosis_document
 
         return diagnosis_document(self.analysis, dict(self.verdicts))
@@ -123,7 +123,7 @@ def diagnose(
     trace: Trace | None = None,
     figures: Mapping[str, Callable[[], Figure]] | None = None,
 ) -> Diagnosis:
-    """Every number of DESIGN §7 for ``policy`` in ``world``, and each lens's verdict.
+    """Every number of the JSON document for ``policy`` in ``world``, and each lens's verdict.
 
     The class the optima and optimal sets range over is tabular unless ``policy_class``
     names an enumerated class. ``objectives`` may pass a precomputed objective-level

@@ -1,14 +1,39 @@
 """The exceptions alignlens raises for input a user can fix.
 
 Every message names the file, the field and the fix, so the command line can print it
-as one line and exit with status 2 (DESIGN §6).
+as one line and exit with status 2 (docs/world-files.md, Errors). An error can carry
+several problems (every mistake the checks of a file found, `AlignlensError.many`): it
+prints one line per problem under the file's name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import NamedTuple, TypeVar
+
+SHOWN = 20
+"""The most problems one message lists; the rest are counted ("and N more problems")."""
+
+
+class Problem(NamedTuple):
+    """One mistake: where it is (the field), what is wrong, and the way to fix it."""
+
+    field: str | None
+    problem: str
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.field}: {self.problem}" if self.field else self.problem
+        return f"{text}. Fix: {self.fix}" if self.fix else text
+
 
 class AlignlensError(Exception):
-    """Bad input: a problem in a named file and field, with the way to fix it."""
+    """Bad input: a problem in a named file and field, with the way to fix it.
+
+    ``problems`` holds every problem the error reports (one unless made by `many`);
+    ``problem``, ``field`` and ``fix`` are those of the first.
+    """
 
     def __init__(
         self,
@@ -17,21 +42,89 @@ class AlignlensError(Exception):
         file: str | None = None,
         field: str | None = None,
         fix: str | None = None,
+        problems: Iterable[Problem] = (),
     ) -> None:
         self.problem = problem
         self.file = file
         self.field = field
         self.fix = fix
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem(field, problem, fix),)
         super().__init__(str(self))
 
+    @classmethod
+    def many(
+        cls: type[E], problems: Iterable[Problem | AlignlensError], *, file: str | None = None
+    ) -> E:
+        """One error reporting every one of ``problems`` (an error contributes all of its
+        own; repeats are dropped). With a single problem it is the plain one-line error."""
+        found: dict[Problem, None] = {}
+        for item in problems:
+            for p in item.problems if isinstance(item, AlignlensError) else (item,):
+                found.setdefault(Problem(*p), None)
+        if not found:
+            raise ValueError("AlignlensError.many needs at least one problem")
+        first, *rest = found
+        return cls(
+            first.problem, file=file, field=first.field, fix=first.fix, problems=(first, *rest)
+        )
+
     def __str__(self) -> str:
+        if len(self.problems) > 1:
+            n = len(self.problems)
+            head = f"{self.file}: {n} problems:" if self.file else f"{n} problems:"
+            lines = [head, *(f"  - {p}" for p in self.problems[:SHOWN])]
+            if n > SHOWN:
+                lines.append(f"  - and {n - SHOWN} more problems")
+            return "\n".join(lines)
         where = ": ".join(part for part in (self.file, self.field) if part)
         text = f"{where}: {self.problem}" if where else self.problem
         return f"{text}. Fix: {self.fix}" if self.fix else text
 
     def located(self, file: str) -> AlignlensError:
         """The same error attributed to ``file`` (for errors raised below the file reader)."""
-        return type(self)(self.problem, file=file, field=self.field, fix=self.fix)
+        return type(self)(
+            self.problem, file=file, field=self.field, fix=self.fix, problems=self.problems
+        )
+
+
+E = TypeVar("E", bound=AlignlensError)
+
+
+class Problems:
+    """The problems found by checks that do not depend on each other, gathered so that one
+    error reports them all (`raise_if_any`) instead of the first alone."""
+
+    def __init__(self) -> None:
+        self.found: list[Problem] = []
+
+    def add(self, problem: str, *, field: str | None = None, fix: str | None = None) -> None:
+        self.found.append(Problem(field, problem, fix))
+
+    def extend(self, problems: Iterable[Problem] | AlignlensError) -> None:
+        if isinstance(problems, AlignlensError):
+            problems = problems.problems
+        self.found.extend(problems)
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        """Run a check that raises: its problems are recorded and the check stops there."""
+        try:
+            yield
+        except AlignlensError as error:
+            self.extend(error)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+    def raise_if_any(
+        self, error: type[AlignlensError] = AlignlensError, *, file: str | None = None
+    ) -> None:
+        """Raise one ``error`` reporting every problem found so far, if there are any."""
+        if self.found:
+            raise error.many(self.found, file=file)
 
 
 class WorldError(AlignlensError):

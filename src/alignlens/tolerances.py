@@ -1,4 +1,4 @@
-"""The tolerances every analysis and lens uses (DESIGN §2)."""
+"""The tolerances every analysis and lens uses (docs/model.md)."""
 
 from __future__ import annotations
 

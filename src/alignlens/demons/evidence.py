@@ -1,4 +1,4 @@
-"""Hack evidence (DESIGN §3) from a demon's run and its counterfactual, computed exactly.
+"""Hack evidence (docs/model.md) from a demon's run and its counterfactual, computed exactly.
 
 The inner optimiser's own objective is a goal of the world. The evidence records its
 value at the learned policy, its highest value over Opt(train, R) (so the lens can ask

@@ -22,7 +22,7 @@ LENSES: dict[str, Callable[[Analysis], Verdict]] = {
 
 
 def apply_lenses(analysis: Analysis) -> dict[str, Verdict]:
-    """Every lens's verdict on one analysis, in the order of DESIGN §3."""
+    """Every lens's verdict on one analysis, in the order of docs/lenses.md."""
     return {name: lens(analysis) for name, lens in LENSES.items()}
 
 

@@ -11,7 +11,7 @@ from alignlens.analysis import Range
 
 
 class Category(StrEnum):
-    """Where a lens puts a failure (DESIGN §3); the values are the JSON names."""
+    """Where a lens puts a failure (docs/lenses.md); the values are the JSON names."""
 
     ALIGNED = "aligned"
     OUTER = "outer"

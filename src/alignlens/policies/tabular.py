@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.errors import PolicyError, WorldError
+from alignlens.errors import SHOWN, PolicyError, Problems, WorldError
 from alignlens.world.files import read_document
 from alignlens.world.model import World
 
@@ -88,7 +88,7 @@ def lift(world: World, per_base_state: Float[np.ndarray, "B A"]) -> Float[np.nda
 def policy_from_mapping(
     world: World, mapping: Mapping[str, Any], *, source: str = "<python>", name: str = "policy"
 ) -> TabularPolicy:
-    """A table from ``{state: action name | {action: probability}}`` (DESIGN §6).
+    """A table from ``{state: action name | {action: probability}}`` (docs/world-files.md).
 
     Every non-terminal state that either environment can reach must be listed; states
     that cannot be reached may be left out.
@@ -104,28 +104,40 @@ def policy_from_mapping(
     action_index = {a: i for i, a in enumerate(world.actions)}
     n_base = len(world.base_states)
     table = np.full((n_base, world.n_actions), np.nan)
+    listed = np.zeros(n_base, dtype=bool)
+    problems = Problems()  # every problem of the table, reported at once
     for state, row in mapping.items():
         field = f"policy.{state}"
         if state not in state_index:
-            raise PolicyError(
+            problems.add(
                 f"unknown state {state!r}",
-                file=source,
                 field=field,
                 fix="use the state names of the world file",
             )
-        table[state_index[state]] = _row(row, action_index, source, field)
+            continue
+        listed[state_index[state]] = True
+        with problems.collect():
+            table[state_index[state]] = _row(row, action_index, source, field)
     needed = _needed_base_states(world)
-    missing = needed & np.isnan(table[:, 0])
-    if missing.any():
-        first = world.base_states[int(np.flatnonzero(missing)[0])]
-        raise PolicyError(
-            f"state {first!r} is reachable but the policy does not say what to do there "
-            f"({int(missing.sum())} such state(s))",
-            file=source,
-            field=f"policy.{first}",
-            fix=f"add an action for {first!r} and every other reachable state",
+    missing = [world.base_states[i] for i in np.flatnonzero(needed & ~listed)]
+    if len(missing) == 1:
+        problems.add(
+            f"state {missing[0]!r} is reachable but the policy does not say what to do there "
+            "(1 such state(s))",
+            field=f"policy.{missing[0]}",
+            fix=f"add an action for {missing[0]!r} and every other reachable state",
         )
-    table[np.isnan(table[:, 0])] = 1.0 / world.n_actions
+    elif missing:
+        shown = ", ".join(map(repr, missing[:SHOWN]))
+        more = f" and {len(missing) - SHOWN} more" if len(missing) > SHOWN else ""
+        problems.add(
+            f"states {shown}{more} are reachable but the policy does not say what to do "
+            f"there ({len(missing)} such states)",
+            field=f"policy.{missing[0]}",
+            fix="add an action for every reachable state",
+        )
+    problems.raise_if_any(PolicyError, file=source)
+    table[~listed] = 1.0 / world.n_actions
     return TabularPolicy.fixed(name, lift(world, table))
 
 
@@ -135,9 +147,7 @@ def load_policy(world: World, path: str | Path) -> TabularPolicy:
     try:
         document = read_document(path, kind="policy")
     except WorldError as error:  # the reader's message, reported as a policy error
-        raise PolicyError(
-            error.problem, file=error.file, field=error.field, fix=error.fix
-        ) from None
+        raise PolicyError.many(error.problems, file=error.file) from None
     if not isinstance(document, dict) or "policy" not in document:
         raise PolicyError(
             "no `policy` table",

@@ -1,4 +1,5 @@
-"""The JSON contract of DESIGN §7, built from analysis records (no computation here)."""
+"""The JSON document that ``--json`` prints (docs/model.md), built from analysis records
+(no computation here)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def shares_document(shares: ShareSet) -> list[list[float]]:
 
 
 def world_document(analysis: WorldAnalysis) -> dict[str, Any]:
-    """The policy-independent part of the §7 document (what `alignlens analyze` prints)."""
+    """The policy-independent part of the JSON document (what `alignlens analyze` prints)."""
     sets: dict[str, dict[str, Any]] = {
         name: {q: range_document(r) for q, r in ranges.items()}
         for name, ranges in analysis.optimal_sets.items()
@@ -96,7 +97,7 @@ def outer_sample_document(sample: OuterSample, tolerances: Tolerances) -> dict[s
 
 
 def diagnosis_document(analysis: Analysis, verdicts: dict[str, Verdict]) -> dict[str, Any]:
-    """The whole §7 document for one learned policy."""
+    """The whole JSON document for one learned policy."""
     doc = world_document(analysis.objectives)
     doc["optimizer"] = analysis.optimizer
     doc["policy_name"] = analysis.policy

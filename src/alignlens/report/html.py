@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alignlens.atomic import write_text_atomically
 from alignlens.errors import AlignlensError
 
 if TYPE_CHECKING:
@@ -57,19 +56,11 @@ class Report:
         return _template("page.html.j2").render(report=self, version=__version__)
 
     def save(self, path: str | Path) -> Path:
-        """Write the page to ``path`` (atomically: a failed write leaves no partial file)."""
+        """Write the page to ``path`` (atomically: a failed write leaves no partial file;
+        permissions as for any new file, 0o666 less the umask)."""
         out = Path(path)
         check_folder(out)
-        text = self.html()
-        handle, temporary = tempfile.mkstemp(dir=out.parent, suffix=".html.part")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(temporary, out)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return out
+        return write_text_atomically(out, self.html())
 
     def _repr_html_(self) -> str:
         style = _template("style.css").render()
@@ -89,14 +80,8 @@ def check_folder(out: Path) -> None:
 
 @functools.cache
 def _environment():
-    try:
-        import jinja2
-    except ImportError:
-        raise AlignlensError(
-            "HTML reports need jinja2 and matplotlib",
-            field="report",
-            fix='pip install "alignlens[report]"',
-        ) from None
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("alignlens.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),

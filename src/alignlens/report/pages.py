@@ -51,7 +51,8 @@ def tour_report(runs: Sequence[ScenarioRun], perfect: Sequence[ScenarioRun] = ()
     exhaustive optimiser, then each scenario's figures."""
     main = verdict_table(
         "the essay's cases: the verdict of every lens (open a cell for its reason and "
-        "conditions; a verdict that differs from DESIGN §4 says what was expected)",
+        "conditions; a verdict that differs from the scenario's expected row says what was "
+        "expected)",
         ["scenario", "optimiser"],
         [((r.scenario.id, r.optimizer), r.diagnosis.verdicts, r.scenario.expected) for r in runs],
     )
@@ -92,7 +93,9 @@ def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) 
     claims_section = Section(
         "Claims",
         paragraphs=[
-            "Claims 1–3 of DESIGN §3 are theorems: a violation is a bug. Claim 4 counts the "
+            "Claims 1–3 (1: outer_W ∧ full_opt ⇒ aligned; 2: outer_W′ ∧ robust_W ∧ full_opt "
+            "⇒ aligned; 3: bad ∧ outer_W ⇒ ¬full_opt) are theorems: a violation is a bug. "
+            "Claim 4 counts the "
             "worlds where outer alignment in the infinite-data sense depends on λ."
         ],
         blocks=[

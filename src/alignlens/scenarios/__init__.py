@@ -1,4 +1,4 @@
-"""The essay's cases as runnable scenarios (DESIGN §4)."""
+"""The essay's cases as runnable scenarios (docs/scenarios.md)."""
 
 from alignlens.scenarios.registry import Scenario, ScenarioRun, run_scenario, scenarios
 

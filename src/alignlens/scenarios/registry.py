@@ -1,5 +1,5 @@
 """The scenario catalogue: each of the essay's cases as a world, an optimiser and its
-expected verdicts (DESIGN §4)."""
+expected verdicts (docs/scenarios.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Scenario:
         id: the name `alignlens run ID` takes.
         title: a one-line card.
         card: the whole card (the module's docstring).
-        expected: the expected category under each lens (DESIGN §4).
+        expected: the expected category under each lens (its expected row).
         optimizers: the optimisers it can run; the first is its default.
         run: (optimizer, seed, **parameters) → the diagnosis of the policy that optimiser
             learns.
@@ -133,7 +133,7 @@ def expected_row(w: str, h: str, n: str, s: str, two_d: str) -> dict[str, str]:
 
 
 def scenarios() -> dict[str, Scenario]:
-    """Every registered scenario, in the order of DESIGN §4."""
+    """Every registered scenario, in the order of docs/scenarios.md."""
     from alignlens.scenarios import (
         birth_control,
         coin,

@@ -2,7 +2,7 @@
 
 One primitive does the work: the best (or worst) return over policies restricted to
 given action sets at given states (`restricted_extreme`, an optimisation with an action
-mask). Two masks bracket Opt (DESIGN §2): the *witness* mask (optimal actions wherever
+mask). Two masks bracket Opt (docs/model.md): the *witness* mask (optimal actions wherever
 optimal actions can lead) admits only members of Opt, so its extremes are attained; the
 *sound* mask (optimal actions where no optimal policy can avoid going) admits every
 member, so its extremes bound Opt's. When the two agree, the extreme is exact. When

@@ -3,7 +3,7 @@
 With shared dynamics the mixture is the return of one environment whose episodes start
 in training with probability 1 − λ and in deployment with probability λ. For the
 tabular class its optimal set is then the same for every λ strictly between 0 and 1
-(Q* does not depend on the start; DESIGN §2): only the end points differ.
+(Q* does not depend on the start): only the end points differ.
 """
 
 from __future__ import annotations

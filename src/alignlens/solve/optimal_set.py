@@ -1,11 +1,11 @@
 """Opt(e, f): the return-optimal policies of the tabular class, described by action sets.
 
 In the tabular class a policy is return-optimal iff it takes an optimal action at every
-state it reaches (DESIGN §2). An action is optimal at s when
+state it reaches (docs/model.md). An action is optimal at s when
 ``Q*(s, a) ≥ V*(s) − ε·(V* − W)/T``, with V* and W the best and worst returns from the
 start distribution and T = 1/(1 − γ) the most discounted steps an episode can take (its
-horizon, when undiscounted). DESIGN §2 states the criterion without T; with it, every
-member of the set has normalised regret ≤ ε, as Opt's definition requires: a policy's
+horizon, when undiscounted). Dividing by T gives every
+member of the set normalised regret ≤ ε, as Opt's definition requires: a policy's
 return falls short of V* by the discounted sum of its actions' gaps V*(s) − Q*(s, a)
 (the performance-difference identity), so gaps of at most ε·(V* − W)/T lose at most
 ε·(V* − W). Without T, the exhaustive optimiser's worst-deployment pick had regret
@@ -30,7 +30,7 @@ TIE = 1e-12
 
 
 def all_tie(best: float, worst: float) -> bool:
-    """Whether every policy ties: V* − W ≤ 1e-12·max(1, |V*|) (DESIGN §2)."""
+    """Whether every policy ties: V* − W ≤ 1e-12·max(1, |V*|) (docs/model.md)."""
     return best - worst <= TIE * max(1.0, abs(best))
 
 

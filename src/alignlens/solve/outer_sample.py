@@ -3,7 +3,7 @@
 A neural class has no finite list of members to search, so Opt(train, R) over it cannot be
 computed. Independent training runs sample it instead: every run whose policy is fully
 optimised in training and misaligned in deployment is a witness that outer alignment
-fails (DESIGN §3, Wentworth's outer_W). The returns are exact (policy evaluation of each
+fails (Wentworth's outer_W, docs/lenses.md). The returns are exact (policy evaluation of each
 run's policy); only the choice of members is sampled.
 """
 

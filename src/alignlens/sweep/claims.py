@@ -1,4 +1,4 @@
-"""The checkable claims of DESIGN §3, read off one diagnosis, and their counts over a sweep.
+"""The checkable claims (docs/model.md), read off one diagnosis, and their counts over a sweep.
 
 1. outer_W ∧ full_opt ⇒ aligned.
 2. outer_W′ ∧ robust_W ∧ full_opt ⇒ aligned.

@@ -1,7 +1,7 @@
 """Export a results store as one flat table: CSV (standard library) or Parquet (pyarrow).
 
 Each row flattens to columns: the world seed, the optimiser, the generator parameters
-(``spec.*``), every verdict category, the claim columns, and every number of the §7
+(``spec.*``), every verdict category, the claim columns, and every number of the JSON
 document under its dotted path (``document.regret.deploy.intended``, ...); lists are
 written as JSON text.
 """
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from alignlens.atomic import atomic_open
 from alignlens.errors import AlignlensError
 
 FORMATS = ("csv", "parquet")
@@ -32,7 +33,8 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def export(rows: list[dict[str, Any]], fmt: str, out: str | Path) -> int:
-    """Write ``rows`` to ``out`` in ``fmt``; returns the number of rows written."""
+    """Write ``rows`` to ``out`` in ``fmt`` (atomically, with the umask's permissions);
+    returns the number of rows written."""
     if fmt not in FORMATS:
         raise AlignlensError(
             f"unknown format {fmt!r}", field="--format", fix=f"use one of {', '.join(FORMATS)}"
@@ -41,7 +43,7 @@ def export(rows: list[dict[str, Any]], fmt: str, out: str | Path) -> int:
     columns = sorted({c for r in flat for c in r}, key=_order)
     out = Path(out)
     if fmt == "csv":
-        with out.open("w", newline="") as f:
+        with atomic_open(out, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             writer.writerows(flat)
@@ -56,7 +58,8 @@ def export(rows: list[dict[str, Any]], fmt: str, out: str | Path) -> int:
             fix="pip install pyarrow, or use --format csv",
         ) from None
     table = pa.table({c: [r.get(c) for r in flat] for c in columns})
-    pq.write_table(table, out)
+    with atomic_open(out, "wb") as f:
+        pq.write_table(table, f)
     return len(flat)
 
 

@@ -1,7 +1,8 @@
 """Validation and compilation of a `RawWorld` into the arrays of a `World`.
 
-Checks every rule of DESIGN §6 that both file forms share, detects whether the two
-environments agree on the states they share, and time-augments finite horizons.
+Checks every rule of the world file schema (docs/world-files.md) that both file forms
+share, detects whether the two environments agree on the states they share, and
+time-augments finite horizons.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from jaxtyping import Bool, Float, Int
 
-from alignlens.errors import WorldError
+from alignlens.errors import Problem, Problems, WorldError
 from alignlens.world.graph import reachable_from, successor_reach
 from alignlens.world.horizon import (
     unroll_dynamics,
@@ -36,11 +37,19 @@ def assemble(raw: RawWorld) -> World:
 
 
 def _assemble(raw: RawWorld) -> World:
-    _check_scalars(raw)
+    # Every check that does not need another to pass first runs, and one error reports
+    # every problem found; the checks of the environments need the names to be valid.
+    problems = Problems()
+    problems.extend(scalar_problems(raw.discount, raw.horizon, raw.deploy_share))
+    names = _name_problems(raw)
+    problems.extend(names)
+    if names:
+        problems.raise_if_any(WorldError)
     n_states, n_actions = len(raw.states), len(raw.actions)
-    train_matrix, train_present = _environment_matrix(raw, raw.train)
-    deploy_matrix, deploy_present = _environment_matrix(raw, raw.deploy)
-    _check_rewards(raw)
+    train_matrix, train_present = _environment_matrix(raw, raw.train, problems)
+    deploy_matrix, deploy_present = _environment_matrix(raw, raw.deploy, problems)
+    _check_rewards(raw, problems)
+    problems.raise_if_any(WorldError)
 
     both = train_present & deploy_present
     shared = _same_dynamics(raw, train_matrix, deploy_matrix, both)
@@ -125,56 +134,73 @@ def _assemble(raw: RawWorld) -> World:
     )
 
 
-def _check_scalars(raw: RawWorld) -> None:
-    g = raw.discount
+def scalar_problems(discount: float, horizon: int | None, deploy_share: float) -> list[Problem]:
+    """The problems of the numbers every world file has (they need no names to check)."""
+    out = []
+    g = discount
     if not (isinstance(g, float | int) and math.isfinite(g) and 0.0 < g <= 1.0):
-        raise WorldError(
-            f"discount {g!r} is outside (0, 1]",
-            field="discount",
-            fix="use a discount greater than 0 and at most 1, for example 0.9",
+        out.append(
+            Problem(
+                "discount",
+                f"discount {g!r} is outside (0, 1]",
+                "use a discount greater than 0 and at most 1, for example 0.9",
+            )
         )
-    if raw.horizon is not None and raw.horizon < 1:
-        raise WorldError(
-            f"horizon {raw.horizon} is not a positive number of steps",
-            field="horizon",
-            fix="use a horizon of at least 1, or remove it",
+    if horizon is not None and horizon < 1:
+        out.append(
+            Problem(
+                "horizon",
+                f"horizon {horizon} is not a positive number of steps",
+                "use a horizon of at least 1, or remove it",
+            )
         )
-    if g == 1.0 and raw.horizon is None:
-        raise WorldError(
-            "discount 1 needs a finite horizon, or returns can be infinite",
-            field="horizon",
-            fix="add `horizon = N` (the episode length) or use a discount below 1",
+    if g == 1.0 and horizon is None:
+        out.append(
+            Problem(
+                "horizon",
+                "discount 1 needs a finite horizon, or returns can be infinite",
+                "add `horizon = N` (the episode length) or use a discount below 1",
+            )
         )
-    if not (math.isfinite(raw.deploy_share) and 0.0 <= raw.deploy_share <= 1.0):
-        raise WorldError(
-            f"deploy_share {raw.deploy_share!r} is outside [0, 1]",
-            field="deploy_share",
-            fix="give the fraction of the lifetime spent in deployment, between 0 and 1",
+    if not (math.isfinite(deploy_share) and 0.0 <= deploy_share <= 1.0):
+        out.append(
+            Problem(
+                "deploy_share",
+                f"deploy_share {deploy_share!r} is outside [0, 1]",
+                "give the fraction of the lifetime spent in deployment, between 0 and 1",
+            )
         )
-    if not raw.states or not raw.actions:
-        which = "states" if not raw.states else "actions"
-        raise WorldError(
-            f"no {which} are listed", field=which, fix=f"list at least one of the {which}"
-        )
+    return out
+
+
+def _name_problems(raw: RawWorld) -> list[Problem]:
+    out = []
     for which, names in (("states", raw.states), ("actions", raw.actions)):
+        if not names:
+            out.append(
+                Problem(which, f"no {which} are listed", f"list at least one of the {which}")
+            )
         seen: set[str] = set()
         for name in names:
             if name in seen:
-                raise WorldError(
-                    f"{name!r} is listed twice", field=which, fix="give each one a unique name"
+                out.append(
+                    Problem(which, f"{name!r} is listed twice", "give each one a unique name")
                 )
             seen.add(name)
+    return out
 
 
-def _environment_matrix(raw: RawWorld, env: RawEnvironment) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Validate one environment; return its transition matrix [S·A, S] and reachable states."""
+def _environment_matrix(
+    raw: RawWorld, env: RawEnvironment, problems: Problems
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Validate one environment, adding what is wrong to ``problems``; return its
+    transition matrix [S·A, S] and reachable states."""
     n_states, n_actions = len(raw.states), len(raw.actions)
     t = env.transitions
     bad = ~np.isfinite(t.prob) | (t.prob < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise WorldError(
-            f"transition probability {t.prob[i]!r} is not a finite non-negative number",
+    for i in np.flatnonzero(bad):
+        problems.add(
+            f"transition probability {float(t.prob[i])!r} is not a finite non-negative number",
             field=f"{env.field}.transitions[{i}]",
             fix="use a probability between 0 and 1",
         )
@@ -184,57 +210,65 @@ def _environment_matrix(raw: RawWorld, env: RawEnvironment) -> tuple[sp.csr_matr
     defined = np.zeros(n_states * n_actions, dtype=bool)
     defined[rows] = True
     sums = np.asarray(matrix.sum(axis=1)).ravel()
-    off = defined & (np.abs(sums - 1.0) > PROBABILITY_TOLERANCE)
-    if off.any():
-        s, a = divmod(int(np.flatnonzero(off)[0]), n_actions)
-        raise WorldError(
+    bad_rows = np.zeros(n_states * n_actions, dtype=bool)
+    bad_rows[rows[bad]] = True  # already reported: their sums mean nothing
+    off = defined & ~bad_rows & (np.abs(sums - 1.0) > PROBABILITY_TOLERANCE)
+    for row in np.flatnonzero(off):
+        s, a = divmod(int(row), n_actions)
+        problems.add(
             f"the probabilities of state {raw.states[s]!r}, action {raw.actions[a]!r} "
-            f"sum to {sums[s * n_actions + a]:.12g}, not 1",
+            f"sum to {sums[row]:.12g}, not 1",
             field=f"{env.field}.transitions",
             fix="make the next-state probabilities of each state and action sum to 1",
         )
     from_terminal = defined.reshape(n_states, n_actions).any(axis=1) & env.terminal
-    if from_terminal.any():
-        s = int(np.flatnonzero(from_terminal)[0])
-        raise WorldError(
+    for s in np.flatnonzero(from_terminal):
+        problems.add(
             f"terminal state {raw.states[s]!r} has transitions, but episodes end there",
             field=f"{env.field}.transitions",
             fix=f"remove the transitions of {raw.states[s]!r} or drop it from {env.field}.terminal",
         )
-    _check_distribution(env.start, f"{env.field}.start")
+    problems.extend(_distribution_problems(env.start, f"{env.field}.start"))
 
     coo = matrix.tocoo()
     keep = (coo.data > 0) & ~env.terminal[coo.row // n_actions]
     present = reachable_from(env.start > 0, coo.row[keep] // n_actions, coo.col[keep])
     missing = (present & ~env.terminal)[:, None] & ~defined.reshape(n_states, n_actions)
-    if missing.any():
-        s, a = (int(x[0]) for x in np.nonzero(missing))
-        raise WorldError(
-            f"state {raw.states[s]!r} is reachable but has no transition for action "
-            f"{raw.actions[a]!r}",
+    for s in np.flatnonzero(missing.any(axis=1)):
+        state, actions = raw.states[s], [raw.actions[a] for a in np.flatnonzero(missing[s])]
+        which = "action" if len(actions) == 1 else "actions"
+        problems.add(
+            f"state {state!r} is reachable but has no transition for {which} "
+            f"{', '.join(map(repr, actions))}",
             field=f"{env.field}.transitions",
-            fix=f"add a row [{raw.states[s]!r}, {raw.actions[a]!r}, NEXT, 1.0] or list "
-            f"{raw.states[s]!r} in {env.field}.terminal",
+            fix=f"add a row [{state!r}, {actions[0]!r}, NEXT, 1.0]"
+            f"{' for each of them' if len(actions) > 1 else ''} or list {state!r} in "
+            f"{env.field}.terminal",
         )
     return matrix, present
 
 
-def _check_distribution(p: Float[np.ndarray, " B"], field: str) -> None:
+def _distribution_problems(p: Float[np.ndarray, " B"], field: str) -> list[Problem]:
     if not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise WorldError(
-            "a start probability is negative or not a number",
-            field=field,
-            fix="use probabilities between 0 and 1",
-        )
+        return [
+            Problem(
+                field,
+                "a start probability is negative or not a number",
+                "use probabilities between 0 and 1",
+            )
+        ]
     if abs(float(p.sum()) - 1.0) > PROBABILITY_TOLERANCE:
-        raise WorldError(
-            f"the start probabilities sum to {float(p.sum()):.12g}, not 1",
-            field=field,
-            fix="make the start probabilities sum to 1",
-        )
+        return [
+            Problem(
+                field,
+                f"the start probabilities sum to {float(p.sum()):.12g}, not 1",
+                "make the start probabilities sum to 1",
+            )
+        ]
+    return []
 
 
-def _check_rewards(raw: RawWorld) -> None:
+def _check_rewards(raw: RawWorld, problems: Problems) -> None:
     terminal = raw.train.terminal | raw.deploy.terminal
     named = {
         "base": raw.base,
@@ -243,18 +277,20 @@ def _check_rewards(raw: RawWorld) -> None:
     }
     for name, reward in named.items():
         field = f"{raw.objective_field}.{name}"
-        if not np.all(np.isfinite(reward)):
-            s, a = (int(x[0]) for x in np.nonzero(~np.isfinite(reward)))
-            raise WorldError(
-                f"the reward of state {raw.states[s]!r}, action {raw.actions[a]!r} is "
-                f"{reward[s, a]!r}",
+        for s in np.flatnonzero(~np.all(np.isfinite(reward), axis=1)):
+            a = np.flatnonzero(~np.isfinite(reward[s]))
+            actions = ", ".join(repr(raw.actions[i]) for i in a)
+            values = ", ".join(repr(float(v)) for v in reward[s, a])
+            problems.add(
+                f"the reward of state {raw.states[s]!r}, action {actions} is {values}"
+                if a.size == 1
+                else f"the rewards of state {raw.states[s]!r}, actions {actions} are {values}",
                 field=field,
                 fix="use a finite number",
             )
-        at_terminal = terminal[:, None] & (reward != 0)
-        if at_terminal.any():
-            s = int(np.nonzero(at_terminal)[0][0])
-            raise WorldError(
+        at_terminal = terminal & np.any((reward != 0) & np.isfinite(reward), axis=1)
+        for s in np.flatnonzero(at_terminal):
+            problems.add(
                 f"terminal state {raw.states[s]!r} has a reward, but episodes end there and "
                 "earn nothing",
                 field=field,

@@ -1,4 +1,4 @@
-"""Reading world files: TOML for people, JSON for machines, one schema (DESIGN §6).
+"""Reading world files: TOML for people, JSON for machines, one schema (docs/world-files.md).
 
 Files are data: they are parsed, never executed. Every problem becomes a `WorldError`
 naming the file, the field and the fix.
@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from alignlens.errors import WorldError
-from alignlens.world.assemble import assemble
+from alignlens.errors import Problem, WorldError
+from alignlens.world.assemble import assemble, scalar_problems
 from alignlens.world.gridworld import compile_gridworld
 from alignlens.world.model import World
 from alignlens.world.schema import GridWorldSpec, TabularWorldSpec
@@ -47,7 +47,10 @@ def world_from_dict(data: dict[str, Any], *, source: str = "<python>") -> World:
         else:
             raw = compile_tabular(spec, source)
     except WorldError as error:
-        raise error.located(source) from None
+        # Names or tiles are wrong, so the checks that need them cannot run; the numbers
+        # that need no names are checked all the same, to report every problem at once.
+        scalars = scalar_problems(spec.discount, spec.horizon, spec.deploy_share)
+        raise WorldError.many([*scalars, error], file=source) from None
     return assemble(raw)
 
 
@@ -105,14 +108,38 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def parse_model(model: type[M], data: Any, source: str, error: type[WorldError]) -> M:
-    """Validate ``data`` against ``model``; the first problem becomes one clear error."""
+    """Validate ``data`` against ``model``; every problem Pydantic finds is reported, in
+    one error naming each field and its fix."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = _field_path(first["loc"])
-        fix = _FIXES.get(first["type"], "see the world file schema in DESIGN §6 and docs/")
-        raise error(first["msg"].rstrip("."), file=source, field=field, fix=fix) from None
+        raise error.many(_problems(exc.errors()), file=source) from None
+
+
+_UNION_MEMBERS = ("LevelSpec", "str")  # how Pydantic tags the members of `LevelSpec | str`
+
+
+def _problems(errors: list[Any]) -> list[Problem]:
+    """Pydantic's errors as problems. A value that fits no member of a union gets one
+    error per member: where some member got further into the value (a level table with a
+    misspelt key), only its errors are kept; else they become one problem."""
+    groups: dict[tuple, list[Any]] = {}
+    for n, e in enumerate(errors):
+        loc = tuple(e["loc"])
+        cut = next((i for i, part in enumerate(loc) if part in _UNION_MEMBERS), None)
+        groups.setdefault(("union", loc[:cut]) if cut is not None else ("plain", n), []).append(e)
+    out = []
+    for (kind, at), group in groups.items():
+        deeper = [e for e in group if kind == "union" and len(e["loc"]) > len(at) + 1]
+        if kind == "union" and not deeper:
+            messages = dict.fromkeys(e["msg"].rstrip(".") for e in group)
+            fix = 'write the level as a quoted ASCII map or as a table {map = "...", weight = 1}'
+            out.append(Problem(_field_path(at), "; ".join(messages), fix))
+            continue
+        for e in deeper or group:
+            fix = _FIXES.get(e["type"], "see the world file schema in docs/world-files.md")
+            out.append(Problem(_field_path(e["loc"]), e["msg"].rstrip("."), fix))
+    return out
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

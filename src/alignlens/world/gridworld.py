@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from alignlens.errors import WorldError
+from alignlens.errors import Problems, WorldError
 from alignlens.world.model import GridLayout
 from alignlens.world.raw import RawEnvironment, RawTransitions, RawWorld
 from alignlens.world.schema import GridSpec, GridWorldSpec, LevelSpec
@@ -28,18 +28,22 @@ SPECIAL = ("wall", "floor", "start")
 
 
 def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
+    """The world of a gridworld file; a `WorldError` lists every problem found at once
+    (the levels and tile types are checked only once the legend is valid)."""
     grid = spec.gridworld
-    tile_types, char_type = _legend(grid)
+    problems = Problems()
+    tile_types, char_type = _legend(grid, problems)
+    legend_ok = not problems
     type_index = {t: i for i, t in enumerate(tile_types)}
-    terminal_types = _tile_set(grid.terminal, type_index, "gridworld.terminal")
+    terminal_types = _tile_set(grid.terminal, type_index, "gridworld.terminal", problems)
     if not (math.isfinite(grid.slip) and 0.0 <= grid.slip <= 1.0):
-        raise WorldError(
+        problems.add(
             f"slip {grid.slip!r} is outside [0, 1]",
             field="gridworld.slip",
             fix="give the probability of a random move, between 0 and 1",
         )
     if not math.isfinite(grid.step_cost):
-        raise WorldError(
+        problems.add(
             f"step_cost {grid.step_cost!r} is not finite",
             field="gridworld.step_cost",
             fix="use a finite number",
@@ -53,19 +57,24 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     for env in ("train", "deploy"):
         levels: list[LevelSpec | str] = getattr(grid, env)
         if not levels:
-            raise WorldError(
+            problems.add(
                 "no levels are given", field=f"gridworld.{env}", fix="add at least one ASCII level"
             )
         for i, level in enumerate(levels):
             field = f"gridworld.{env}[{i}]"
             level = LevelSpec(map=level) if isinstance(level, str) else level
-            tiles, start = _parse_level(level.map, char_type, type_index, field)
             if not (math.isfinite(level.weight) and level.weight > 0):
-                raise WorldError(
+                problems.add(
                     f"weight {level.weight!r} is not positive",
                     field=f"{field}.weight",
                     fix="use a positive weight",
                 )
+            if not legend_ok:  # the characters of the levels mean nothing yet
+                continue
+            parsed = _parse_level(level.map, char_type, type_index, field, problems)
+            if parsed is None:
+                continue
+            tiles, start = parsed
             key = tiles.tobytes() + start.tobytes() + repr(tiles.shape).encode()
             if key not in keys:
                 keys[key] = len(maps)
@@ -74,6 +83,23 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
                 names.append(f"{env}[{i}]")
             j = keys[key]
             weights[env][j] = weights[env].get(j, 0.0) + level.weight
+    features, tile_features = _features(grid.features, tile_types, problems)
+    objectives = spec.objectives
+    tables = {
+        "objectives.base": objectives.base,
+        "objectives.intended": objectives.intended,
+        **{f"objectives.goals.{k}": v for k, v in objectives.goals.items()},
+    }
+    for field, table in tables.items():
+        for t, r in table.items():
+            _tile_set([t], type_index, field, problems)
+            if not math.isfinite(r):
+                problems.add(
+                    f"the reward of tile {t!r} is {r!r}",
+                    field=f"{field}.{t}",
+                    fix="use a finite number",
+                )
+    problems.raise_if_any(WorldError)
 
     # States: every non-wall cell of every distinct level, level by level, row-major.
     level_of, rows, cols, index_maps, offset = [], [], [], [], 0
@@ -118,17 +144,10 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     )
     moved = target != np.arange(n_states)[:, None]
 
-    def objective(table: Mapping[str, float], field: str) -> np.ndarray:
+    def objective(table: Mapping[str, float]) -> np.ndarray:
         per_type = np.zeros(len(tile_types))
         for t, r in table.items():
-            (i,) = _tile_set([t], type_index, field)
-            if not math.isfinite(r):
-                raise WorldError(
-                    f"the reward of tile {t!r} is {r!r}",
-                    field=f"{field}.{t}",
-                    fix="use a finite number",
-                )
-            per_type[i] = r
+            per_type[type_index[t]] = r
         enter = np.where(moved, per_type[tile_of[target]], 0.0)  # [S, direction]
         reward = grid.step_cost + enter @ p_dir.T  # [S, action]
         reward[terminal] = 0.0
@@ -142,11 +161,9 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
             start[cells] += w / total / cells.size
         return RawEnvironment(f"gridworld.{env}", start, transitions, terminal)
 
-    features, tile_features = _features(grid.features, tile_types)
     state_names = tuple(
         f"{names[j]}:({r},{c})" for j, r, c in zip(level_of_a, row_a, col_a, strict=True)
     )
-    objectives = spec.objectives
     return RawWorld(
         name=spec.name,
         states=state_names,
@@ -157,9 +174,9 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
         deploy_share=spec.deploy_share,
         train=environment("train"),
         deploy=environment("deploy"),
-        base=objective(objectives.base, "objectives.base"),
-        intended=objective(objectives.intended, "objectives.intended"),
-        goals={k: objective(v, f"objectives.goals.{k}") for k, v in objectives.goals.items()},
+        base=objective(objectives.base),
+        intended=objective(objectives.intended),
+        goals={k: objective(v) for k, v in objectives.goals.items()},
         source=source,
         grid=GridLayout(
             tile_types=tile_types,
@@ -174,22 +191,22 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     )
 
 
-def _legend(grid: GridSpec) -> tuple[tuple[str, ...], dict[str, str]]:
+def _legend(grid: GridSpec, problems: Problems) -> tuple[tuple[str, ...], dict[str, str]]:
     for char, kind in grid.legend.items():
         if len(char) != 1:
-            raise WorldError(
+            problems.add(
                 f"legend key {char!r} is not a single character",
                 field=f"gridworld.legend.{char}",
                 fix="map one character to each tile type",
             )
         if not kind:
-            raise WorldError(
+            problems.add(
                 "empty tile type",
                 field=f"gridworld.legend.{char}",
                 fix='name the tile type, e.g. "lava"',
             )
     if "start" not in grid.legend.values():
-        raise WorldError(
+        problems.add(
             "no character stands for the agent's start",
             field="gridworld.legend",
             fix='add a character for "start", e.g. A = "start"',
@@ -199,13 +216,13 @@ def _legend(grid: GridSpec) -> tuple[tuple[str, ...], dict[str, str]]:
 
 
 def _features(
-    given: Mapping[str, list[str]], tile_types: tuple[str, ...]
+    given: Mapping[str, list[str]], tile_types: tuple[str, ...], problems: Problems
 ) -> tuple[tuple[str, ...], np.ndarray]:
     """The features an agent sees and which tile types show each: a tile type shows itself
     unless ``gridworld.features`` says otherwise; floor shows nothing."""
     for kind in given:
         if kind not in tile_types:
-            raise WorldError(
+            problems.add(
                 f"unknown tile type {kind!r}",
                 field=f"gridworld.features.{kind}",
                 fix=f"use a tile type of the legend ({', '.join(map(repr, tile_types))})",
@@ -216,56 +233,76 @@ def _features(
     return names, table.reshape(len(tile_types), len(names))
 
 
-def _tile_set(names: list[str], type_index: Mapping[str, int], field: str) -> set[int]:
+def _tile_set(
+    names: list[str], type_index: Mapping[str, int], field: str, problems: Problems
+) -> set[int]:
+    """The indices of the tile types ``names``; unknown ones are recorded in ``problems``."""
     out = set()
     for name in names:
         if name not in type_index or name == "wall":
             known = ", ".join(repr(t) for t in type_index if t != "wall")
-            raise WorldError(
+            problems.add(
                 f"unknown tile type {name!r}",
                 field=field,
                 fix=f"use a tile type of the legend ({known})",
             )
-        out.add(type_index[name])
+        else:
+            out.add(type_index[name])
     return out
 
 
 def _parse_level(
-    text: str, char_type: Mapping[str, str], type_index: Mapping[str, int], field: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Tile-type indices [H, W] and the start mask of one ASCII level."""
+    text: str,
+    char_type: Mapping[str, str],
+    type_index: Mapping[str, int],
+    field: str,
+    problems: Problems,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Tile-type indices [H, W] and the start mask of one ASCII level, or None when the
+    level has problems (each ragged row, each unknown character and a missing start are
+    recorded in ``problems``)."""
     lines = text.split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise WorldError("the level is empty", field=f"{field}", fix="draw the level in ASCII")
+        problems.add("the level is empty", field=f"{field}", fix="draw the level in ASCII")
+        return None
+    found = len(problems)
     width = len(lines[0])
     tiles = np.zeros((len(lines), width), dtype=np.int64)
     start = np.zeros((len(lines), width), dtype=bool)
+    unknown: dict[str, list[tuple[int, int]]] = {}
+    ragged = False
     for r, line in enumerate(lines):
         if len(line) != width:
-            raise WorldError(
+            ragged = True
+            problems.add(
                 f"row {r} has {len(line)} characters but row 0 has {width} (the level is ragged)",
                 field=field,
                 fix="make every row of the level the same length",
             )
         for c, ch in enumerate(line):
             if ch not in char_type:
-                raise WorldError(
-                    f"tile {ch!r} at row {r}, column {c} is not in the legend",
-                    field=field,
-                    fix=f"add {ch!r} to gridworld.legend or use one of "
-                    f"{''.join(sorted(char_type))!r}",
-                )
+                unknown.setdefault(ch, []).append((r, c))
+                continue
             kind = char_type[ch]
-            start[r, c] = kind == "start"
-            tiles[r, c] = type_index["floor" if kind == "start" else kind]
-    if not start.any():
-        raise WorldError(
+            if c < width:
+                start[r, c] = kind == "start"
+                tiles[r, c] = type_index["floor" if kind == "start" else kind]
+    for ch, places in unknown.items():
+        (r, c), more = places[0], len(places) - 1
+        elsewhere = f" (and {more} more place{'s' if more > 1 else ''})" if more else ""
+        problems.add(
+            f"tile {ch!r} at row {r}, column {c} is not in the legend{elsewhere}",
+            field=field,
+            fix=f"add {ch!r} to gridworld.legend or use one of {''.join(sorted(char_type))!r}",
+        )
+    if not ragged and not start.any():
+        problems.add(
             "the level has no start tile",
             field=field,
             fix="mark where the agent starts with the legend's start character",
         )
-    return tiles, start
+    return (tiles, start) if len(problems) == found else None

@@ -2,7 +2,7 @@
 
 A `World` is what every later stage reads (solvers, optimisers, lenses' inputs). It is
 built from a world file or from Python and holds only arrays and names. Environments
-are stored in the successor format of DESIGN §5: for each state and action, ``K``
+are stored in a successor format: for each state and action, ``K``
 candidate next states ``next_state[s, a, k]`` with probabilities ``prob[s, a, k]``
 (unused slots point at ``s`` itself with probability 0).
 
@@ -123,7 +123,7 @@ class GridLayout:
 
 @dataclass(frozen=True, eq=False)
 class World:
-    """W = (S, A, train, deploy, R, U, G): DESIGN §2, compiled to arrays.
+    """W = (S, A, train, deploy, R, U, G) of docs/model.md, compiled to arrays.
 
     Attributes:
         name: the world's name.

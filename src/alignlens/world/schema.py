@@ -1,4 +1,5 @@
-"""The world file schema of DESIGN §6, as Pydantic models (both forms: tabular and gridworld).
+"""The world file schema (docs/world-files.md) as Pydantic models (both forms: tabular,
+gridworld).
 
 These models check shapes and types only; meaning (names, probabilities, reachability)
 is checked when the file is compiled, where the message can name the state at fault.

@@ -4,39 +4,50 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignlens.errors import WorldError
+from alignlens.errors import Problems, WorldError
 from alignlens.world.raw import RawEnvironment, RawTransitions, RawWorld
 from alignlens.world.schema import EnvironmentSpec, Row3, TabularWorldSpec
 
 
 class _Names:
-    """Name → index lookups that fail with a message naming the field."""
+    """Name → index lookups; an unknown name is recorded as a problem naming the field
+    (and looked up as index 0, so that every other name can still be checked)."""
 
-    def __init__(self, kind: str, names: list[str]) -> None:
+    def __init__(self, kind: str, names: list[str], problems: Problems) -> None:
         self.kind = kind
         self.names = names
         self.index = {n: i for i, n in enumerate(names)}
+        self.problems = problems
 
     def __call__(self, name: str, field: str) -> int:
         if name not in self.index:
             shown = ", ".join(repr(n) for n in self.names[:8])
             more = ", ..." if len(self.names) > 8 else ""
-            raise WorldError(
+            self.problems.add(
                 f"unknown {self.kind} {name!r}",
                 field=field,
                 fix=f"use one of the listed {self.kind}s ({shown}{more}) or add it to "
                 f"`{self.kind}s`",
             )
+            return 0
         return self.index[name]
 
 
 def compile_tabular(spec: TabularWorldSpec, source: str) -> RawWorld:
-    state = _Names("state", spec.states)
-    action = _Names("action", spec.actions)
+    """The world of a tabular file; a `WorldError` lists every unknown name at once."""
+    problems = Problems()
+    for which in ("states", "actions"):
+        if not getattr(spec, which):  # then every name is unknown: say this alone
+            problems.add(
+                f"no {which} are listed", field=which, fix=f"list at least one of the {which}"
+            )
+    problems.raise_if_any(WorldError)
+    state = _Names("state", spec.states, problems)
+    action = _Names("action", spec.actions, problems)
     for s in spec.observations:
         state(s, f"observations.{s}")
     observations = tuple(spec.observations.get(s, s) for s in spec.states)
-    return RawWorld(
+    raw = RawWorld(
         name=spec.name,
         states=tuple(spec.states),
         actions=tuple(spec.actions),
@@ -54,6 +65,8 @@ def compile_tabular(spec: TabularWorldSpec, source: str) -> RawWorld:
         },
         source=source,
     )
+    problems.raise_if_any(WorldError)
+    return raw
 
 
 def _environment(
