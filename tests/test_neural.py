@@ -307,3 +307,41 @@ def test_state_lookup_is_the_same_training_as_per_sample_passes(coin) -> None:
         tables.append(np.asarray(t))
     np.testing.assert_allclose(tables[0], tables[1], rtol=1e-4, atol=1e-6)
     assert not np.allclose(tables[0][0], tables[0][1])  # training moved the policy
+
+
+def test_both_neural_scenarios_share_one_compiled_program(examples) -> None:
+    """The neural scenarios' worlds fall in one padding bucket: their training environments
+    have the same array shapes and dtypes, so one jitted program (one compilation) trains
+    both."""
+    from alignlens.optimizers.ppo import training_env
+    from alignlens.scenarios.registry import NEURAL_PPO
+
+    config = PPOConfig(**NEURAL_PPO)
+    shapes = [
+        [(x.shape, x.dtype) for x in training_env(load_world(examples / name), config)]
+        for name in ("coin.toml", "red-door-exit-neural.toml")
+    ]
+    assert shapes[0] == shapes[1]
+
+
+def test_padding_changes_nothing_the_agent_can_reach_or_see(coin) -> None:
+    """Padded states are terminal and never drawn as starts or successors; the network acts
+    the same on an observation and on its zero-padded flat form."""
+    from alignlens.optimizers.ppo import training_env
+
+    env = training_env(coin, PPOConfig())
+    n = coin.n_states
+    assert env.observations.shape[0] > n
+    assert bool(jnp.all(env.terminal[n:]))
+    assert int(jnp.max(env.next_state[:n])) < n  # real states lead to real states
+    assert float(env.start_cdf[n - 1]) == 1.0  # the start draw never passes the real states
+    assert bool(jnp.all(env.rewards[:, n:] == 0.0))
+    model = actor_critic(
+        "mlp", env.observations.shape[1:], coin.n_actions, key=jax.random.PRNGKey(1)
+    )
+    obs = grid_observations(coin)
+    for s in (0, 7, n - 1):
+        a = model(jnp.asarray(obs[s]))
+        b = model(env.observations[s])
+        np.testing.assert_array_equal(np.asarray(a[0]), np.asarray(b[0]))
+        np.testing.assert_array_equal(np.asarray(a[1]), np.asarray(b[1]))

@@ -6,6 +6,12 @@ network's arrays (`eqx.combine` them with `PPOTrainer.static`); ``tables`` are t
 network's action probabilities at every state at each record, which `ppo` evaluates
 exactly for the trace (returns under R, U and every goal, in training and deployment).
 
+One compiled program serves many worlds. The program takes the environment as an
+argument (`training_env`): its states padded to a power of two with unreachable terminal
+states, and (for the MLP) its observations flattened and padded with zeros to a power of
+two. Worlds that fall in the same bucket (both neural scenarios do) share the
+program, compiled once per process and kept in JAX's persistent cache between processes.
+
 The algorithm is the clipped-surrogate PPO of Schulman et al. (2017) as PureJaxRL and
 Stable-Baselines3 run it: ``n_envs`` environments stepped for ``n_steps`` each, GAE(λ)
 advantages normalised per minibatch, ``epochs`` passes over shuffled minibatches,
@@ -15,6 +21,7 @@ limit bootstrap from the value of the state they reached.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,12 +111,72 @@ class PPOTrainer:
         return eqx.combine(params, self.static)
 
 
+def bucket(n: int) -> int:
+    """The size ``n`` states (or features) are padded to: the next power of two."""
+    return 1 << max(0, n - 1).bit_length()
+
+
+def training_env(world: World, config: PPOConfig) -> EnvParams:
+    """The training levels as the compiled program reads them: states padded to their
+    `bucket` (terminal, unreachable, seeing nothing), R and U as the rewards (the program
+    needs no goals), and for the MLP each observation flattened and padded with zeros to
+    its `bucket` of features (the network pads what it sees the same way, so it acts alike
+    on either form)."""
+    env = env_params(world, "train", max_steps=config.max_episode_steps)
+    n, pad = world.n_states, bucket(world.n_states) - world.n_states
+    observations = env.observations
+    if config.architecture == "mlp":
+        flat = observations.reshape(n, -1)
+        width = bucket(flat.shape[1])
+        observations = jnp.pad(flat, ((0, 0), (0, width - flat.shape[1])))
+
+    def states(x: jax.Array, fill: float | bool) -> jax.Array:
+        return jnp.pad(x, [(0, pad)] + [(0, 0)] * (x.ndim - 1), constant_values=fill)
+
+    loops = jnp.broadcast_to(
+        jnp.arange(n, n + pad, dtype=env.next_state.dtype)[:, None, None],
+        (pad, *env.next_state.shape[1:]),
+    )
+    return EnvParams(
+        next_state=jnp.concatenate([env.next_state, loops]),
+        successor_cdf=states(env.successor_cdf, 1.0),
+        start_cdf=states(env.start_cdf, 1.0),
+        terminal=states(env.terminal, True),
+        rewards=jnp.pad(env.rewards[:2], ((0, 0), (0, pad), (0, 0))),
+        observations=states(observations, 0.0),
+        max_steps=env.max_steps,
+    )
+
+
 def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     """Build ``train(key) -> (params, tables [records, S, A])`` for the training levels."""
-    env = env_params(world, "train", max_steps=config.max_episode_steps)
-    gamma = world.discount
-    obs_shape = tuple(env.observations.shape[1:])
-    n_actions = world.n_actions
+    env = training_env(world, config)
+    gamma = jnp.asarray(world.discount, dtype=jnp.float32)
+    program, static = _compiled(config, tuple(env.observations.shape[1:]), world.n_actions)
+    n = world.n_states
+
+    def train(key: jax.Array) -> tuple[Any, jax.Array]:
+        params, tables = program(key, env, gamma)
+        return params, tables[..., :n, :]
+
+    return PPOTrainer(train, static, env, config)
+
+
+@functools.cache
+def _compiled(
+    config: PPOConfig, obs_shape: tuple[int, ...], n_actions: int, *, seeds: bool = False
+) -> tuple[Callable[..., tuple[Any, jax.Array]], Any]:
+    """`_program` jitted (over a batch of keys when ``seeds``), once per process for each
+    config and shape of environment."""
+    train, static = _program(config, obs_shape, n_actions)
+    return jax.jit(jax.vmap(train, in_axes=(0, None, None)) if seeds else train), static
+
+
+def _program(
+    config: PPOConfig, obs_shape: tuple[int, ...], n_actions: int
+) -> tuple[Callable[..., tuple[Any, jax.Array]], Any]:
+    """``train(key, env, gamma) -> (params, tables)`` for one config and one shape of
+    environment, and the static part of its network."""
     model0 = actor_critic(
         config.architecture, obs_shape, n_actions, config.hidden, key=jax.random.PRNGKey(0)
     )
@@ -128,117 +195,121 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     mb_size = config.batch // config.minibatches
     f32 = jnp.float32
 
-    n_states = env.observations.shape[0]
-    # The observation is a function of the state, and the network is fixed during a
-    # rollout: when the world has fewer states than a rollout has steps, one forward pass
-    # over every state's observation per update, then a lookup per step, is the same
-    # computation with fewer passes. Likewise for a minibatch larger than the world.
-    lookup_rollout = config.state_lookup and n_states <= config.batch
-    lookup_loss = config.state_lookup and n_states <= mb_size
+    def train(key: jax.Array, env: EnvParams, gamma: jax.Array) -> tuple[Any, jax.Array]:
+        n_states = env.observations.shape[0]
+        # The observation is a function of the state, and the network is fixed during a
+        # rollout: when the world has fewer states than a rollout has steps, one forward
+        # pass over every state's observation per update, then a lookup per step, is the
+        # same computation with fewer passes. Likewise for a minibatch larger than the world.
+        lookup_rollout = config.state_lookup and n_states <= config.batch
+        lookup_loss = config.state_lookup and n_states <= mb_size
 
-    def forward(params: Any, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        return jax.vmap(eqx.combine(params, static))(obs)
+        def forward(params: Any, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+            return jax.vmap(eqx.combine(params, static))(obs)
 
-    def at_states(params: Any, table: Any, s: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """Logits and values at state indices ``s`` (from ``table`` when there is one)."""
-        if table is not None:
-            return table[0][s], table[1][s]
-        return forward(params, env.observations[s])
+        def at_states(params: Any, table: Any, s: jax.Array) -> tuple[jax.Array, jax.Array]:
+            """Logits and values at state indices ``s`` (from ``table`` when there is one)."""
+            if table is not None:
+                return table[0][s], table[1][s]
+            return forward(params, env.observations[s])
 
-    def loss_fn(params: Any, batch: dict) -> jax.Array:
-        table = forward(params, env.observations) if lookup_loss else None
-        logits, values = at_states(params, table, batch["state"])
-        log_probs = jax.nn.log_softmax(logits)
-        log_p = jnp.take_along_axis(log_probs, batch["action"][:, None], axis=1)[:, 0]
-        ratio = jnp.exp(log_p - batch["log_p"])
-        adv = batch["advantage"]
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        surrogate = jnp.minimum(
-            ratio * adv, jnp.clip(ratio, 1 - config.clip, 1 + config.clip) * adv
-        )
-        clipped_v = batch["value"] + jnp.clip(values - batch["value"], -config.clip, config.clip)
-        value_loss = 0.5 * jnp.maximum(
-            (values - batch["target"]) ** 2, (clipped_v - batch["target"]) ** 2
-        )
-        entropy = -(jnp.exp(log_probs) * log_probs).sum(-1)
-        return (
-            -surrogate.mean()
-            + config.value_coef * value_loss.mean()
-            - config.entropy * entropy.mean()
-        )
-
-    def env_step(carry: tuple, key: jax.Array) -> tuple[tuple, dict]:
-        params, table, states = carry
-        k_act, k_env = jax.random.split(key)
-        logits, value = at_states(params, table, states.state)
-        action = jax.random.categorical(k_act, logits)
-        log_p = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=1)[:, 0]
-        keys = jax.random.split(k_env, config.n_envs)
-        _, states2, reward, done, info = jax.vmap(step, in_axes=(0, 0, 0, None))(
-            keys, states, action, env
-        )
-        # A time limit is not the end of the task: bootstrap from the state reached.
-        _, reached_value = at_states(params, table, info["return_state"])
-        reward = reward + jnp.where(info["truncated"], gamma * reached_value, 0.0).astype(f32)
-        transition = {
-            "state": states.state,
-            "action": action,
-            "log_p": log_p,
-            "value": value,
-            "reward": reward,
-            "done": done,
-        }
-        return (params, table, states2), transition
-
-    def advantages(traj: dict, last_value: jax.Array) -> tuple[jax.Array, jax.Array]:
-        def back(carry: tuple, t: dict) -> tuple[tuple, jax.Array]:
-            gae, next_value = carry
-            live = 1.0 - t["done"].astype(f32)
-            delta = t["reward"] + gamma * next_value * live - t["value"]
-            gae = delta + gamma * config.gae_lambda * live * gae
-            return (gae, t["value"]), gae
-
-        _, adv = jax.lax.scan(back, (jnp.zeros_like(last_value), last_value), traj, reverse=True)
-        return adv, adv + traj["value"]
-
-    def update(carry: tuple, key: jax.Array) -> tuple[tuple, None]:
-        params, opt_state, states = carry
-        k_roll, k_epochs = jax.random.split(key)
-        table = forward(params, env.observations) if lookup_rollout else None
-        (params, _, states), traj = jax.lax.scan(
-            env_step, (params, table, states), jax.random.split(k_roll, config.n_steps)
-        )
-        _, last_value = at_states(params, table, states.state)
-        adv, target = advantages(traj, last_value)
-        flat = {k: v.reshape(config.batch, *v.shape[2:]) for k, v in traj.items()}
-        flat["advantage"], flat["target"] = adv.reshape(-1), target.reshape(-1)
-
-        def epoch(carry: tuple, k: jax.Array) -> tuple[tuple, None]:
-            order = jax.random.permutation(k, config.batch)
-            shuffled = jax.tree.map(
-                lambda x: x[order].reshape(config.minibatches, mb_size, *x.shape[1:]), flat
+        def loss_fn(params: Any, batch: dict) -> jax.Array:
+            table = forward(params, env.observations) if lookup_loss else None
+            logits, values = at_states(params, table, batch["state"])
+            log_probs = jax.nn.log_softmax(logits)
+            log_p = jnp.take_along_axis(log_probs, batch["action"][:, None], axis=1)[:, 0]
+            ratio = jnp.exp(log_p - batch["log_p"])
+            adv = batch["advantage"]
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            surrogate = jnp.minimum(
+                ratio * adv, jnp.clip(ratio, 1 - config.clip, 1 + config.clip) * adv
+            )
+            clipped_v = batch["value"] + jnp.clip(
+                values - batch["value"], -config.clip, config.clip
+            )
+            value_loss = 0.5 * jnp.maximum(
+                (values - batch["target"]) ** 2, (clipped_v - batch["target"]) ** 2
+            )
+            entropy = -(jnp.exp(log_probs) * log_probs).sum(-1)
+            return (
+                -surrogate.mean()
+                + config.value_coef * value_loss.mean()
+                - config.entropy * entropy.mean()
             )
 
-            def minibatch(carry: tuple, batch: dict) -> tuple[tuple, None]:
-                params, opt_state = carry
-                grads = jax.grad(loss_fn)(params, batch)
-                updates, opt_state = optimizer.update(grads, opt_state, params)
-                return (eqx.apply_updates(params, updates), opt_state), None
+        def env_step(carry: tuple, key: jax.Array) -> tuple[tuple, dict]:
+            params, table, states = carry
+            k_act, k_env = jax.random.split(key)
+            logits, value = at_states(params, table, states.state)
+            action = jax.random.categorical(k_act, logits)
+            log_p = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=1)[:, 0]
+            keys = jax.random.split(k_env, config.n_envs)
+            _, states2, reward, done, info = jax.vmap(step, in_axes=(0, 0, 0, None))(
+                keys, states, action, env
+            )
+            # A time limit is not the end of the task: bootstrap from the state reached.
+            _, reached_value = at_states(params, table, info["return_state"])
+            reward = reward + jnp.where(info["truncated"], gamma * reached_value, 0.0).astype(f32)
+            transition = {
+                "state": states.state,
+                "action": action,
+                "log_p": log_p,
+                "value": value,
+                "reward": reward,
+                "done": done,
+            }
+            return (params, table, states2), transition
 
-            carry, _ = jax.lax.scan(minibatch, carry, shuffled)
-            return carry, None
+        def advantages(traj: dict, last_value: jax.Array) -> tuple[jax.Array, jax.Array]:
+            def back(carry: tuple, t: dict) -> tuple[tuple, jax.Array]:
+                gae, next_value = carry
+                live = 1.0 - t["done"].astype(f32)
+                delta = t["reward"] + gamma * next_value * live - t["value"]
+                gae = delta + gamma * config.gae_lambda * live * gae
+                return (gae, t["value"]), gae
 
-        (params, opt_state), _ = jax.lax.scan(
-            epoch, (params, opt_state), jax.random.split(k_epochs, config.epochs)
-        )
-        return (params, opt_state, states), None
+            _, adv = jax.lax.scan(
+                back, (jnp.zeros_like(last_value), last_value), traj, reverse=True
+            )
+            return adv, adv + traj["value"]
 
-    def record(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
-        carry, _ = jax.lax.scan(update, carry, jax.random.split(key, config.updates_per_record))
-        logits, _ = forward(carry[0], env.observations)
-        return carry, jax.nn.softmax(logits)
+        def update(carry: tuple, key: jax.Array) -> tuple[tuple, None]:
+            params, opt_state, states = carry
+            k_roll, k_epochs = jax.random.split(key)
+            table = forward(params, env.observations) if lookup_rollout else None
+            (params, _, states), traj = jax.lax.scan(
+                env_step, (params, table, states), jax.random.split(k_roll, config.n_steps)
+            )
+            _, last_value = at_states(params, table, states.state)
+            adv, target = advantages(traj, last_value)
+            flat = {k: v.reshape(config.batch, *v.shape[2:]) for k, v in traj.items()}
+            flat["advantage"], flat["target"] = adv.reshape(-1), target.reshape(-1)
 
-    def train(key: jax.Array) -> tuple[Any, jax.Array]:
+            def epoch(carry: tuple, k: jax.Array) -> tuple[tuple, None]:
+                order = jax.random.permutation(k, config.batch)
+                shuffled = jax.tree.map(
+                    lambda x: x[order].reshape(config.minibatches, mb_size, *x.shape[1:]), flat
+                )
+
+                def minibatch(carry: tuple, batch: dict) -> tuple[tuple, None]:
+                    params, opt_state = carry
+                    grads = jax.grad(loss_fn)(params, batch)
+                    updates, opt_state = optimizer.update(grads, opt_state, params)
+                    return (eqx.apply_updates(params, updates), opt_state), None
+
+                carry, _ = jax.lax.scan(minibatch, carry, shuffled)
+                return carry, None
+
+            (params, opt_state), _ = jax.lax.scan(
+                epoch, (params, opt_state), jax.random.split(k_epochs, config.epochs)
+            )
+            return (params, opt_state, states), None
+
+        def record(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
+            carry, _ = jax.lax.scan(update, carry, jax.random.split(key, config.updates_per_record))
+            logits, _ = forward(carry[0], env.observations)
+            return carry, jax.nn.softmax(logits)
+
         k_model, k_reset, k_run = jax.random.split(key, 3)
         model = actor_critic(config.architecture, obs_shape, n_actions, config.hidden, key=k_model)
         params, _ = eqx.partition(model, eqx.is_array)
@@ -251,7 +322,7 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
         )
         return params, tables
 
-    return PPOTrainer(jax.jit(train), static, env, config)
+    return train, static
 
 
 def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> TrainingResult:
@@ -281,11 +352,13 @@ def ppo_runs(world: World, config: PPOConfig, seeds: Sequence[int]) -> Runs:
     arithmetic rounds differently), so a run is reproduced by `ppo_runs` with the same
     seeds.
     """
-    trainer = make_train(world, config)
+    env = training_env(world, config)
+    shape = tuple(env.observations.shape[1:])
+    program, _ = _compiled(config, shape, world.n_actions, seeds=True)
     keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
     with jax.numpy_dtype_promotion("standard"):
-        _, tables = jax.jit(jax.vmap(trainer.train))(keys)
-    tables = np.asarray(tables)
+        _, tables = program(keys, env, jnp.asarray(world.discount, dtype=jnp.float32))
+    tables = np.asarray(tables)[..., : world.n_states, :]
     sizes = "×".join(map(str, config.hidden))
     return Runs(
         f"neural ({config.architecture} {sizes}, PPO {config.updates * config.batch} steps)",

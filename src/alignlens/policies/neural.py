@@ -31,16 +31,19 @@ Judged = Literal["greedy", "stochastic"]
 
 
 class MLPActorCritic(eqx.Module):
-    """Separate tanh MLPs for the action logits and the value, over the flat observation."""
+    """Separate tanh MLPs for the action logits and the value, over the flat observation
+    (zero-padded to the network's input size when it has fewer features)."""
 
     actor: eqx.nn.MLP
     critic: eqx.nn.MLP
+    size: int = eqx.field(static=True)
 
     def __init__(
         self, obs_shape: Sequence[int], n_actions: int, hidden: Sequence[int], *, key: Array
     ) -> None:
         k_actor, k_critic = jax.random.split(key)
         size = int(np.prod(obs_shape))
+        self.size = size
         width, depth = (hidden[0], len(hidden)) if hidden else (0, 0)
         common = {"width_size": width, "depth": depth, "activation": jnp.tanh}
         self.actor = eqx.nn.MLP(size, n_actions, **common, dtype=jnp.float32, key=k_actor)
@@ -48,6 +51,7 @@ class MLPActorCritic(eqx.Module):
 
     def __call__(self, obs: Float[Array, "H W C"]) -> tuple[Float[Array, " A"], Float[Array, ""]]:
         flat = obs.reshape(-1)
+        flat = jnp.pad(flat, (0, self.size - flat.shape[0]))  # an unpadded observation
         return self.actor(flat), self.critic(flat)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from alignlens.diagnosis import Diagnosis
 from alignlens.errors import AlignlensError
@@ -16,9 +15,6 @@ from alignlens.tolerances import Tolerances
 from alignlens.world.examples import examples_dir
 from alignlens.world.files import load_world
 from alignlens.world.model import World
-
-if TYPE_CHECKING:
-    from alignlens.optimizers.ppo import PPOConfig
 
 
 @dataclass(frozen=True)
@@ -97,18 +93,33 @@ def diagnose_exhaustive(
     )
 
 
-def diagnose_ppo(
-    world: World, config: PPOConfig, seed: int, runs: int, optimizer: str
-) -> Diagnosis:
-    """Train ``runs`` networks by PPO at once (seeds ``seed``, ``seed + 1``, …) and diagnose
-    the first that ends fully optimised in training (the choice reads training returns
-    only, never deployment), with all runs as the sampled estimate of outer alignment.
-    The learned policy is judged by its greedy version."""
+NEURAL_RUNS = 8
+NEURAL_PPO = {
+    "total_steps": 60_000,
+    "n_envs": 32,
+    "n_steps": 16,
+    "epochs": 4,
+    "minibatches": 1,
+    "learning_rate": 1e-2,
+}
+"""The PPO settings of the neural scenarios: an MLP of 64×64, each run 60,000 steps in
+rollouts of 512 (so the loss reads the network once per state), four passes over each.
+Both scenarios share them, and their worlds fall in one padding bucket, so one compiled
+program trains both."""
+
+
+def diagnose_ppo(world: World, seed: int, optimizer: str) -> Diagnosis:
+    """Train `NEURAL_RUNS` networks by PPO at once (seeds ``seed``, ``seed + 1``, …) with
+    `NEURAL_PPO` and diagnose the first that ends fully optimised in training (the choice
+    reads training returns only, never deployment), with all runs as the sampled estimate
+    of outer alignment. The learned policy is judged by its greedy version."""
     from alignlens.diagnosis import diagnose
-    from alignlens.optimizers.ppo import ppo_runs
+    from alignlens.optimizers.ppo import PPOConfig, ppo_runs
     from alignlens.solve.analyze import analyze_world
     from alignlens.solve.outer_sample import train_base_regrets
 
+    config = PPOConfig(**NEURAL_PPO)  # type: ignore[arg-type]
+    runs = NEURAL_RUNS
     tolerances = Tolerances(deploy_share=world.deploy_share, policy_judged="greedy")
     sample = ppo_runs(world, config, range(seed, seed + runs))
     objectives = analyze_world(world, tolerances)
