@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
@@ -36,6 +36,7 @@ from alignlens.envs.functional import EnvParams, env_params, reset, step
 from alignlens.optimizers.result import Runs, TrainingResult, trace_of
 from alignlens.policies.neural import Architecture, actor_critic, greedy_table
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.progress import report
 from alignlens.world.model import World
 
 
@@ -152,31 +153,54 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     """Build ``train(key) -> (params, tables [records, S, A])`` for the training levels."""
     env = training_env(world, config)
     gamma = jnp.asarray(world.discount, dtype=jnp.float32)
-    program, static = _compiled(config, tuple(env.observations.shape[1:]), world.n_actions)
+    program = _compiled(config, tuple(env.observations.shape[1:]), world.n_actions)
     n = world.n_states
 
     def train(key: jax.Array) -> tuple[Any, jax.Array]:
-        params, tables = program(key, env, gamma)
-        return params, tables[..., :n, :]
+        carry, keys = program.start(key, env)
+        tables = []
+        for k in keys:
+            carry, table = program.chunk(carry, k, env, gamma)
+            tables.append(table[:n])
+        return carry[0], jnp.stack(tables)
 
-    return PPOTrainer(train, static, env, config)
+    return PPOTrainer(train, program.static, env, config)
+
+
+class Program(NamedTuple):
+    """The compiled pieces of PPO for one config and one shape of environment.
+
+    Attributes:
+        start: ``(key, env) -> (carry, record_keys)``: a fresh network, optimiser state and
+            environments, and the key of each record.
+        chunk: ``(carry, key, env, gamma) -> (carry, table)``: the updates of one record,
+            then the network's action probabilities at every state.
+        static: the static part of the network (`eqx.combine` it with trained params).
+    """
+
+    start: Callable[..., Any]
+    chunk: Callable[..., Any]
+    static: Any
 
 
 @functools.cache
 def _compiled(
     config: PPOConfig, obs_shape: tuple[int, ...], n_actions: int, *, seeds: bool = False
-) -> tuple[Callable[..., tuple[Any, jax.Array]], Any]:
+) -> Program:
     """`_program` jitted (over a batch of keys when ``seeds``), once per process for each
     config and shape of environment."""
-    train, static = _program(config, obs_shape, n_actions)
-    return jax.jit(jax.vmap(train, in_axes=(0, None, None)) if seeds else train), static
+    start, chunk, static = _program(config, obs_shape, n_actions)
+    if seeds:
+        start = jax.vmap(start, in_axes=(0, None))
+        chunk = jax.vmap(chunk, in_axes=(0, 0, None, None))
+    return Program(jax.jit(start), jax.jit(chunk), static)
 
 
 def _program(
     config: PPOConfig, obs_shape: tuple[int, ...], n_actions: int
-) -> tuple[Callable[..., tuple[Any, jax.Array]], Any]:
-    """``train(key, env, gamma) -> (params, tables)`` for one config and one shape of
-    environment, and the static part of its network."""
+) -> tuple[Callable[..., Any], Callable[..., Any], Any]:
+    """The ``start`` and ``chunk`` functions of `Program` (not yet jitted) for one config
+    and one shape of environment, and the static part of the network."""
     model0 = actor_critic(
         config.architecture, obs_shape, n_actions, config.hidden, key=jax.random.PRNGKey(0)
     )
@@ -195,7 +219,7 @@ def _program(
     mb_size = config.batch // config.minibatches
     f32 = jnp.float32
 
-    def train(key: jax.Array, env: EnvParams, gamma: jax.Array) -> tuple[Any, jax.Array]:
+    def chunk(carry: tuple, key: jax.Array, env: EnvParams, gamma: jax.Array) -> tuple:
         n_states = env.observations.shape[0]
         # The observation is a function of the state, and the network is fixed during a
         # rollout: when the world has fewer states than a rollout has steps, one forward
@@ -305,11 +329,11 @@ def _program(
             )
             return (params, opt_state, states), None
 
-        def record(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
-            carry, _ = jax.lax.scan(update, carry, jax.random.split(key, config.updates_per_record))
-            logits, _ = forward(carry[0], env.observations)
-            return carry, jax.nn.softmax(logits)
+        carry, _ = jax.lax.scan(update, carry, jax.random.split(key, config.updates_per_record))
+        logits, _ = forward(carry[0], env.observations)
+        return carry, jax.nn.softmax(logits)
 
+    def start(key: jax.Array, env: EnvParams) -> tuple[tuple, jax.Array]:
         k_model, k_reset, k_run = jax.random.split(key, 3)
         model = actor_critic(config.architecture, obs_shape, n_actions, config.hidden, key=k_model)
         params, _ = eqx.partition(model, eqx.is_array)
@@ -317,12 +341,9 @@ def _program(
         _, states = jax.vmap(reset, in_axes=(0, None))(
             jax.random.split(k_reset, config.n_envs), env
         )
-        (params, *_), tables = jax.lax.scan(
-            record, (params, opt_state, states), jax.random.split(k_run, config.records)
-        )
-        return params, tables
+        return (params, opt_state, states), jax.random.split(k_run, config.records)
 
-    return train, static
+    return start, chunk, static
 
 
 def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> TrainingResult:
@@ -353,12 +374,18 @@ def ppo_runs(world: World, config: PPOConfig, seeds: Sequence[int]) -> Runs:
     seeds.
     """
     env = training_env(world, config)
-    shape = tuple(env.observations.shape[1:])
-    program, _ = _compiled(config, shape, world.n_actions, seeds=True)
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+    program = _compiled(config, tuple(env.observations.shape[1:]), world.n_actions, seeds=True)
+    gamma = jnp.asarray(world.discount, dtype=jnp.float32)
+    stage = f"training {len(seeds)} networks by PPO"
+    report(stage, 0, config.records)
     with jax.numpy_dtype_promotion("standard"):
-        _, tables = program(keys, env, jnp.asarray(world.discount, dtype=jnp.float32))
-    tables = np.asarray(tables)[..., : world.n_states, :]
+        carry, keys = program.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]), env)
+        records = []
+        for i in range(config.records):
+            carry, table = program.chunk(carry, keys[:, i], env, gamma)
+            records.append(np.asarray(table)[:, : world.n_states])
+            report(stage, i + 1, config.records)
+    tables = np.stack(records, axis=1)  # [seeds, records, S, A]
     sizes = "×".join(map(str, config.hidden))
     return Runs(
         f"neural ({config.architecture} {sizes}, PPO {config.updates * config.batch} steps)",
