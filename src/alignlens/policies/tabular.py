@@ -18,6 +18,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from alignlens.errors import SHOWN, PolicyError, Problems, WorldError
+from alignlens.world.examples import resolve_example_path
 from alignlens.world.files import read_document
 from alignlens.world.model import World
 
@@ -142,8 +143,9 @@ def policy_from_mapping(
 
 
 def load_policy(world: World, path: str | Path) -> TabularPolicy:
-    """Read a JSON policy file ``{"policy": {...}}`` for ``world``."""
-    path = Path(path)
+    """Read a JSON policy file ``{"policy": {...}}`` for ``world``; ``examples/...`` falls
+    back to the example files that ship with alignlens (`resolve_example_path`)."""
+    path = resolve_example_path(path)
     try:
         document = read_document(path, kind="policy")
     except WorldError as error:  # the reader's message, reported as a policy error

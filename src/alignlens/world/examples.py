@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -18,3 +21,47 @@ def example_paths() -> list[Path]:
     """Every example world file, sorted by name."""
     folder = examples_dir()
     return sorted([*folder.glob("*.toml"), *folder.glob("*.json")])
+
+
+def resolve_example_path(path: str | Path) -> Path:
+    """``path``, or where it lies in the installed copy of the example files.
+
+    A path that does not exist and whose first component is ``examples`` (the commands of
+    the documentation, written in a source checkout) is read from `examples_dir`, so
+    ``examples/lava.toml`` works after ``pip install .`` in any folder. Any other path, or
+    one the installed copy lacks too, is returned as given.
+    """
+    path = Path(path)
+    if path.exists() or not is_example_path(path):
+        return path
+    shipped = examples_dir().joinpath(*path.parts[1:])
+    return shipped if shipped.exists() else path
+
+
+def is_example_path(path: str | Path) -> bool:
+    """Whether ``path`` is relative and starts with ``examples/`` (see `resolve_example_path`)."""
+    path = Path(path)
+    return not path.is_absolute() and path.parts[:1] == ("examples",)
+
+
+def example_summary(path: Path) -> str:
+    """One line about an example file: the first sentence of its leading comment (TOML),
+    else of its ``description``, else its ``name``, else nothing."""
+    text = path.read_text(encoding="utf-8")
+    comment = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    if not comment:
+        try:
+            document = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        except ValueError:
+            return ""
+        if not isinstance(document, dict):
+            return ""
+        comment = [str(document.get("description") or document.get("name") or "")]
+    return _SENTENCE_END.split(" ".join(comment).strip(), maxsplit=1)[0]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from alignlens.errors import Problem, WorldError
 from alignlens.world.assemble import assemble, scalar_problems
+from alignlens.world.examples import is_example_path, resolve_example_path
 from alignlens.world.gridworld import compile_gridworld
 from alignlens.world.model import World
 from alignlens.world.schema import GridWorldSpec, TabularWorldSpec
@@ -22,8 +23,9 @@ from alignlens.world.tabular import compile_tabular
 
 
 def load_world(path: str | Path) -> World:
-    """Read, validate and compile a world file (.toml or .json)."""
-    path = Path(path)
+    """Read, validate and compile a world file (.toml or .json); ``examples/...`` falls back
+    to the example files that ship with alignlens (`resolve_example_path`)."""
+    path = resolve_example_path(path)
     source = str(path)
     data = read_document(path, kind="world")
     return world_from_dict(data, source=source)
@@ -55,12 +57,14 @@ def world_from_dict(data: dict[str, Any], *, source: str = "<python>") -> World:
 
 
 def read_document(path: Path, *, kind: str) -> Any:
-    """Parse a TOML or JSON file; syntax errors name the line."""
+    """Parse a TOML or JSON file; syntax errors name the line. A missing ``examples/...``
+    file is read from the installed example files (`resolve_example_path`)."""
+    path = resolve_example_path(path)
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise WorldError(f"no such {kind} file", file=source, fix="check the path") from None
+        raise WorldError(f"no such {kind} file", file=source, fix=_missing_fix(path)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise WorldError(
             f"cannot read the file ({error})", file=source, fix="give a readable UTF-8 text file"
@@ -85,6 +89,16 @@ def read_document(path: Path, *, kind: str) -> Any:
                 fix="correct the TOML syntax on that line",
             ) from None
     raise WorldError(f"unknown file type {suffix!r}", file=source, fix="use a .toml or .json file")
+
+
+def _missing_fix(path: Path) -> str:
+    if is_example_path(path):
+        return (
+            "check the path: `alignlens examples` lists the example files that ship with "
+            "alignlens (read from there when this folder has no examples/), and "
+            "`alignlens examples --copy .` copies them here"
+        )
+    return "check the path (`alignlens examples` lists the example world files)"
 
 
 _FIXES = {
