@@ -61,5 +61,5 @@ def test_pip_install_then_tour_in_an_empty_folder(tmp_path: Path) -> None:
     assert report.is_file()
     text = report.read_text(encoding="utf-8")
     assert text.lstrip().lower().startswith("<!doctype html")
-    assert "data:image/png;base64," in text  # the figures are in the page
+    assert "data:image/svg+xml;base64," in text  # the figures are in the page
     assert sorted(p.name for p in empty.iterdir()) == ["tour.html"]

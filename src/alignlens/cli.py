@@ -13,7 +13,15 @@ import typer
 from rich.table import Table
 
 from alignlens.caches import use_persistent_caches
-from alignlens.console import AsJson, console, errors, print_json, reports_errors
+from alignlens.console import (
+    AsJson,
+    Quiet,
+    console,
+    print_json,
+    progress_of_runs,
+    progress_of_stages,
+    reports_errors,
+)
 from alignlens.errors import AlignlensError
 from alignlens.sweep.commands import sweep_app
 from alignlens.tolerances import Tolerances
@@ -171,17 +179,54 @@ def diagnose_gym(
 @reports_errors
 def scenarios() -> None:
     """List the scenarios: the essay's cases, each with a one-line card."""
+    from alignlens.report.terminal import scenarios_table
     from alignlens.scenarios import scenarios as catalogue
 
-    entries = catalogue().values()
-    table = Table(title="scenarios (alignlens run ID)")
-    table.add_column("id", no_wrap=True, min_width=max(len(s.id) for s in entries))
-    table.add_column("case")
-    table.add_column("optimisers")
-    table.add_column("expected (W, H, N, S, 2D)", overflow="fold")
-    for s in entries:
-        table.add_row(s.id, s.title, ", ".join(s.optimizers), ", ".join(s.expected.values()))
+    console.print(scenarios_table(list(catalogue().values())))
+
+
+@app.command()
+@reports_errors
+def examples(
+    copy: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FOLDER", help="Copy the example files (with policies/) into FOLDER/examples."
+        ),
+    ] = None,
+) -> None:
+    """List the example world files that ship with alignlens. A path examples/FILE that is
+    not in the current folder is read from them, so the documented commands run anywhere."""
+    from alignlens.world.examples import example_paths, example_summary, examples_dir
+
+    folder = examples_dir()
+    if copy is not None:
+        import shutil
+
+        files = sorted(p for p in folder.rglob("*") if p.suffix in (".toml", ".json"))
+        target = copy / "examples"
+        for source in files:
+            if (target / source.relative_to(folder)).exists():
+                raise AlignlensError(
+                    "the file exists; nothing was copied",
+                    file=str(target / source.relative_to(folder)),
+                    fix=f"remove it (or the folder {target}) or give --copy another folder",
+                )
+        for source in files:
+            (target / source.relative_to(folder)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / source.relative_to(folder))
+        console.print(f"copied {len(files)} example files to {target}")
+        return
+    paths = example_paths()
+    table = Table(title="example worlds (examples/FILE)")
+    table.add_column("file", no_wrap=True, min_width=max(len(p.name) for p in paths))
+    table.add_column("what it shows", overflow="fold")
+    for p in paths:
+        table.add_row(p.name, example_summary(p))
     console.print(table)
+    policies = sorted(p.name for p in (folder / "policies").glob("*.json"))
+    console.print(f"policies in examples/policies/: {', '.join(policies)}", highlight=False)
+    console.print(f"shipped in {folder}; copy them here: alignlens examples --copy .")
 
 
 @app.command()
@@ -202,13 +247,15 @@ def run(
         float | None, typer.Option("--h", help="greedy-genes: dominance of the cost.")
     ] = None,
     json_output: AsJson = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run a scenario: train its policy and show the verdict of every lens."""
     from alignlens.report import verdict_table
     from alignlens.scenarios import run_scenario
 
     given = {name: v for name, v in (("k", k), ("s", s), ("h", h)) if v is not None}
-    result = run_scenario(scenario, optimizer, seed, given)
+    with progress_of_stages(scenario, quiet=json_output or quiet or _quick(scenario)):
+        result = run_scenario(scenario, optimizer, seed, given)
     if json_output:
         document = result.diagnosis.document()
         document.update(
@@ -234,6 +281,7 @@ def run(
 @reports_errors
 def tour(
     json_output: AsJson = False,
+    quiet: Quiet = False,
     out: Annotated[Path, typer.Option(help="Where to write the HTML report.")] = Path("tour.html"),
 ) -> None:
     """Run every scenario: the verdicts side by side, then under the exhaustive optimiser.
@@ -243,10 +291,17 @@ def tour(
     disappear. The HTML report (figures included) goes to ``--out``."""
     from alignlens.report.html import check_folder
     from alignlens.report.pages import tour_report
+    from alignlens.report.terminal import tour_table
 
     check_folder(out)
-    runs, perfect = _run_tour(quiet=json_output)
-    path = tour_report(runs, perfect).save(out)
+    runs, perfect = _run_tour(quiet=json_output or quiet)
+    if not json_output:  # the verdicts first: the report takes a few seconds more
+        console.print(tour_table("the essay's cases: the verdict of every lens", runs))
+        if perfect:
+            title = "the same worlds under the exhaustive (perfect) optimiser"
+            console.print(tour_table(title, perfect, mark=False, legend=False))
+    with progress_of_stages("report", quiet=json_output or quiet):
+        path = tour_report(runs, perfect).save(out)
     if json_output:
         print_json(
             {
@@ -256,13 +311,6 @@ def tour(
             }
         )
         return
-    console.print(_tour_table("the essay's cases: the verdict of every lens", runs))
-    if perfect:
-        title = "the same worlds under the exhaustive (perfect) optimiser"
-        console.print(_tour_table(title, perfect, mark=False))
-    console.print(
-        "(!) marks a verdict that differs from the scenario's expected row (alignlens scenarios)."
-    )
     console.print(f"report written to {path}")
 
 
@@ -330,25 +378,22 @@ def report(
     console.print(f"report written to {page.save(out)}")
 
 
-def _run_tour(*, quiet: bool) -> tuple[list[Any], list[Any]]:
-    """Every scenario with its own optimiser, and those that can, under exhaustive search."""
-    from rich.progress import Progress
-
-    from alignlens.scenarios import run_scenario
+def _quick(scenario: str) -> bool:
+    """Whether a scenario runs in well under 2 s (no progress needed): all but the neural."""
     from alignlens.scenarios import scenarios as catalogue
+    from alignlens.scenarios.tour import NEURAL_OPTIMIZERS
 
-    entries = list(catalogue().values())
-    runs, perfect = [], []
-    with Progress(console=errors, transient=True, disable=quiet) as progress:
-        task = progress.add_task("running scenarios", total=2 * len(entries))
-        for s in entries:
-            runs.append(run_scenario(s.id))
-            progress.advance(task)
-            if "exhaustive" in s.optimizers:  # the essay's claim: perfect search, same world
-                exhaustive = runs[-1] if s.default_optimizer == "exhaustive" else None
-                perfect.append(exhaustive or run_scenario(s.id, "exhaustive"))
-            progress.advance(task)
-    return runs, perfect
+    entry = catalogue().get(scenario)
+    return entry is None or entry.default_optimizer not in NEURAL_OPTIMIZERS
+
+
+def _run_tour(*, quiet: bool) -> tuple[list[Any], list[Any]]:
+    """Every scenario with its own optimiser, and those that can, under exhaustive search
+    (in worker processes, with progress)."""
+    from alignlens.scenarios.tour import run_tour, tour_jobs
+
+    with progress_of_runs("tour", len(tour_jobs()), quiet=quiet) as tell:
+        return run_tour(listener=tell)
 
 
 def _tour_row(r: Any) -> dict[str, Any]:
@@ -359,23 +404,6 @@ def _tour_row(r: Any) -> dict[str, Any]:
         "verdicts": {k: str(v.category) for k, v in r.diagnosis.verdicts.items()},
         "expected": dict(r.scenario.expected),
     }
-
-
-def _tour_table(title: str, runs: list[Any], *, mark: bool = True) -> Table:
-    from alignlens.lenses import LENSES
-
-    table = Table(title=title)
-    table.add_column("scenario")
-    table.add_column("optimiser")
-    for lens in LENSES:
-        table.add_column(lens)
-    for r in runs:
-        cells = []
-        for lens, verdict in r.diagnosis.verdicts.items():
-            differs = mark and str(verdict.category) != r.scenario.expected[lens]
-            cells.append(str(verdict.category).replace("_", " ") + (" (!)" if differs else ""))
-        table.add_row(r.scenario.id, r.optimizer, *cells)
-    return table
 
 
 def main() -> None:

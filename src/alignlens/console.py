@@ -1,11 +1,18 @@
 """What every command of the command line shares: the consoles, the `--json` option and
-its printer, and the rule that bad input is one message on stderr and exit status 2."""
+its printer, the rule that bad input is one message on stderr and exit status 2, and the
+progress shown while long work runs.
+
+Progress is drawn live on stderr only when stderr is a terminal; under ``--json`` or
+``--quiet`` nothing is shown, and in a pipe one line at the end says what was done and
+how long it took."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
@@ -43,3 +50,63 @@ def print_json(document: Any) -> None:
 
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Show no progress (errors are still shown).")
+]
+
+StageListener = Callable[[str, str, float | None, float | None], None]
+
+
+@contextlib.contextmanager
+def progress_of_runs(what: str, total: int, *, quiet: bool) -> Iterator[StageListener]:
+    """Progress of ``total`` named runs: a bar for the whole and a line for each run at
+    work, showing its stage. Yields the listener to give the runs: (run, stage, done,
+    total of that stage); the stage "done" ends a run."""
+    started = time.perf_counter()
+    if quiet or not errors.is_terminal:
+        yield lambda *_: None
+        if not quiet:
+            elapsed = time.perf_counter() - started
+            runs = "done" if total == 1 else f"{total} runs"
+            errors.print(f"{what}: {runs} in {elapsed:.1f} s", highlight=False)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        whole = progress.add_task(what, total=total)
+        working: dict[str, Any] = {}
+
+        def tell(run: str, stage: str, done: float | None, of: float | None) -> None:
+            if stage == "done":
+                if run in working:
+                    progress.remove_task(working.pop(run))
+                progress.advance(whole)
+                return
+            label = f"  {run}: {stage}"
+            if run not in working:
+                working[run] = progress.add_task(label, total=of)
+            progress.update(working[run], description=label, completed=done or 0, total=of)
+
+        yield tell
+
+
+@contextlib.contextmanager
+def progress_of_stages(what: str, *, quiet: bool) -> Iterator[None]:
+    """Progress of one piece of work that reports its stages (`alignlens.progress`): its
+    current stage, with a bar where the stage says how far along it is."""
+    from alignlens.progress import listening
+
+    with (
+        progress_of_runs(what, 1, quiet=quiet) as tell,
+        listening(lambda stage, done, total: tell(what, stage, done, total)),
+    ):
+        yield

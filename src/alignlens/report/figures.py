@@ -52,22 +52,34 @@ CYCLE = ("#8fb8de", "#c9a0dc", "#a3d9a5", "#f7b7a3", "#d1d1a0", "#9ad1d4")
 
 
 def _figure(
-    columns: int, rows: int = 1, height: float = 3.6, width: float = 5.0
+    columns: int,
+    rows: int = 1,
+    height: float = 3.6,
+    width: float = 5.0,
+    layout: str | None = None,
 ) -> tuple[Figure, list]:
-    """A figure of rows × columns axes, each ``width`` × ``height`` inches."""
+    """A figure of rows × columns axes, each ``width`` × ``height`` inches, with fixed
+    margins for tick labels and a title; ``layout="constrained"`` lets Matplotlib fit
+    long labels instead (which doubles the time to draw)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    fig = Figure(figsize=(width * columns, height * rows), layout=layout)
+    if layout is None:
+        w, h = width * columns, height * rows
+        fig.subplots_adjust(
+            left=0.75 / w, right=1 - 0.2 / w, bottom=0.6 / h, top=1 - 0.45 / h, wspace=0.3
+        )
     axes = [fig.add_subplot(rows, columns, i + 1) for i in range(rows * columns)]
     return fig, axes
 
 
 def svg_of(fig: Figure) -> str:
-    """The figure as SVG text, deterministic: no date, fixed element ids, text as paths."""
+    """The figure as SVG text, deterministic: no date, fixed element ids; text stays text
+    (the browser sets it), which is small and quick to write."""
     import matplotlib
 
     out = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "alignlens", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "alignlens", "svg.fonttype": "none"}):
         fig.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
 
@@ -122,6 +134,7 @@ def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
     rows = max(len(levels) for levels in columns.values())
     height = max(grid.levels[j].shape[0] for j in range(len(grid.levels)))
     fig, axes = _figure(2, rows, height=0.5 * height + 1.0)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.6 / fig.get_figheight())
     extra = [t for t in grid.tile_types if t not in TILE_COLOURS]
     colours = [TILE_COLOURS.get(t) or CYCLE[extra.index(t) % len(CYCLE)] for t in grid.tile_types]
     cmap = ListedColormap(colours)
@@ -262,7 +275,7 @@ def verdicts_figure(verdicts: Mapping[str, Mapping[str, int]]) -> Figure:
     """Worlds per category, one group of bars per lens (counts written on the bars)."""
     lenses = list(verdicts)
     categories = sorted({c for counts in verdicts.values() for c in counts})
-    fig, (ax,) = _figure(1, height=3.0 + 0.25 * len(categories), width=10.0)
+    fig, (ax,) = _figure(1, height=3.0 + 0.25 * len(categories), width=10.0, layout="constrained")
     width = 0.8 / max(1, len(categories))
     hatches = ("", "//", "..", "xx", "\\\\", "oo", "--", "++")
     for k, category in enumerate(categories):
@@ -293,7 +306,7 @@ def disagreement_figure(lenses: list[str], rows: list[Mapping[str, Any]]) -> Fig
         for j, y in enumerate(lenses):
             differ = sum(r[x] != r[y] for r in rows)
             share[i, j] = differ / max(1, len(rows))
-    fig, (ax,) = _figure(1, height=4.4)
+    fig, (ax,) = _figure(1, height=4.4, layout="constrained")
     image = ax.imshow(share, cmap="Greys", vmin=0.0, vmax=1.0)
     for i in range(n):
         for j in range(n):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import numpy as np
+from rich import box
 from rich.columns import Columns
 from rich.console import Group
 from rich.panel import Panel
@@ -10,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alignlens.analysis import Analysis, Range, WorldAnalysis
-from alignlens.lenses.verdict import Condition, Verdict
+from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
 
@@ -27,12 +31,95 @@ QUANTITY_TITLES = {
     "train_intended_regret": "train regret under U",
 }
 
+# Every table must read whole at 80 columns (a pipe, a CI log): wide words become short
+# labels with a legend, and no column may hold a name that it would have to cut.
+REGRET_MEANING = "regret: 0 = as good as the best policy in the class, 1 = as bad as the worst"
+OBJECTIVES_MEANING = "R: the base objective, the one optimised; U: the intended one, what we want"
+MARKS_MEANING = "✓ holds, ✗ fails, ? undetermined (its exact range straddles the threshold)"
+
+LENS_LABELS = {"wentworth": "Went", "hubinger": "Hub", "ngo": "Ngo", "shah": "Shah", "two_d": "2D"}
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.ALIGNED: "A",
+    Category.OUTER: "O",
+    Category.INNER: "I",
+    Category.ROBUSTNESS: "R",
+    Category.OPTIMIZATION: "P",
+    Category.HACKED: "H",
+    Category.CAPABILITY_ROBUSTNESS: "CR",
+    Category.OBJECTIVE_ROBUSTNESS: "OR",
+}
+
+# One sentence per category, in plain words, faithful to each lens (docs/lenses.md).
+CATEGORY_MEANINGS: dict[Category, str] = {
+    Category.ALIGNED: "the policy does what we want in deployment (its regret under U is at "
+    "most τ), under every lens",
+    Category.OUTER: "the objective is at fault: R rewards the bad behaviour, in training "
+    "(wentworth, shah), with infinite data (hubinger, two_d) or in deployment (ngo)",
+    Category.INNER: "the learned policy, not the objective, is at fault: any failure that is not "
+    "outer (hubinger, shah), a mesa-optimiser pursuing its own goal (ngo, two_d)",
+    Category.ROBUSTNESS: "(ngo) R does not reward the bad behaviour and no mesa-optimiser chose "
+    "it: a robustness problem, not an alignment failure",
+    Category.OPTIMIZATION: "(wentworth) training stopped short of R's optimum: imperfect search, "
+    "the essay's true inner alignment failure",
+    Category.HACKED: "(wentworth) not fully optimised, and an inner optimiser steered the search "
+    "toward its own objective",
+    Category.CAPABILITY_ROBUSTNESS: "(two_d) no mesa-optimiser, and competent at no goal other "
+    "than R in deployment: its capabilities fail to generalise",
+    Category.OBJECTIVE_ROBUSTNESS: "(two_d) competent in deployment, but at a goal other than R: "
+    "its goal fails to generalise",
+}
+COMPARISONS = {"<=": "≤", ">=": "≥"}
+
+
+def category_legend(categories: Iterable[str], *, labels: bool = False) -> Group:
+    """One line (wrapped with a hanging indent) per category, in the order of `Category`:
+    its name and what it means, after its short label when `labels`."""
+    shown = {Category(c) for c in categories}
+    rows = [
+        (f"{CATEGORY_LABELS[c]:<2} {c}:" if labels else f"{c}:", CATEGORY_MEANINGS[c])
+        for c in Category
+        if c in shown
+    ]
+    return Group(Text("verdicts:"), Hanging(rows))
+
+
+class Hanging:
+    """Lines "HEAD text", each wrapped at the width it is given (between words only, never
+    inside one) with a hanging indent, HEAD in bold."""
+
+    def __init__(self, rows: Sequence[tuple[str, str]], indent: int = 4) -> None:
+        self.rows, self.indent = list(rows), indent
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        import textwrap
+
+        for head, body in self.rows:
+            lines = textwrap.wrap(
+                f"{head} {body}",
+                width=options.max_width,
+                subsequent_indent=" " * self.indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            text = Text("\n".join(lines))
+            text.stylize("bold", 0, len(head))
+            yield text
+
+
+def lens_legend(*, mark: bool = False) -> Text:
+    """What the short lens labels stand for (and the mark of an unexpected verdict)."""
+    text = "lenses: " + ", ".join(f"{short} {name}" for name, short in LENS_LABELS.items())
+    if mark:
+        text += "\n! after a verdict: not the scenario's expected one (alignlens scenarios)"
+    return Text(text)
+
 
 def _cell(r: Range) -> str:
-    text = f"{r.min:.4g} … {r.max:.4g}"
+    text = f"{r.min:.4g} to {r.max:.4g}"
     if not r.exact:
         lo, hi = r.bounds
-        text += f"  (bounds {lo:.4g} … {hi:.4g})"
+        text += f"\n(bounds {lo:.4g} to {hi:.4g})"
     return text
 
 
@@ -55,11 +142,13 @@ def world_tables(analysis: WorldAnalysis) -> Group:
                 ),
             )
 
-    sets = Table(title=f"normalised regret over each optimal set (ε = {tol.epsilon:g})")
+    sets = Table(
+        title=f"normalised regret over each optimal set (ε = {tol.epsilon:g}, τ = {tol.tau:g})"
+    )
     sets.add_column("optimal set")
     sets.add_column("quantity")
-    sets.add_column("min … max", justify="right")
-    sets.add_column(f"all ≤ τ = {tol.tau:g}?", justify="center")
+    sets.add_column("min to max", justify="right")
+    sets.add_column("all ≤ τ?", justify="center")
     for name, ranges in analysis.optimal_sets.items():
         for quantity, r in ranges.items():
             verdict = (
@@ -70,40 +159,110 @@ def world_tables(analysis: WorldAnalysis) -> Group:
             sets.add_row(SET_TITLES[name], QUANTITY_TITLES[quantity], _cell(r), verdict)
 
     shares = Text.assemble(
-        ("outer alignment with infinite data (every π in Opt(λ, R) aligned) holds for λ ∈ ",),
+        ("outer alignment with infinite data (every π in Opt(λ, R) aligned) holds for\nλ ∈ ",),
         (analysis.outer_aligned_shares.notation(), "bold"),
+    )
+    meanings = Text(
+        "return: the expected discounted reward, its optimum and worst over the class\n"
+        f"{OBJECTIVES_MEANING}\n"
+        "Opt(e, R): the policies optimal for R in environment e\n"
+        "all ≤ τ?: whether every policy of the set has that regret at most τ\n"
+        "λ: the share of the lifetime spent in deployment\n"
+        f"{REGRET_MEANING}"
     )
     parts: list = [returns, sets, shares]
     if analysis.undetermined_shares.intervals:
         parts.append(Text(f"undetermined for λ ∈ {analysis.undetermined_shares.notation()}"))
     if not analysis.shared_dynamics:
         parts.append(Text("the environments' dynamics differ on shared states", style="yellow"))
-    return Group(*parts)
+    return Group(*parts, meanings)
 
 
-def _condition_text(name: str, c: Condition) -> str:
-    mark = "✓" if c.holds else ("?" if c.holds is None else "✗")
-    return f"{mark} {name}: {c.value:.3g} {c.comparison} {c.threshold:.3g}"
+def _conditions_grid(conditions: dict[str, Condition]) -> Table:
+    """One condition a line: its mark, its whole name, its value against the threshold."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, min_width=max(map(len, conditions), default=1))
+    grid.add_column()
+    for name, c in conditions.items():
+        mark = "✓" if c.holds else ("?" if c.holds is None else "✗")
+        comparison = COMPARISONS.get(c.comparison, c.comparison)
+        grid.add_row(mark, name, f"{c.value:.3g} {comparison} {c.threshold:.3g}")
+    return grid
+
+
+def regret_table(analysis: Analysis) -> Group:
+    """The learned policy's four regrets, with what a regret and the two objectives are."""
+    r = analysis.regret
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("regret")
+    table.add_column("in training", justify="right")
+    table.add_column("in deployment", justify="right")
+    table.add_row("under R (base)", f"{r.train_base:.3g}", f"{r.deploy_base:.3g}")
+    table.add_row("under U (intended)", f"{r.train_intended:.3g}", f"{r.deploy_intended:.3g}")
+    title = Text(f"{analysis.policy} in {analysis.objectives.world}", style="bold")
+    return Group(title, table, Text(f"{REGRET_MEANING}\n{OBJECTIVES_MEANING}"))
 
 
 def verdict_table(analysis: Analysis, verdicts: dict[str, Verdict]) -> Group:
-    """One row per lens: category, reason, and the conditions with their numbers."""
-    r = analysis.regret
-    header = Text(
-        f"{analysis.policy} in {analysis.objectives.world}: regret train R {r.train_base:.3g}, "
-        f"train U {r.train_intended:.3g}, deploy R {r.deploy_base:.3g}, "
-        f"deploy U {r.deploy_intended:.3g}"
-    )
+    """The regrets, then one row per lens: its verdict, the reason, and the conditions with
+    their numbers; then what each verdict shown means. Reads whole at 80 columns."""
     table = Table(title="verdicts under each definition", show_lines=True)
-    table.add_column("lens")
-    table.add_column("verdict")
-    table.add_column("reason", ratio=3)
-    table.add_column("conditions", ratio=2)
+    longest = max((len(str(v.category)) for v in verdicts.values()), default=7)
+    table.add_column("lens: verdict", no_wrap=True, min_width=max(longest, 9))
+    table.add_column("why, and the conditions behind it")
     for name, v in verdicts.items():
-        conditions = "\n".join(_condition_text(k, c) for k, c in v.conditions.items())
-        reason = v.reason + ("".join(f"\n• {f}" for f in v.flags) if v.flags else "")
-        table.add_row(name, str(v.category), reason, conditions)
-    return Group(header, table)
+        why = Text(v.reason + "".join(f"\n• {f}" for f in v.flags))
+        table.add_row(
+            Text.assemble((name, "bold"), "\n", str(v.category)),
+            Group(why, _conditions_grid(dict(v.conditions))),
+        )
+    tol = analysis.tolerances
+    thresholds = Text(
+        f"{MARKS_MEANING}\nthresholds: ε = {tol.epsilon:g} (fully optimised), τ = {tol.tau:g} "
+        f"(aligned), κ = {tol.kappa:g} (competent)"
+    )
+    legend = category_legend(str(v.category) for v in verdicts.values())
+    return Group(regret_table(analysis), table, thresholds, legend)
+
+
+def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bool = True) -> Group:
+    """Scenario × lens: each scenario run's verdict under every lens as a short label, with
+    ! after one that differs from the scenario's expected row when `mark`; then the legend
+    of the labels in plain words when `legend`. Reads whole at 80 columns."""
+    from alignlens.lenses import LENSES
+
+    table = Table(title=title)
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("optimiser", no_wrap=True)
+    for lens in LENSES:
+        table.add_column(LENS_LABELS[lens], justify="center", no_wrap=True)
+    for r in rows:
+        cells = []
+        for lens, verdict in r.diagnosis.verdicts.items():
+            differs = mark and str(verdict.category) != r.scenario.expected[lens]
+            cells.append(CATEGORY_LABELS[Category(verdict.category)] + ("!" if differs else ""))
+        table.add_row(r.scenario.id, r.optimizer, *cells)
+    if not legend:
+        return Group(table)
+    return Group(table, lens_legend(mark=mark), category_legend(Category, labels=True))
+
+
+def scenarios_table(entries: Sequence[Any]) -> Group:
+    """Every scenario: its id, its card and optimisers, and the verdict each lens is expected
+    to give, as short labels with their legend. Reads whole at 80 columns."""
+    from alignlens.lenses import LENSES
+
+    table = Table(title="scenarios (alignlens run ID): the expected verdicts", show_lines=True)
+    table.add_column("id; optimisers, own first")
+    table.add_column("case")
+    for lens in LENSES:
+        table.add_column(LENS_LABELS[lens], justify="center", no_wrap=True)
+    for s in entries:
+        name = Text.assemble((s.id, "bold"), "\n", (", ".join(s.optimizers), "dim"))
+        labels = (CATEGORY_LABELS[Category(s.expected[lens])] for lens in LENSES)
+        table.add_row(name, s.title, *labels)
+    return Group(table, lens_legend(), category_legend(Category, labels=True))
 
 
 def level_pictures(world: World, policy: TabularPolicy) -> Group:
@@ -145,7 +304,7 @@ def level_pictures(world: World, policy: TabularPolicy) -> Group:
     legend = ", ".join(
         f"{tile_label(t)} {t}" for t in grid.tile_types if t not in ("wall", "floor")
     )
-    caption = Text(f"{policy.name}: S start, arrows the most likely path, ● its end; {legend}")
+    caption = Text(f"{policy.name}: S start, arrows the most likely path, ● its end\n{legend}")
     return Group(Columns(list(panels.values())), caption)
 
 

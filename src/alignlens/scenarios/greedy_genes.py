@@ -35,6 +35,8 @@ World file: examples/greedy-genes.toml.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from alignlens.demons.evidence import hack_evidence
@@ -81,7 +83,9 @@ def run(
     )
     fair = population_policy(world, float(evolved.fair_path[-1]), "under fair meiosis")
     evidence = hack_evidence(world, policy, fair, "transmission", f"meiotic drive (k = {k:g})")
-    figures = {"meiotic drive against its counterfactuals": lambda: drive_figure(evolved)}
+    figures = {
+        "meiotic drive against its counterfactuals": functools.partial(drive_figure, evolved)
+    }
     return diagnose(world, policy, optimizer=optimizer, hack=evidence, figures=figures)
 
 

@@ -34,6 +34,8 @@ World file: examples/tessellating-hills.toml.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from alignlens.demons.evidence import hack_evidence
@@ -70,7 +72,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     evidence = hack_evidence(
         world, policy, fair, "demon", f"demon (a coordinate grew to |x_j| = {grown:.0f})"
     )
-    figures = {"the demon against ε = 0": lambda: hills_figure(runs)}
+    figures = {"the demon against ε = 0": functools.partial(hills_figure, runs)}
     return diagnose(world, policy, optimizer=optimizer, hack=evidence, figures=figures)
 
 

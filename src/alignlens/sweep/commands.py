@@ -115,14 +115,27 @@ def report(store: Store, json_output: AsJson = False) -> None:
         )
 
 
+CLAIMS = {
+    "1": "outer_W and full_opt ⇒ aligned",
+    "2": "outer_W′, robust_W and full_opt ⇒ aligned",
+    "3": "bad and outer_W ⇒ not full_opt",
+    "4": "outer_H depends on λ (a count, not a law)",
+}
+
+
 def _print_summary(document: dict[str, Any]) -> None:
-    claims = Table(title=f"claims over {document['worlds']} worlds")
-    for column in ("claim", "checked", "violations / λ-dependent"):
-        claims.add_column(column)
+    from alignlens.report.terminal import category_legend
+
+    claims = Table(title=f"claims over {document['worlds']} worlds (docs/model.md)")
+    claims.add_column("claim")
+    claims.add_column("says")
+    claims.add_column("checked", justify="right")
+    claims.add_column("violations / λ-dependent", justify="right")
     for claim, counts in document["claims"].items():
         other = counts.get("violations", counts.get("lambda_dependent"))
-        claims.add_row(claim, str(counts["checked"]), str(other))
+        claims.add_row(claim, CLAIMS.get(claim, ""), str(counts["checked"]), str(other))
     console.print(claims)
+    console.print("checked: worlds where the premise holds; violations: where the conclusion fails")
     verdicts = Table(title="verdicts per lens")
     verdicts.add_column("lens")
     verdicts.add_column("categories")
@@ -135,3 +148,5 @@ def _print_summary(document: dict[str, Any]) -> None:
     for pair, counts in document["disagreement"].items():
         disagreement.add_row(pair, ", ".join(f"{k} {v}" for k, v in counts.items()) or "—")
     console.print(disagreement)
+    seen = {c for counts in document["verdicts"].values() for c in counts}
+    console.print(category_legend(seen))
