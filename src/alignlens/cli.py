@@ -329,6 +329,7 @@ def report(
         str | None, typer.Option(help="With --scenario: the optimiser (default: its own).")
     ] = None,
     seed: Annotated[int, typer.Option(help="With --scenario: the random seed.")] = 0,
+    quiet: Quiet = False,
 ) -> None:
     """Write one self-contained HTML report (figures inlined): of a scenario run, of the tour,
     of a policy diagnosed in a world, or of a sweep store."""
@@ -358,24 +359,28 @@ def report(
         raise AlignlensError(
             f"{missing} is missing", field=missing, fix="give --world and --policy together"
         )
-    if scenario is not None:
-        from alignlens.scenarios import run_scenario
+    if tour:
+        runs = _run_tour(quiet=quiet)
+    with progress_of_stages("report", quiet=quiet):
+        if scenario is not None:
+            from alignlens.scenarios import run_scenario
 
-        page = pages.scenario_report(run_scenario(scenario, optimizer, seed))
-    elif tour:
-        page = pages.tour_report(*_run_tour(quiet=False))
-    elif store is not None:
-        from alignlens.sweep.claims import summary
-        from alignlens.sweep.store import open_store
+            page = pages.scenario_report(run_scenario(scenario, optimizer, seed))
+        elif tour:
+            page = pages.tour_report(*runs)
+        elif store is not None:
+            from alignlens.sweep.claims import summary
+            from alignlens.sweep.store import open_store
 
-        with open_store(store) as results:
-            rows = results.rows()
-        page = pages.store_report(rows, summary(rows))
-    else:
-        from alignlens.diagnosis import diagnose as run_diagnosis
+            with open_store(store) as results:
+                rows = results.rows()
+            page = pages.store_report(rows, summary(rows))
+        else:
+            from alignlens.diagnosis import diagnose as run_diagnosis
 
-        page = pages.diagnosis_report(run_diagnosis(world, policy))
-    console.print(f"report written to {page.save(out)}")
+            page = pages.diagnosis_report(run_diagnosis(world, policy))
+        path = page.save(out)
+    console.print(f"report written to {path}")
 
 
 def _quick(scenario: str) -> bool:

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from alignlens.errors import AlignlensError
+from alignlens.progress import Amount
 
 console = Console()
 errors = Console(stderr=True)
@@ -56,7 +57,7 @@ Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Show no progress (errors are still shown).")
 ]
 
-StageListener = Callable[[str, str, float | None, float | None], None]
+StageListener = Callable[[str, str, Amount, Amount], None]
 
 
 @contextlib.contextmanager
@@ -85,7 +86,7 @@ def progress_of_runs(what: str, total: int, *, quiet: bool) -> Iterator[StageLis
         whole = progress.add_task(what, total=total)
         working: dict[str, Any] = {}
 
-        def tell(run: str, stage: str, done: float | None, of: float | None) -> None:
+        def tell(run: str, stage: str, done: Amount, of: Amount) -> None:
             if stage == "done":
                 if run in working:
                     progress.remove_task(working.pop(run))
@@ -110,3 +111,52 @@ def progress_of_stages(what: str, *, quiet: bool) -> Iterator[None]:
         listening(lambda stage, done, total: tell(what, stage, done, total)),
     ):
         yield
+
+
+@contextlib.contextmanager
+def progress_of_count(what: str, unit: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """Progress of work counted in ``unit`` (e.g. worlds): done of total, the rate per
+    second and the time left. Yields ``advance(done, total)``."""
+    started = time.perf_counter()
+    state = {"done": 0}
+    if quiet or not errors.is_terminal:
+
+        def count(done: int, total: int) -> None:
+            state["done"] = done
+
+        yield count
+        if not quiet:
+            elapsed = time.perf_counter() - started
+            rate = state["done"] / elapsed if elapsed > 0 else 0.0
+            errors.print(
+                f"{what}: {state['done']} {unit} in {elapsed:.1f} s ({rate:,.0f} {unit}/s)",
+                highlight=False,
+            )
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(what, total=None, rate="")
+
+        def advance(done: int, total: int) -> None:
+            elapsed = time.perf_counter() - started
+            rate = f"{done / elapsed:,.0f} {unit}/s" if elapsed > 0 else ""
+            progress.update(task, completed=done, total=total, rate=rate)
+
+        yield advance

@@ -12,12 +12,13 @@ import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
-Listener = Callable[[str, float | None, float | None], None]
+Amount = int | float | None  # how far along a stage is (done, total), if it says
+Listener = Callable[[str, Amount, Amount], None]
 
 _listener: ContextVar[Listener | None] = ContextVar("alignlens_progress", default=None)
 
 
-def report(stage: str, done: float | None = None, total: float | None = None) -> None:
+def report(stage: str, done: Amount = None, total: Amount = None) -> None:
     """Tell the listener, if any, which stage the work is at (and how far along it, as
     ``done`` of ``total``)."""
     listener = _listener.get()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alignlens.progress import report
 from alignlens.report.html import Report, Section, figure, lens_rows_table, table, verdict_table
 
 if TYPE_CHECKING:
@@ -66,7 +67,8 @@ def tour_report(runs: Sequence[ScenarioRun], perfect: Sequence[ScenarioRun] = ()
             )
         )
     sections = [overview]
-    for r in runs:
+    for i, r in enumerate(runs):
+        report("drawing the figures", i, len(runs))
         blocks = _evidence_blocks(r.diagnosis)
         section = Section(f"{r.scenario.id}: {r.scenario.title}", blocks=blocks)
         section.paragraphs.append(_numbers_sentence(r.diagnosis))

@@ -21,14 +21,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
-from alignlens.progress import listening
+from alignlens.progress import Amount, listening
 from alignlens.scenarios.registry import ScenarioRun, run_scenario, scenarios
 
 NEURAL_OPTIMIZERS = ("ppo",)
 EXHAUSTIVE = "exhaustive"
 
-Update = tuple[str, str, float | None, float | None]  # job label, stage, done, total
-Listener = Callable[[str, str, float | None, float | None], None]
+Listener = Callable[[str, str, Amount, Amount], None]  # run label, stage, done, total
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from alignlens.console import AsJson, console, errors, print_json, reports_errors
+from alignlens.console import (
+    AsJson,
+    Quiet,
+    console,
+    print_json,
+    progress_of_count,
+    reports_errors,
+)
 
 sweep_app = typer.Typer(
     help="Random worlds by the thousand: the claims checked, verdicts counted, a resumable store.",
@@ -38,22 +45,16 @@ def run(
         str, typer.Option(help="start, deploy-states, dynamics or aliased (small worlds only).")
     ] = "start",
     json_output: AsJson = False,
+    quiet: Quiet = False,
 ) -> None:
     """Diagnose random worlds into the store (resuming an interrupted sweep), then summarise."""
-    from rich.progress import Progress
-
     from alignlens.sweep.generator import WorldSpec
     from alignlens.sweep.runner import run_sweep
 
     spec = WorldSpec(
         states=states, actions=actions, successors=successors, rewards=rewards, shift=shift
     )
-    with Progress(console=errors, transient=True, disable=json_output) as progress:
-        task = progress.add_task("diagnosing worlds", total=worlds)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with progress_of_count("sweep", "worlds", quiet=json_output or quiet) as advance:
         document = run_sweep(
             spec,
             worlds,
