@@ -197,25 +197,17 @@ def examples(
 ) -> None:
     """List the example world files that ship with alignlens. A path examples/FILE that is
     not in the current folder is read from them, so the documented commands run anywhere."""
-    from alignlens.world.examples import example_paths, example_summary, examples_dir
+    from alignlens.world.examples import (
+        copy_examples,
+        example_paths,
+        example_summary,
+        examples_dir,
+    )
 
     folder = examples_dir()
     if copy is not None:
-        import shutil
-
-        files = sorted(p for p in folder.rglob("*") if p.suffix in (".toml", ".json"))
-        target = copy / "examples"
-        for source in files:
-            if (target / source.relative_to(folder)).exists():
-                raise AlignlensError(
-                    "the file exists; nothing was copied",
-                    file=str(target / source.relative_to(folder)),
-                    fix=f"remove it (or the folder {target}) or give --copy another folder",
-                )
-        for source in files:
-            (target / source.relative_to(folder)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target / source.relative_to(folder))
-        console.print(f"copied {len(files)} example files to {target}")
+        target, count = copy_examples(copy)
+        console.print(f"copied {count} example files to {target}", highlight=False)
         return
     paths = example_paths()
     table = Table(title="example worlds (examples/FILE)")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tomllib
 from importlib import resources
 from pathlib import Path
+
+from alignlens.errors import AlignlensError
 
 
 def examples_dir() -> Path:
@@ -65,3 +68,23 @@ def example_summary(path: Path) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def copy_examples(folder: Path) -> tuple[Path, int]:
+    """Copy every example file (with ``policies/``) into ``folder/examples``, refusing
+    (before copying anything) where a file of that name exists. Returns the folder written
+    and the number of files copied."""
+    source = examples_dir()
+    files = sorted(p for p in source.rglob("*") if p.suffix in (".toml", ".json"))
+    target = folder / "examples"
+    for path in files:
+        if (target / path.relative_to(source)).exists():
+            raise AlignlensError(
+                "the file exists; nothing was copied",
+                file=str(target / path.relative_to(source)),
+                fix=f"remove it (or the folder {target}) or give --copy another folder",
+            )
+    for path in files:
+        (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / path.relative_to(source))
+    return target, len(files)
