@@ -14,8 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from alignlens.analysis import Analysis, Range, WorldAnalysis
+from alignlens.lenses import LENSES
 from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.report.levels import levels_of, most_likely_path, tile_label
 from alignlens.world.model import World
 
 STEP_GLYPHS = {"up": "↑", "down": "↓", "left": "←", "right": "→"}
@@ -230,8 +232,6 @@ def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bo
     """Scenario × lens: each scenario run's verdict under every lens as a short label, with
     ! after one that differs from the scenario's expected row when `mark`; then the legend
     of the labels in plain words when `legend`. Reads whole at 80 columns."""
-    from alignlens.lenses import LENSES
-
     table = Table(title=title)
     table.add_column("scenario", no_wrap=True)
     table.add_column("optimiser", no_wrap=True)
@@ -251,8 +251,6 @@ def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bo
 def scenarios_table(entries: Sequence[Any]) -> Group:
     """Every scenario: its id, its card and optimisers, and the verdict each lens is expected
     to give, as short labels with their legend. Reads whole at 80 columns."""
-    from alignlens.lenses import LENSES
-
     table = Table(title="scenarios (alignlens run ID): the expected verdicts", show_lines=True)
     table.add_column("id; optimisers, own first")
     table.add_column("case")
@@ -269,8 +267,6 @@ def level_pictures(world: World, policy: TabularPolicy) -> Group:
     """Every training level beside every deployment level, as text: walls █, floor ·,
     other tiles by their initials, and the policy's most likely path from each start S as
     arrows (the step taken from each cell), ending at ●. Styles only repeat the glyphs."""
-    from alignlens.report.levels import levels_of, most_likely_path, tile_label
-
     grid = world.grid
     if grid is None:
         return Group()
@@ -309,8 +305,6 @@ def level_pictures(world: World, policy: TabularPolicy) -> Group:
 
 
 def _tile_glyph(kind: str) -> tuple[str, str]:
-    from alignlens.report.levels import tile_label
-
     if kind == "wall":
         return "██", "grey50"
     if kind == "floor":
