@@ -83,3 +83,11 @@ def test_installed_console_script_runs(examples) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["world"] == "two-doors"
+
+
+@pytest.mark.parametrize("seed", ["-1", "99999999999999999999"])
+def test_a_seed_out_of_range_is_a_clear_error(seed: str) -> None:
+    result = CliRunner().invoke(app, ["run", "virus", "--seed", seed])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "--seed" in result.stderr

@@ -14,7 +14,8 @@ fixation stable (2(1 − k)(1 − hs) < 1 − s) it ends with w̄ = 1 − s. Fai
 that channel off: then D only costs fitness and is purged.
 
 A finite population follows Wright–Fisher sampling: X_{t+1} ~ Binomial(2N, p′(X_t / 2N)),
-jitted and vmapped over replicates.
+in plain NumPy, one binomial draw per generation for all replicates at once, from a
+Generator seeded with the run's seed.
 """
 
 from __future__ import annotations
@@ -110,26 +111,24 @@ def wright_fisher(
     drive: Drive, p0: float, population: int, generations: int, replicates: int, seed: int
 ) -> Float[np.ndarray, "R G1"]:
     """Frequencies of D in ``replicates`` finite populations of N diploids (2N gene
-    copies), generations 0…G, by Wright–Fisher sampling around the recursion."""
-    import jax
-    import jax.numpy as jnp
+    copies), generations 0…G, by Wright–Fisher sampling around the recursion.
 
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-
+    Every replicate starts from round(p0 · 2N) copies; all randomness comes from
+    ``np.random.default_rng(seed)`` (seed a non-negative integer), so the same seed gives the
+    same paths."""
+    rng = np.random.default_rng(seed)
     copies = 2 * population
-
-    def generation(x: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        p = x / copies
-        x = jax.random.binomial(key, copies, drive.next_frequency(p)).astype(jnp.float64)
-        return x, x / copies
-
-    def one(key: jax.Array) -> jax.Array:
-        x0 = jnp.round(jnp.float64(p0 * copies))
-        _, path = jax.lax.scan(generation, x0, jax.random.split(key, generations))
-        return jnp.concatenate([(x0 / copies)[None], path])
-
-    keys = jax.random.split(jax.random.PRNGKey(seed), replicates)
-    return np.asarray(jax.jit(jax.vmap(one))(keys))
+    paths = np.empty((replicates, generations + 1))
+    x = np.full(replicates, float(np.round(p0 * copies)))
+    paths[:, 0] = x / copies
+    for t in range(generations):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = drive.next_frequency(x / copies)
+        # w̄ = 0 only at p = 1 with s = 1 (0 / 0): the frequency then stays where it was.
+        p = np.clip(np.where(np.isnan(p), x / copies, p), 0.0, 1.0)
+        x = rng.binomial(copies, p).astype(np.float64)
+        paths[:, t + 1] = x / copies
+    return paths
 
 
 @dataclass(frozen=True, eq=False)

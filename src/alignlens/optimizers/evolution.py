@@ -20,13 +20,17 @@ same run with fair transmission (the counterfactual).
 The result is the population, which acts as the mixture policy that draws a member per
 episode (`alignlens.policies.mixture`). The trace records the population's exact mean
 returns and its make-up (individuals per member) in every generation.
+
+The simulation is plain NumPy: each generation is vectorised over the individuals (and
+over independent replicate populations, `make_train`), with a Python loop over the
+generations. Its randomness comes only from Generators seeded with the run's seed, so the
+same seed gives the same population.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
@@ -77,51 +81,64 @@ class EvolutionConfig:
 
 
 def make_train(fitness: np.ndarray, loci: tuple[int, ...], config: EvolutionConfig) -> Callable:
-    """``train(key) -> (final genotypes [N, L], member index per generation [G, N])``."""
-    import jax
-    import jax.numpy as jnp
+    """``train(seed) -> (final genotypes [N, L], member index per generation [G, N])``.
 
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-
-    table = jnp.asarray(fitness)
-    alleles = jnp.asarray(loci)
-    strides = jnp.asarray(np.cumprod((*loci[1:], 1)[::-1])[::-1].copy())
+    ``train(seed, replicates=R)`` evolves R independent populations at once and returns
+    ``([R, N, L], [R, G, N])``. Plain NumPy, vectorised over the replicates and the
+    individuals of a generation; all randomness comes from Generators seeded with ``seed``
+    (a non-negative integer), so the same seed (and R) gives the same populations.
+    """
+    table = np.asarray(fitness, dtype=np.float64)
+    alleles = np.asarray(loci, dtype=np.int64)
+    mutable = alleles > 1
+    strides = _strides(loci)
     n, n_loci = config.population, len(loci)
 
-    def index(genotypes: jax.Array) -> jax.Array:
-        return genotypes @ strides
-
-    def generation(genotypes: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        k_noise, k_mother, k_father, k_cross, k_mut, k_allele = jax.random.split(key, 6)
-        realised = table[index(genotypes)] + config.fitness_noise * jax.random.normal(k_noise, (n,))
-        weight = jnp.exp(config.selection * (realised - jnp.max(realised)))
-        cdf = jnp.cumsum(weight)
-
-        def draw(k: jax.Array) -> jax.Array:  # n parents ∝ weight, by inverting the CDF
-            u = jax.random.uniform(k, (n,)) * cdf[-1]
-            return jnp.minimum(jnp.searchsorted(cdf, u, side="right"), n - 1)
-
-        mother, father = draw(k_mother), draw(k_father)
-        from_mother = jax.random.bernoulli(k_cross, 0.5, (n, n_loci))
-        child = jnp.where(from_mother, genotypes[mother], genotypes[father])
-        if config.drive is not None:  # its own key, so runs without drive are unchanged
-            k_drive = jax.random.fold_in(key, 7)
-            child = _drive(config.drive, child, genotypes[mother], genotypes[father], k_drive)
-        mutate = jax.random.bernoulli(k_mut, config.mutation, (n, n_loci)) & (alleles > 1)
-        shift = jax.random.randint(k_allele, (n, n_loci), 1, jnp.maximum(alleles, 2))
-        child = jnp.where(mutate, (child + shift) % alleles, child)
-        return child, index(child)
-
-    def train(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        k_init, k_run = jax.random.split(key)
+    def train(seed: int, replicates: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        r = 1 if replicates is None else replicates
+        rng = np.random.default_rng(seed)
+        # The drive has its own stream, so a run with drive consumes the same numbers as
+        # the same seed's fair run everywhere else (a coupled counterfactual).
+        drive_rng = np.random.default_rng((seed, 7)) if config.drive is not None else None
         if config.initial == "uniform":
-            genotypes = jax.random.randint(k_init, (n, n_loci), 0, alleles)
+            genotypes = rng.integers(0, alleles, size=(r, n, n_loci))
         else:
-            digits = np.array(np.unravel_index(int(config.initial), loci))
-            genotypes = jnp.broadcast_to(jnp.asarray(digits), (n, n_loci))
-        return jax.lax.scan(generation, genotypes, jax.random.split(k_run, config.generations))
+            digits = np.array(np.unravel_index(int(config.initial), loci), dtype=np.int64)
+            genotypes = np.broadcast_to(digits, (r, n, n_loci)).copy()
+        history = np.empty((r, config.generations, n), dtype=np.int64)
+        offset = np.arange(r)[:, None]  # population i's CDF, normalised, lies in [i, i + 1]
 
-    return jax.jit(train)
+        def draw(cdf: np.ndarray) -> np.ndarray:  # n parents per population ∝ weight
+            u = (rng.random((r, n)) + offset).ravel()  # inverting the stacked CDFs at once
+            i = np.searchsorted(cdf, u, side="right").reshape(r, n) - offset * n
+            return np.minimum(i, n - 1)[..., None]
+
+        for g in range(config.generations):
+            realised = table[genotypes @ strides]  # [R, N]
+            if config.fitness_noise:
+                realised = realised + config.fitness_noise * rng.standard_normal((r, n))
+            weight = np.exp(config.selection * (realised - realised.max(axis=1, keepdims=True)))
+            cdf = np.cumsum(weight, axis=1)
+            cdf = (cdf / cdf[:, -1:] + offset).ravel()
+            mother = np.take_along_axis(genotypes, draw(cdf), axis=1)
+            father = np.take_along_axis(genotypes, draw(cdf), axis=1)
+            from_mother = rng.random((r, n, n_loci)) < 0.5
+            child = np.where(from_mother, mother, father)
+            if config.drive is not None:
+                child = _drive(config.drive, child, mother, father, drive_rng)
+            mutate = (rng.random((r, n, n_loci)) < config.mutation) & mutable
+            if mutate.any():
+                at = np.nonzero(mutate)
+                high = alleles[at[2]]
+                shift = rng.integers(1, high)  # to another allele, uniformly
+                child[at] = (child[at] + shift) % high
+            genotypes = child
+            history[:, g] = genotypes @ strides
+        if replicates is None:
+            return genotypes[0], history[0]
+        return genotypes, history
+
+    return train
 
 
 def evolution(
@@ -132,8 +149,6 @@ def evolution(
     seed: int = 0,
 ) -> TrainingResult:
     """Evolve a population on J^train_R over ``policy_class``; return it as a mixture."""
-    import jax
-
     from alignlens.solve.enumerated import member_returns
 
     config = config or EvolutionConfig()
@@ -142,9 +157,8 @@ def evolution(
         world, policy_class, {"base": world.base, "intended": world.intended, **goals}
     )
     make = make_train(returns["train", "base"], policy_class.loci, config)
-    final, history = make(jax.random.PRNGKey(seed))
-    history = np.asarray(history)
-    members, counts = np.unique(np.asarray(final) @ _strides(policy_class.loci), return_counts=True)
+    final, history = make(seed)
+    members, counts = np.unique(final @ _strides(policy_class.loci), return_counts=True)
     population = [policy_class.member(int(i)) for i in members]
     policy = mixture_policy(
         world,
@@ -168,7 +182,7 @@ def evolution(
             config,
             policy_class.loci,
             returns["train", "base"],
-            np.asarray(final),
+            final,
             seed,
         ),
     )
@@ -184,15 +198,13 @@ def _drive_evidence(
 ) -> HackEvidence:
     """The driver's share of the final population, its highest share at a training optimum
     (whether an optimal member carries it), and the regret of the fair-transmission run."""
-    import jax
-
     from alignlens.solve.enumerated import optimal_members
     from alignlens.solve.optimal_set import normalized_regret
 
     best, worst = float(fitness.max()), float(fitness.min())
     strides = _strides(loci)
-    fair, _ = make_train(fitness, loci, replace(config, drive=None))(jax.random.PRNGKey(seed))
-    fair_regret = normalized_regret(float(fitness[np.asarray(fair) @ strides].mean()), best, worst)
+    fair, _ = make_train(fitness, loci, replace(config, drive=None))(seed)
+    fair_regret = normalized_regret(float(fitness[fair @ strides].mean()), best, worst)
     optimal = np.flatnonzero(optimal_members(fitness, 1e-6))
     carriers = np.unravel_index(optimal, loci)[d.locus] == d.allele
     return HackEvidence(
@@ -203,18 +215,25 @@ def _drive_evidence(
     )
 
 
-def _drive(d: DriveLocus, child: Any, mother: Any, father: Any, key: Any) -> Any:
-    """``child`` with the drive locus redrawn where exactly one parent carries the driving
-    allele: it is inherited with probability k, else the other parent's allele."""
-    import jax
-    import jax.numpy as jnp
-
-    m, f = mother[:, d.locus], father[:, d.locus]
+def _drive(
+    d: DriveLocus,
+    child: np.ndarray,
+    mother: np.ndarray,
+    father: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``child`` (genotypes [..., L]) with the drive locus redrawn where exactly one parent
+    carries the driving allele: it is inherited with probability k, else the other parent's
+    allele."""
+    m, f = mother[..., d.locus], father[..., d.locus]
     m_has, f_has = m == d.allele, f == d.allele
-    wins = jax.random.bernoulli(key, d.k, m.shape)
-    other = jnp.where(m_has, f, m)
-    locus = jnp.where(m_has != f_has, jnp.where(wins, d.allele, other), child[:, d.locus])
-    return child.at[:, d.locus].set(locus)
+    wins = rng.random(m.shape) < d.k
+    other = np.where(m_has, f, m)
+    out = np.array(child, copy=True)
+    out[..., d.locus] = np.where(
+        m_has != f_has, np.where(wins, d.allele, other), child[..., d.locus]
+    )
+    return out
 
 
 def _make_up(history: np.ndarray, cls: EnumeratedClass) -> np.ndarray | None:

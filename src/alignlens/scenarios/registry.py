@@ -193,6 +193,12 @@ def run_scenario(
             field="SCENARIO",
             fix=f"use one of {', '.join(catalogue)} (see `alignlens scenarios`)",
         )
+    if not 0 <= seed < 2**63:
+        raise AlignlensError(
+            f"seed {seed} is out of range",
+            field="--seed",
+            fix=f"give a whole number from 0 to {2**63 - 1}",
+        )
     scenario = catalogue[scenario_id]
     name = optimizer or scenario.default_optimizer
     if name not in scenario.optimizers:
