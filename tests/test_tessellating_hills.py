@@ -1,6 +1,6 @@
-"""Tessellating hills: the loss and its gradient against a hand-written formula, the ε = 0
-counterfactual against its analytic distribution, and the demons of the default model
-against the bound that noise alone would give."""
+"""Tessellating hills: the analytic gradient against finite differences and automatic
+differentiation, the ε = 0 counterfactual against its analytic distribution, and the
+demons of the default model against the bound that noise alone would give."""
 
 from __future__ import annotations
 
@@ -13,10 +13,21 @@ from typer.testing import CliRunner
 
 from alignlens import load_world, world_from_dict
 from alignlens.cli import app
-from alignlens.demons.tessellating_hills import Hills, landscape, loss, run_hills, search_world
+from alignlens.demons.tessellating_hills import (
+    Hills,
+    _batch,
+    _descend,
+    _slope,
+    descend,
+    gradient,
+    landscape,
+    loss,
+    run_hills,
+    search_world,
+)
 from alignlens.scenarios.tessellating_hills import search_policy
 from alignlens.solve import (
-    backup_jax,  # noqa: F401  (float64, as the runs use)
+    backup_jax,  # noqa: F401  (float64 in JAX, for jax.grad below)
     evaluate,
 )
 from alignlens.world.examples import examples_dir
@@ -29,27 +40,73 @@ def runs():
     return run_hills(Hills(), SEEDS)
 
 
-def numpy_gradient(x: np.ndarray, land, epsilon: float) -> np.ndarray:
-    """∂L/∂x₀ = −1 + ε Σ_j x_j Σ_w (s cos θ − c sin θ) k0_jw;
-    ∂L/∂x_i = ε splotch_i + ε Σ_j x_j Σ_w (s cos θ − c sin θ) k_jwi."""
-    k, k0, s, c = (np.asarray(a, dtype=float) for a in land)
-    theta = np.einsum("jwi,i->jw", k, x[1:]) + k0 * x[0]
-    splotch = (s * np.sin(theta) + c * np.cos(theta)).sum(axis=1)
-    slope = x[1:, None] * (s * np.cos(theta) - c * np.sin(theta))  # [n, W]
-    g = np.empty_like(x)
-    g[0] = -1.0 + epsilon * (slope * k0).sum()
-    g[1:] = epsilon * splotch + epsilon * np.einsum("jw,jwi->i", slope, k)
-    return g
+def jax_loss(x, land, epsilon: float):
+    """L(x) = −x₀ + ε Σ_j x_j splotch_j(x), transcribed to JAX for automatic
+    differentiation (independently of the module's analytic gradient)."""
+    jnp = jax.numpy
+    k, k0, s, c = (jnp.asarray(a, dtype=jnp.float64) for a in land)
+    theta = jnp.einsum("jwi,i->jw", k, x[1:]) + k0 * x[0]
+    splotch = (s * jnp.sin(theta) + c * jnp.cos(theta)).sum(axis=-1)
+    return -x[0] + epsilon * jnp.dot(x[1:], splotch)
 
 
-def test_gradient_matches_the_hand_written_formula() -> None:
+def central_differences(x: np.ndarray, land, epsilon: float, h: float = 1e-5) -> np.ndarray:
+    """(L(x + h e_i) − L(x − h e_i)) / 2h per coordinate, in float64: truncation error
+    about h² |∂³L| / 6 ≲ 1e-8 here, round-off about 1e-16 |L| / h ≲ 1e-9."""
+    out = np.empty_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        out[i] = (loss(x + e, land, epsilon) - loss(x - e, land, epsilon)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("epsilon", [0.0025, 0.01, 1.0])
+def test_analytic_gradient_matches_finite_differences_and_autodiff(epsilon: float) -> None:
+    """At random points (coordinates of size 5, where the ripples are far from flat) the
+    analytic gradient agrees with central differences of the NumPy loss and with jax.grad
+    of a JAX transcription of it."""
     hills = Hills()
-    land = landscape(jax.random.PRNGKey(3), hills)
-    x = np.random.default_rng(0).normal(size=hills.n + 1) * 5.0
-    auto = np.asarray(jax.grad(loss)(jax.numpy.asarray(x), land, 0.01))
-    np.testing.assert_allclose(auto, numpy_gradient(x, land, 0.01), rtol=1e-10, atol=1e-12)
-    # ε = 0 is a plain slope: L = −x₀.
-    assert float(loss(jax.numpy.asarray(x), land, 0.0)) == pytest.approx(-x[0])
+    rng = np.random.default_rng(0)
+    for seed in (3, 4):
+        land = landscape(np.random.default_rng(seed), hills)
+        for _ in range(3):
+            x = rng.normal(size=hills.n + 1) * 5.0
+            g = gradient(x, land, epsilon)
+            auto = np.asarray(jax.grad(jax_loss)(jax.numpy.asarray(x), land, epsilon))
+            np.testing.assert_allclose(g, auto, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(
+                g, central_differences(x, land, epsilon), rtol=1e-6, atol=1e-7
+            )
+            assert loss(x, land, epsilon) == pytest.approx(
+                float(jax_loss(jax.numpy.asarray(x), land, epsilon)), rel=1e-12
+            )
+    # ε = 0 is a plain slope: L = −x₀, ∇L = −e₀.
+    assert loss(x, land, 0.0) == pytest.approx(-x[0])
+    np.testing.assert_array_equal(gradient(x, land, 0.0), np.eye(hills.n + 1)[0] * -1.0)
+
+
+def test_the_counterfactual_shortcut_is_the_descent_with_epsilon_zero() -> None:
+    """The ε = 0 paths are summed directly (∇L = −e₀); the general loop with ε = 0 gives
+    the same path up to round-off."""
+    hills = Hills(steps=300)
+    land = landscape(np.random.default_rng(1), hills)
+    noise = np.random.default_rng(2).normal(size=(hills.steps, 1, hills.n + 1))
+    looped = _descend(_batch([land], [0.0]), noise, hills.eta)
+    np.testing.assert_allclose(looped, _slope(noise, hills.eta), rtol=0, atol=1e-9)
+
+
+def test_run_hills_runs_are_descend_with_the_seed_generator() -> None:
+    """Run i of run_hills is descend on the landscape of default_rng(seed i), its noise
+    drawn next from the same generator; the counterfactual uses the same noise."""
+    hills = Hills(steps=300)
+    seeds = (5, 9)
+    runs = run_hills(hills, seeds)
+    for i, seed in enumerate(seeds):
+        for epsilon, x0 in ((hills.epsilon, runs.x0[i]), (0.0, runs.x0_fair[i])):
+            rng = np.random.default_rng(seed)
+            path = descend(rng, landscape(rng, hills), hills, epsilon)
+            np.testing.assert_allclose(path[:, 0], x0, rtol=0, atol=1e-9)
 
 
 def test_counterfactual_walks_straight_down_the_slope(runs) -> None:

@@ -13,20 +13,21 @@ slows the walk down x₀. The optimiser is a normalised gradient step plus isotr
 x ← x − η(∇L/‖∇L‖ + ξ/√(n+1)), ξ ~ N(0, I), from x = 0. The counterfactual is ε = 0,
 a plain slope, where the walk advances η per step on average.
 
-The whole run is one jitted scan; many landscapes (and their counterfactuals) run in one
-vmapped call.
+Plain NumPy in float64: the gradient is written out analytically (`gradient`; the tests
+check it against finite differences and automatic differentiation), and many landscapes
+descend together, one vectorised step per iteration of a loop over the T steps; their
+ε = 0 counterfactuals, where ∇L = −e₀, are running sums of the same noise. All
+randomness comes from a ``numpy.random.Generator`` seeded by the caller: a landscape
+seed fixes its ripples and its noise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from jaxtyping import Bool, Float, Int
-
-if TYPE_CHECKING:
-    from jax import Array  # JAX itself is imported when a landscape is descended
 
 
 @dataclass(frozen=True)
@@ -51,54 +52,145 @@ class Hills:
 class Landscape(NamedTuple):
     """One draw of the ripples: wavenumbers k [n, W, n] and k0 [n, W], amplitudes s, c."""
 
-    k: Int[Array, "n W n"]
-    k0: Int[Array, "n W"]
-    s: Float[Array, "n W"]
-    c: Float[Array, "n W"]
+    k: Int[np.ndarray, "n W n"]
+    k0: Int[np.ndarray, "n W"]
+    s: Float[np.ndarray, "n W"]
+    c: Float[np.ndarray, "n W"]
 
 
-def landscape(key: Array, hills: Hills) -> Landscape:
-    """A landscape drawn from ``key``."""
-    import jax
-
-    k_k, k_k0, k_s, k_c = jax.random.split(key, 4)
+def landscape(rng: np.random.Generator, hills: Hills) -> Landscape:
+    """A landscape drawn from ``rng`` (k, then k0, then s, then c)."""
     n, w = hills.n, hills.waves
     return Landscape(
-        k=jax.random.randint(k_k, (n, w, n), -2, 3),
-        k0=jax.random.randint(k_k0, (n, w), -2, 3),
-        s=jax.random.normal(k_s, (n, w)),
-        c=jax.random.normal(k_c, (n, w)),
+        k=rng.integers(-2, 3, size=(n, w, n)),
+        k0=rng.integers(-2, 3, size=(n, w)),
+        s=rng.standard_normal((n, w)),
+        c=rng.standard_normal((n, w)),
     )
 
 
-def loss(x: Float[Array, " n1"], land: Landscape, epsilon: float | Array) -> Float[Array, ""]:
+def loss(x: Float[np.ndarray, " n1"], land: Landscape, epsilon: float) -> float:
     """L(x) = −x₀ + ε Σ_j x_j splotch_j(x)."""
-    import jax.numpy as jnp
+    x = np.asarray(x, dtype=np.float64)
+    theta = np.einsum("jwi,i->jw", land.k, x[1:]) + land.k0 * x[0]
+    splotch = (land.s * np.sin(theta) + land.c * np.cos(theta)).sum(axis=-1)
+    return float(-x[0] + epsilon * np.dot(x[1:], splotch))
 
-    theta = jnp.einsum("jwi,i->jw", land.k.astype(x.dtype), x[1:]) + land.k0.astype(x.dtype) * x[0]
-    splotch = (land.s * jnp.sin(theta) + land.c * jnp.cos(theta)).sum(axis=-1)
-    return -x[0] + epsilon * jnp.dot(x[1:], splotch)
+
+class _Batch(NamedTuple):
+    """B landscapes, each with its ε, laid out for batched matrix products.
+
+    With θ_jw = k̄_jw · x, where k̄_jw = (k0_jw, k_jw1, …, k_jwn), and
+    u_jw = s_jw sin θ_jw + c_jw cos θ_jw (so splotch_j = Σ_w u_jw),
+    v_jw = s_jw cos θ_jw − c_jw sin θ_jw,
+    the gradient is ∂L/∂x_i = −[i = 0] + ε Σ_jw (x_j v_jw k̄_jwi + u_jw [i = j]): one
+    matrix product [x v, u, 1] · D with D = [ε k̄; ε I ⊗ 1_W; −e₀], rows stacked over jw.
+
+    Attributes:
+        wavenumbers: k̄ [B, nW, n+1].
+        amplitudes: (s, c) and (−c, s) [B, 2, 2, nW], so that (v, u) = a₀ cos θ + a₁ sin θ.
+        feed: the coordinate j of each row jw [nW].
+        design: D [B, 2nW + 1, n+1].
+    """
+
+    wavenumbers: Float[np.ndarray, "B nW n1"]
+    amplitudes: Float[np.ndarray, "B 2 2 nW"]
+    feed: Int[np.ndarray, " nW"]
+    design: Float[np.ndarray, "B D n1"]
+
+
+def _batch(lands: list[Landscape], epsilons: list[float]) -> _Batch:
+    n, w = lands[0].k0.shape
+    rows = n * w
+    wavenumbers = np.stack(
+        [np.concatenate([land.k0[..., None], land.k], axis=-1) for land in lands]
+    ).reshape(len(lands), rows, n + 1)
+    wavenumbers = wavenumbers.astype(np.float64)
+    s = np.stack([land.s.reshape(rows) for land in lands]).astype(np.float64)
+    c = np.stack([land.c.reshape(rows) for land in lands]).astype(np.float64)
+    feed = 1 + np.arange(rows) // w
+    own = np.zeros((rows, n + 1))
+    own[np.arange(rows), feed] = 1.0
+    slope = np.zeros((1, n + 1))
+    slope[0, 0] = -1.0
+    eps = np.asarray(epsilons, dtype=np.float64)[:, None, None]
+    design = np.concatenate(
+        [
+            eps * wavenumbers,
+            eps * own,
+            np.broadcast_to(slope, (len(lands), 1, n + 1)),
+        ],
+        axis=1,
+    )
+    amplitudes = np.stack([np.stack([s, c], axis=1), np.stack([-c, s], axis=1)], axis=1)
+    return _Batch(wavenumbers, amplitudes, feed, design)
+
+
+def _gradient(x: Float[np.ndarray, "B n1"], b: _Batch) -> Float[np.ndarray, "B n1"]:
+    """∇L for each of the B landscapes at its own point (see `_Batch`)."""
+    batch, rows, _ = b.wavenumbers.shape
+    theta = np.matmul(b.wavenumbers, x[:, :, None])[:, None, :, 0]  # [B, 1, nW]
+    vu1 = np.empty((batch, 2 * rows + 1))
+    vu = vu1[:, : 2 * rows].reshape(batch, 2, rows)
+    np.multiply(b.amplitudes[:, 0], np.cos(theta), out=vu)
+    vu += b.amplitudes[:, 1] * np.sin(theta)
+    vu[:, 0] *= np.take(x, b.feed, axis=1)
+    vu1[:, -1] = 1.0
+    return np.matmul(vu1[:, None, :], b.design)[:, 0, :]
+
+
+def gradient(
+    x: Float[np.ndarray, " n1"], land: Landscape, epsilon: float
+) -> Float[np.ndarray, " n1"]:
+    """∇L(x), written out analytically (see `_Batch`)."""
+    x = np.asarray(x, dtype=np.float64)
+    return _gradient(x[None], _batch([land], [epsilon]))[0]
+
+
+def _descend(
+    b: _Batch, noise: Float[np.ndarray, "T B n1"], eta: float
+) -> Float[np.ndarray, "T1 B n1"]:
+    """Paths x_0 … x_T of the B descents from x = 0, each driven by its own noise
+    (already scaled by 1/√(n+1)): x ← x − η∇L/‖∇L‖ − ηξ."""
+    steps, batch, n1 = noise.shape
+    path = np.empty((steps + 1, batch, n1))
+    path[0] = 0.0
+    np.multiply(noise, -eta, out=path[1:])  # −ηξ_t, to which x_t − η∇L/‖∇L‖ is added
+    x = path[0]
+    for t in range(1, steps + 1):
+        g = _gradient(x, b)
+        g *= (-eta / np.sqrt(np.einsum("bi,bi->b", g, g)))[:, None]
+        g += x
+        path[t] += g
+        x = path[t]
+    return path
+
+
+def _slope(noise: Float[np.ndarray, "T B n1"], eta: float) -> Float[np.ndarray, "T1 B n1"]:
+    """The same descents with ε = 0, where ∇L = −e₀ is its own normalisation: the path is
+    the running sum of the steps −η(−e₀ + ξ_t), all at once."""
+    steps = noise.shape[0]
+    step = noise.copy()
+    step[..., 0] -= 1.0
+    step *= -eta
+    path = np.zeros((steps + 1, *noise.shape[1:]))
+    np.cumsum(step, axis=0, out=path[1:])
+    return path
+
+
+def _noise(rng: np.random.Generator, hills: Hills) -> Float[np.ndarray, "T n1"]:
+    return rng.standard_normal((hills.steps, hills.n + 1)) / np.sqrt(hills.n + 1)
 
 
 def descend(
-    key: Array, land: Landscape, hills: Hills, epsilon: float | Array
-) -> Float[Array, "T1 n1"]:
-    """x_0, x_1, …, x_T of the noisy normalised descent from x = 0."""
-    import jax
-    import jax.numpy as jnp
-
-    grad = jax.grad(loss)
-    scale = 1.0 / np.sqrt(hills.n + 1)
-
-    def step(x: Array, k: Array) -> tuple[Array, Array]:
-        g = grad(x, land, epsilon)
-        noise = jax.random.normal(k, x.shape, dtype=x.dtype) * scale
-        x = x - hills.eta * (g / jnp.linalg.norm(g) + noise)
-        return x, x
-
-    x0 = jnp.zeros(hills.n + 1)
-    _, path = jax.lax.scan(step, x0, jax.random.split(key, hills.steps))
-    return jnp.concatenate([x0[None], path])
+    rng: np.random.Generator, land: Landscape, hills: Hills, epsilon: float
+) -> Float[np.ndarray, "T1 n1"]:
+    """x_0, x_1, …, x_T of the noisy normalised descent from x = 0, its noise drawn from
+    ``rng``."""
+    noise = _noise(rng, hills)[:, None]
+    if epsilon == 0:
+        return _slope(noise, hills.eta)[:, 0]
+    return _descend(_batch([land], [epsilon]), noise, hills.eta)[:, 0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,25 +268,30 @@ def _late(x0: Float[np.ndarray, "R T1"], hills: Hills) -> Float[np.ndarray, " R"
 
 
 def run_hills(hills: Hills, seeds: tuple[int, ...]) -> HillsRuns:
-    """Descend on the landscape of each seed and on its ε = 0 counterfactual, all in one
-    jitted, vmapped call (the noise of a run and of its counterfactual is the same)."""
-    import jax
-    import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-
-    def one(seed_key: Array) -> tuple[Array, ...]:
-        k_land, k_noise = jax.random.split(seed_key)
-        land = landscape(k_land, hills)
-        path = descend(k_noise, land, hills, hills.epsilon)
-        fair = descend(k_noise, land, hills, 0.0)
-        spread = jnp.max(jnp.abs(path[:, 1:]), axis=1)
-        spread_fair = jnp.max(jnp.abs(fair[:, 1:]), axis=1)
-        return path[:, 0], spread, jnp.abs(path[-1, 1:]), fair[:, 0], spread_fair
-
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
-    x0, spread, grown, x0_fair, spread_fair = (np.asarray(a) for a in jax.jit(jax.vmap(one))(keys))
-    return HillsRuns(hills, tuple(seeds), x0, spread, grown, x0_fair, spread_fair)
+    """Descend on the landscape of each seed and on its ε = 0 counterfactual, the runs
+    side by side in one vectorised loop over the steps. Seed s draws its landscape and
+    then its noise from ``numpy.random.default_rng(s)``; a run and its counterfactual share
+    the noise, and each is what ``descend`` gives with that generator."""
+    lands, noises = [], []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        lands.append(landscape(rng, hills))
+        noises.append(_noise(rng, hills))
+    noise = np.stack(noises, axis=1)  # [T, R, n+1]
+    if hills.epsilon == 0:
+        path = _slope(noise, hills.eta)
+    else:
+        path = _descend(_batch(lands, [hills.epsilon] * len(lands)), noise, hills.eta)
+    fair = _slope(noise, hills.eta)
+    return HillsRuns(
+        hills,
+        tuple(seeds),
+        np.ascontiguousarray(path[:, :, 0].T),
+        np.ascontiguousarray(np.abs(path[:, :, 1:]).max(axis=2).T),
+        np.abs(path[-1, :, 1:]),
+        np.ascontiguousarray(fair[:, :, 0].T),
+        np.ascontiguousarray(np.abs(fair[:, :, 1:]).max(axis=2).T),
+    )
 
 
 def search_world() -> dict:

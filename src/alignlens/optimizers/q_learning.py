@@ -4,14 +4,20 @@ Episodes start from the training start distribution and end at terminal states (
 ``max_episode_steps``). Pairs that are never tried keep their initial value, so in states
 the agent never visited — deployment-only states above all — the greedy policy is
 indifferent among all actions: what a Q-learner that never saw lava does near lava.
+
+Every step depends on the last and the tables are small, so training is a plain Python
+loop over lists, its randomness drawn in blocks from ``numpy.random.default_rng(seed)``;
+the greedy policy is snapshot every ``trace_every`` steps and each snapshot evaluated
+exactly (`trace_of`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
+from jaxtyping import Float, Int
 
 from alignlens.optimizers.result import TrainingResult, trace_of
 from alignlens.policies.planner import indifferent
@@ -45,65 +51,88 @@ def greedy_policy(q: np.ndarray) -> np.ndarray:
     return indifferent(q, float(np.abs(q).max(initial=0.0)))
 
 
-def make_train(world: World, config: QLearningConfig) -> Callable:
-    """``train(key) -> (Q [S, A], Q snapshots [records, S, A])``, jitted end to end."""
-    import jax
-    import jax.numpy as jnp
+_Sampler = int | tuple[list[float], list[int]] | None
 
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
+def _sampler(probs: Float[np.ndarray, " K"], outcomes: Int[np.ndarray, " K"]) -> _Sampler:
+    """The outcome itself when it is certain, else (cumulative probabilities, outcomes) of
+    those with positive probability, for inverse-CDF sampling with `_draw`; None when
+    nothing can follow (the rows of terminal states, where no action is taken)."""
+    keep = probs > 0
+    outcomes = [int(o) for o in outcomes[keep]]
+    if len(outcomes) <= 1:
+        return outcomes[0] if outcomes else None
+    cumulative = np.cumsum(probs[keep])
+    return [float(c) for c in cumulative / cumulative[-1]], outcomes
+
+
+def _draw(sampler: _Sampler, u: float) -> int:
+    """The outcome that the uniform ``u`` in [0, 1) selects."""
+    if isinstance(sampler, int):
+        return sampler
+    assert sampler is not None, "no successor"
+    cumulative, outcomes = sampler
+    return outcomes[min(bisect.bisect_right(cumulative, u), len(outcomes) - 1)]
+
+
+def train_q(
+    world: World, config: QLearningConfig, rng: np.random.Generator
+) -> tuple[Float[np.ndarray, "S A"], Float[np.ndarray, "records S A"]]:
+    """Q [S, A] after ``records · trace_every`` steps (records = max(1, steps //
+    trace_every)), and the Q snapshot after every ``trace_every`` steps [records, S, A].
+
+    Each step draws four uniforms from ``rng``: the start state (used only when the
+    episode restarts), whether to explore, the action (uniform over all actions when
+    exploring, else uniform over the actions of highest Q), and the successor."""
     env = world.train
-    next_state = jnp.asarray(env.next_state)
-    log_prob = jnp.log(jnp.asarray(env.prob))
-    terminal = jnp.asarray(env.terminal)
-    log_start = jnp.log(jnp.asarray(env.start))
-    reward = jnp.asarray(world.base)
-    gamma = world.discount
-    n_actions = world.n_actions
+    n_states, n_actions = world.n_states, world.n_actions
+    successor = [
+        [_sampler(env.prob[s, a], env.next_state[s, a]) for a in range(n_actions)]
+        for s in range(n_states)
+    ]
+    start = _sampler(env.start, np.arange(n_states))
+    terminal = [bool(t) for t in env.terminal]
+    reward = world.base.tolist()
+    gamma, alpha = world.discount, config.learning_rate
+    exploration, horizon = config.exploration, config.max_episode_steps
     records = max(1, config.steps // config.trace_every)
 
-    def step(carry: tuple, key: jax.Array) -> tuple[tuple, None]:
-        q, s, t = carry
-        k_reset, k_explore, k_random, k_next = jax.random.split(key, 4)
-        restart = terminal[s] | (t >= config.max_episode_steps)
-        s = jnp.where(restart, jax.random.categorical(k_reset, log_start).astype(s.dtype), s)
-        t = jnp.where(restart, 0, t)
-        explore = jax.random.uniform(k_explore) < config.exploration
-        greedy = jnp.argmax(q[s] + 1e-12 * jax.random.uniform(k_random, (n_actions,)))
-        a = jnp.where(explore, jax.random.randint(k_random, (), 0, n_actions), greedy)
-        slot = jax.random.categorical(k_next, log_prob[s, a])
-        s_next = next_state[s, a, slot]
-        target = reward[s, a] + gamma * jnp.where(terminal[s_next], 0.0, jnp.max(q[s_next]))
-        q = q.at[s, a].add(config.learning_rate * (target - q[s, a]))
-        return (q, s_next, t + 1), None
-
-    def chunk(carry: tuple, key: jax.Array) -> tuple[tuple, jax.Array]:
-        carry, _ = jax.lax.scan(step, carry, jax.random.split(key, config.trace_every))
-        return carry, carry[0]
-
-    def train(key: jax.Array) -> tuple[jax.Array, jax.Array]:
-        k_start, k_run = jax.random.split(key)
-        q0 = jnp.full((world.n_states, n_actions), config.initial_value)
-        s0 = jax.random.categorical(k_start, log_start).astype(next_state.dtype)
-        (q, _, _), snapshots = jax.lax.scan(
-            chunk, (q0, s0, jnp.asarray(0)), jax.random.split(k_run, records)
-        )
-        return q, snapshots
-
-    return jax.jit(train)
+    q = [[float(config.initial_value)] * n_actions for _ in range(n_states)]
+    s, t = _draw(start, float(rng.random())), 0
+    snapshots = np.empty((records, n_states, n_actions))
+    for record in range(records):
+        for u_reset, u_explore, u_action, u_next in rng.random((config.trace_every, 4)).tolist():
+            if terminal[s] or t >= horizon:
+                s, t = _draw(start, u_reset), 0
+            row = q[s]
+            if u_explore < exploration:
+                a = int(u_action * n_actions)
+            else:
+                best = max(row)
+                a = row.index(best)
+                if row.count(best) > 1:
+                    ties = [i for i, v in enumerate(row) if v == best]
+                    a = ties[int(u_action * len(ties))]
+            s_next = successor[s][a]
+            if type(s_next) is not int:  # a stochastic transition
+                s_next = _draw(s_next, u_next)
+            target = reward[s][a]
+            if not terminal[s_next]:
+                target += gamma * max(q[s_next])
+            row[a] += alpha * (target - row[a])
+            s, t = s_next, t + 1
+        snapshots[record] = q
+    return snapshots[-1].copy(), snapshots
 
 
 def q_learning(
     world: World, config: QLearningConfig | None = None, *, seed: int = 0
 ) -> TrainingResult:
-    """Learn Q on sampled training transitions; the policy is greedy in the final Q."""
-    import jax
-
+    """Learn Q on sampled training transitions; the policy is greedy in the final Q. All
+    randomness comes from ``numpy.random.default_rng(seed)``."""
     config = config or QLearningConfig()
-    q, snapshots = make_train(world, config)(jax.random.PRNGKey(seed))
-    tables = np.stack([greedy_policy(np.asarray(s, dtype=np.float64)) for s in snapshots])
-    policy = TabularPolicy.fixed(
-        f"Q-learning ({config.steps} steps)", greedy_policy(np.asarray(q, dtype=np.float64))
-    )
+    q, snapshots = train_q(world, config, np.random.default_rng(seed))
+    tables = np.stack([greedy_policy(s) for s in snapshots])
+    policy = TabularPolicy.fixed(f"Q-learning ({config.steps} steps)", greedy_policy(q))
     steps = config.trace_every * np.arange(1, len(tables) + 1)
     return TrainingResult(policy, "q-learning", seed, trace_of(world, tables, steps))

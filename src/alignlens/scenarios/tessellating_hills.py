@@ -12,13 +12,13 @@ The search's end behaviour is read as a policy (examples/tessellating-hills.toml
 unit of motion in the last quarter of the run it "descends" with probability f (the x₀
 it gained relative to the ideal ηT/4) and "holds" (motion the demon diverts) otherwise.
 R = U pay for descending; the demon's objective, declared as the search's
-mesa-objective, is the share it holds. With landscape seed 0, f ≈ 0.05.
+mesa-objective, is the share it holds. With landscape seed 0, f ≈ 0.03.
 
 Optimiser: gradient descent (default; 8 landscapes, seeds seed…seed + 7, run at once
 with their counterfactuals, and the first is diagnosed); exhaustive search descends and
 is aligned. Every landscape of seeds 0–15 produced a demon (some x_j beyond six noise
 standard deviations, late progress below half the ideal, the counterfactual at ideal);
-in 12 of the 16 the demon holds at least κ = 0.9 of the search.
+in 14 of the 16 the demon holds at least κ = 0.9 of the search.
 
 Expected verdicts and why:
 - wentworth **hacked**: the search stalls far short of the ideal, the demon holds more of
