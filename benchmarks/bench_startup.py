@@ -4,7 +4,9 @@ compile) and warm (their compiled programs cached), each against the cost of
 ``python -c "import numpy"`` measured in the same run.
 
 Every figure is the wall time of a fresh process, interpreter start included, as a user
-sees it; cold runs get a new empty ``XDG_CACHE_HOME`` each. Medians of ``--repeats``.
+sees it (output captured, as in a pipe); cold runs get a new empty ``XDG_CACHE_HOME``
+each. Medians of ``--repeats``. To time another tree of alignlens with the same
+interpreter, put its ``src`` first on ``PYTHONPATH``.
 
 Targets (issue "a fresh machine, a new user", on the 2-core development machine):
 ``import alignlens`` ≤ 0.5 s; `alignlens run` of any non-neural scenario ≤ 2 s;
@@ -76,10 +78,10 @@ def main() -> None:
     rows.append(("import alignlens", *imported, "≤ 0.5 s"))
     for scenario in ids:
         target = "" if scenario in NEURAL else "≤ 2 s"
-        times = measure([ALIGNLENS, "run", scenario, "--quiet"], args.repeats, work)
+        times = measure([ALIGNLENS, "run", scenario], args.repeats, work)
         rows.append((f"alignlens run {scenario}", *times, target))
     if not args.no_tour:
-        times = measure([ALIGNLENS, "tour", "--quiet"], args.tour_repeats, work)
+        times = measure([ALIGNLENS, "tour"], args.tour_repeats, work)
         rows.append(("alignlens tour", *times, "≤ 30 s cold, ≤ 15 s warm"))
     shutil.rmtree(work, ignore_errors=True)
 
