@@ -345,3 +345,17 @@ def test_padding_changes_nothing_the_agent_can_reach_or_see(coin) -> None:
         b = model(env.observations[s])
         np.testing.assert_array_equal(np.asarray(a[0]), np.asarray(b[0]))
         np.testing.assert_array_equal(np.asarray(a[1]), np.asarray(b[1]))
+
+
+def test_ppo_gives_the_same_networks_whatever_the_process_precision(coin) -> None:
+    """Other parts of a program switch JAX to 64 bits; PPO's runs must not change with it
+    (the tour's worker processes and a user's session differ in what they imported)."""
+    from alignlens.optimizers.ppo import ppo_runs
+
+    config = PPOConfig(total_steps=2048, n_envs=8, n_steps=16, records=2, learning_rate=1e-2)
+    tables = []
+    for wide in (False, True):
+        with jax.enable_x64(wide):
+            runs = ppo_runs(coin, config, [3])
+        tables.append(runs.results[0].trace.returns["train_base"])
+    np.testing.assert_array_equal(tables[0], tables[1])

@@ -21,8 +21,9 @@ limit bootstrap from the value of the state they reached.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -149,20 +150,32 @@ def training_env(world: World, config: PPOConfig) -> EnvParams:
     )
 
 
+@contextlib.contextmanager
+def float32() -> Iterator[None]:
+    """PPO's numbers in 32 bits whatever the process's JAX settings: another part of a
+    program may have switched JAX to 64 bits, which would change the optimiser's
+    arithmetic (Optax's step count and schedule) and so the trained networks. Optax mixes
+    its integer step count with floats, so standard promotion is allowed here."""
+    with jax.enable_x64(False), jax.numpy_dtype_promotion("standard"):
+        yield
+
+
 def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     """Build ``train(key) -> (params, tables [records, S, A])`` for the training levels."""
-    env = training_env(world, config)
-    gamma = jnp.asarray(world.discount, dtype=jnp.float32)
+    with float32():
+        env = training_env(world, config)
+        gamma = jnp.asarray(world.discount, dtype=jnp.float32)
     program = _compiled(config, tuple(env.observations.shape[1:]), world.n_actions)
     n = world.n_states
 
     def train(key: jax.Array) -> tuple[Any, jax.Array]:
-        carry, keys = program.start(key, env)
-        tables = []
-        for k in keys:
-            carry, table = program.chunk(carry, k, env, gamma)
-            tables.append(table[:n])
-        return carry[0], jnp.stack(tables)
+        with float32():
+            carry, keys = program.start(key, env)
+            tables = []
+            for k in keys:
+                carry, table = program.chunk(carry, k, env, gamma)
+                tables.append(table[:n])
+            return carry[0], jnp.stack(tables)
 
     return PPOTrainer(train, program.static, env, config)
 
@@ -361,8 +374,7 @@ def ppo(world: World, config: PPOConfig | None = None, *, seed: int = 0) -> Trai
     """Train a network by PPO on the training levels; the policy is its greedy version."""
     config = config or PPOConfig()
     trainer = make_train(world, config)
-    with jax.numpy_dtype_promotion("standard"):
-        _, tables = trainer.train(jax.random.PRNGKey(seed))
+    _, tables = trainer.train(jax.random.PRNGKey(seed))
     return _result(world, config, seed, tables)
 
 
@@ -373,12 +385,13 @@ def ppo_runs(world: World, config: PPOConfig, seeds: Sequence[int]) -> Runs:
     arithmetic rounds differently), so a run is reproduced by `ppo_runs` with the same
     seeds.
     """
-    env = training_env(world, config)
-    program = _compiled(config, tuple(env.observations.shape[1:]), world.n_actions, seeds=True)
-    gamma = jnp.asarray(world.discount, dtype=jnp.float32)
     stage = f"training {len(seeds)} networks by PPO"
     report(stage, 0, config.records)
-    with jax.numpy_dtype_promotion("standard"):
+    with float32():
+        env = training_env(world, config)
+        shape = tuple(env.observations.shape[1:])
+        program = _compiled(config, shape, world.n_actions, seeds=True)
+        gamma = jnp.asarray(world.discount, dtype=jnp.float32)
         carry, keys = program.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]), env)
         records = []
         for i in range(config.records):
