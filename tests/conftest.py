@@ -58,7 +58,7 @@ def tour(tmp_path_factory, tour_runs) -> tuple[dict, Path]:
 
     out = tmp_path_factory.mktemp("tour") / "tour.html"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(alignlens.cli, "_run_tour", lambda quiet: tour_runs)
+        patch.setattr(alignlens.cli, "_run_tour", lambda quiet, arrived=None: tour_runs)
         result = CliRunner().invoke(alignlens.cli.app, ["tour", "--json", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), out

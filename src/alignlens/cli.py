@@ -6,6 +6,7 @@ Bad input prints one line naming the file, the field and the fix, and exits with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -282,18 +283,21 @@ def tour(
     the same worlds with perfect search, where failures that needed imperfect optimisation
     disappear. The HTML report (figures included) goes to ``--out``."""
     from alignlens.report.html import check_folder
-    from alignlens.report.pages import tour_report
+    from alignlens.report.pages import tour_report, tour_section
     from alignlens.report.terminal import tour_table
 
     check_folder(out)
-    runs, perfect = _run_tour(quiet=json_output or quiet)
+    drawn: dict[str, Any] = {}  # each scenario's report section, drawn as its run arrives
+    runs, perfect = _run_tour(
+        quiet=json_output or quiet, arrived=lambda r: drawn.update({r.scenario.id: tour_section(r)})
+    )
     if not json_output:  # the verdicts first: the report takes a few seconds more
         console.print(tour_table("the essay's cases: the verdict of every lens", runs))
         if perfect:
             title = "the same worlds under the exhaustive (perfect) optimiser"
             console.print(tour_table(title, perfect, mark=False, legend=False))
     with progress_of_stages("report", quiet=json_output or quiet):
-        path = tour_report(runs, perfect).save(out)
+        path = tour_report(runs, perfect, drawn).save(out)
     if json_output:
         print_json(
             {
@@ -384,13 +388,15 @@ def _quick(scenario: str) -> bool:
     return entry is None or entry.default_optimizer not in NEURAL_OPTIMIZERS
 
 
-def _run_tour(*, quiet: bool) -> tuple[list[Any], list[Any]]:
+def _run_tour(
+    *, quiet: bool, arrived: Callable[[Any], None] | None = None
+) -> tuple[list[Any], list[Any]]:
     """Every scenario with its own optimiser, and those that can, under exhaustive search
-    (in worker processes, with progress)."""
+    (in worker processes, with progress; ``arrived`` as in `run_tour`)."""
     from alignlens.scenarios.tour import run_tour, tour_jobs
 
     with progress_of_runs("tour", len(tour_jobs()), quiet=quiet) as tell:
-        return run_tour(listener=tell)
+        return run_tour(listener=tell, arrived=arrived)
 
 
 def _tour_row(r: Any) -> dict[str, Any]:

@@ -47,9 +47,22 @@ def scenario_report(run: ScenarioRun) -> Report:
     return Report(f"{s.id}: {s.title}", [card, *sections])
 
 
-def tour_report(runs: Sequence[ScenarioRun], perfect: Sequence[ScenarioRun] = ()) -> Report:
+def tour_section(run: ScenarioRun) -> Section:
+    """One scenario's section of the tour's report: its figures and its numbers."""
+    section = Section(f"{run.scenario.id}: {run.scenario.title}", _evidence_blocks(run.diagnosis))
+    section.paragraphs.append(_numbers_sentence(run.diagnosis))
+    return section
+
+
+def tour_report(
+    runs: Sequence[ScenarioRun],
+    perfect: Sequence[ScenarioRun] = (),
+    sections: Mapping[str, Section] | None = None,
+) -> Report:
     """Every scenario: the verdict table (scenario × lens), the same worlds under the
-    exhaustive optimiser, then each scenario's figures."""
+    exhaustive optimiser, then each scenario's figures (`tour_section`; ``sections`` may
+    hold some already drawn, by scenario id, e.g. while other scenarios still ran)."""
+    drawn = dict(sections or {})
     main = verdict_table(
         "the essay's cases: the verdict of every lens (open a cell for its reason and "
         "conditions; a verdict that differs from the scenario's expected row says what was "
@@ -66,16 +79,13 @@ def tour_report(runs: Sequence[ScenarioRun], perfect: Sequence[ScenarioRun] = ()
                 [((r.scenario.id, r.optimizer), r.diagnosis.verdicts, None) for r in perfect],
             )
         )
-    sections = [overview]
+    parts = [overview]
     for i, r in enumerate(runs):
         report("drawing the figures", i, len(runs))
-        blocks = _evidence_blocks(r.diagnosis)
-        section = Section(f"{r.scenario.id}: {r.scenario.title}", blocks=blocks)
-        section.paragraphs.append(_numbers_sentence(r.diagnosis))
-        sections.append(section)
+        parts.append(drawn.get(r.scenario.id) or tour_section(r))
     return Report(
         "alignlens tour: the essay's cases under five definitions",
-        sections,
+        parts,
         intro="Each case of the essay and its thread, trained by its own optimiser and "
         "diagnosed exactly; each lens is one definition of inner and outer alignment.",
     )

@@ -72,21 +72,35 @@ def job_groups(jobs: Sequence[TourJob]) -> list[list[TourJob]]:
 
 
 def run_tour(
-    *, workers: int | None = None, listener: Listener | None = None
+    *,
+    workers: int | None = None,
+    listener: Listener | None = None,
+    arrived: Callable[[ScenarioRun], None] | None = None,
 ) -> tuple[list[ScenarioRun], list[ScenarioRun]]:
     """The tour's runs: every scenario with its own optimiser, and the exhaustive runs of
     those whose own optimiser is imperfect, each list in the catalogue's order.
 
     ``workers`` processes run the groups of `job_groups` (default: one per CPU core, at
     most two; 1 runs everything in this process). ``listener`` hears every stage of every
-    run as (run label, stage, done, total)."""
+    run as (run label, stage, done, total); ``arrived`` gets each scenario's run with its
+    own optimiser as soon as it is done, in this process (to draw its figures while the
+    others still run). Call it under ``if __name__ == "__main__":`` in a script: the
+    workers start by importing the script."""
     jobs = tour_jobs()
     count = workers or min(2, os.cpu_count() or 1)
     tell = listener or (lambda *_: None)
+
+    def arrive(job: TourJob, run: ScenarioRun) -> None:
+        if arrived is not None and not job.perfect:
+            arrived(run)
+
     if count <= 1:
-        results = {job: _run_one(job, tell) for job in jobs}
+        results = {}
+        for job in jobs:
+            results[job] = _run_one(job, tell)
+            arrive(job, results[job])
     else:
-        results = _run_in_workers(job_groups(jobs), count, tell)
+        results = _run_in_workers(job_groups(jobs), count, tell, arrive)
     runs, perfect = [], []
     for job in jobs:  # a scenario's exhaustive run comes right after its own
         run = results[job]
@@ -106,7 +120,10 @@ def _run_one(job: TourJob, send: Callable[..., None]) -> ScenarioRun:
 
 
 def _run_in_workers(
-    groups: list[list[TourJob]], count: int, tell: Listener
+    groups: list[list[TourJob]],
+    count: int,
+    tell: Listener,
+    arrive: Callable[[TourJob, ScenarioRun], None],
 ) -> dict[TourJob, ScenarioRun]:
     # Worker processes start fresh ("spawn"): a fork would copy this process's threads
     # and any JAX runtime state, which JAX does not support.
@@ -126,6 +143,7 @@ def _run_in_workers(
                 for future in done:
                     for job, run in future.result().items():
                         results[job] = ScenarioRun(scenarios()[job.scenario], *run)
+                        arrive(job, results[job])
             _drain(updates, tell)
     return results
 
