@@ -6,6 +6,7 @@ Worlds (γ = 0.9 unless stated), each worked out in the test's docstring.
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,45 @@ def test_diagnose_command_prints_the_document(examples) -> None:
         ],
     )
     assert table.exit_code == 0 and "capability_robustn" in table.output
+
+
+def _doors_where_everything_ties_at(goal: str) -> dict:
+    """two-doors with U = R (the left door), and a goal that pays 1 whichever door is taken:
+    every policy ties at it, so competence at it is undefined."""
+    data = load_world_document("two-doors.toml")
+    data["objectives"]["intended"] = data["objectives"]["base"]
+    data["objectives"]["goals"] = {goal: [["s0", "*", 1.0]]}
+    return data
+
+
+def load_world_document(name: str) -> dict:
+    return tomllib.loads((Path(__file__).resolve().parents[1] / "examples" / name).read_text())
+
+
+def test_a_goal_at_which_every_policy_ties_is_pursued_by_no_one() -> None:
+    """The right door misses R = U. Competence at "either_door" would be 1 for every
+    policy; it is undefined and never reaches κ, so two_d finds no competent pursuit of
+    another goal: CAPABILITY_ROBUSTNESS, not OBJECTIVE_ROBUSTNESS naming either_door."""
+    world = world_from_dict(_doors_where_everything_ties_at("either_door"))
+    result = diagnose(world, {"s0": "right"})
+    assert result.analysis.objectives.goals["either_door"].degenerate
+    two_d = result.verdicts["two_d"]
+    assert two_d.category == "capability_robustness"
+    assert two_d.conditions["other_goal_competence"].holds is False
+
+
+def test_a_mesa_objective_at_which_every_policy_ties_makes_no_mesa_optimiser() -> None:
+    """A planner declaring the tied objective as its own: its competence at it is undefined,
+    so ngo finds no mesa-optimiser (ROBUSTNESS, not INNER)."""
+    world = world_from_dict(_doors_where_everything_ties_at("either_door"))
+    table = policy_from_mapping(world, {"s0": "right"}).train
+    planner = TabularPolicy(
+        "either-door planner",
+        table,
+        table,
+        MesaObjective("either_door", world.goals["either_door"]),
+    )
+    result = diagnose(world, planner)
+    assert result.analysis.mesa is not None and result.analysis.mesa.degenerate
+    assert result.verdicts["ngo"].category == "robustness"
+    assert result.verdicts["ngo"].conditions["mesa"].holds is False

@@ -15,6 +15,14 @@ from types import MappingProxyType
 
 from alignlens.tolerances import Tolerances
 
+TIE = 1e-12
+
+
+def all_tie(best: float, worst: float) -> bool:
+    """Whether every policy ties: V* − W ≤ 1e-12·max(1, |V*|) (docs/model.md)."""
+    return best - worst <= TIE * max(1.0, abs(best))
+
+
 OBJECTIVES = ("base", "intended")
 _RETURN_FIELDS = {(e, o): f"{e}_{o}" for e in ("train", "deploy") for o in OBJECTIVES}
 
@@ -132,6 +140,11 @@ class GoalRange:
     best: float
     worst: float
 
+    @property
+    def degenerate(self) -> bool:
+        """Every policy ties at this goal in deployment: competence at it is undefined."""
+        return all_tie(self.best, self.worst)
+
 
 def _frozen(mapping: Mapping) -> Mapping:
     return MappingProxyType(
@@ -186,11 +199,14 @@ class MesaInfo:
         objective: the name of its mesa-objective m.
         equals_base: whether m is the base objective R (same rewards everywhere).
         competence: 1 − reg^deploy_m(π̂).
+        degenerate: every policy ties at m in deployment, so the competence is undefined
+            (and never reaches κ).
     """
 
     objective: str
     equals_base: bool
     competence: float
+    degenerate: bool = False
 
 
 @dataclass(frozen=True)

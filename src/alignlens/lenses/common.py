@@ -27,9 +27,12 @@ def outer_infinite_data(a: Analysis) -> Condition:
 
 
 def mesa_optimizer(a: Analysis) -> Condition:
-    """π̂ is an explicit optimiser whose objective m ≠ R, pursued with competence ≥ κ."""
+    """π̂ is an explicit optimiser whose objective m ≠ R, pursued with competence ≥ κ
+    (undefined, so never κ, where every policy ties at m)."""
     kappa = a.tolerances.kappa
     if a.mesa is None:
         return Condition(False, 0.0, kappa, ">=")
+    if a.mesa.degenerate:
+        return Condition(False, a.mesa.competence, kappa, ">=")
     competent = at_least(a.mesa.competence, kappa)
     return Condition(competent.holds and not a.mesa.equals_base, a.mesa.competence, kappa, ">=")

@@ -15,9 +15,15 @@ NAME = "two_d"
 
 
 def best_other_goal(a: Analysis) -> tuple[str | None, Condition]:
-    """The goal other than R that the policy pursues most competently in deployment."""
+    """The goal other than R that the policy pursues most competently in deployment
+    (counting only goals at which not every policy ties there: competence at such a goal
+    is undefined)."""
     kappa = a.tolerances.kappa
-    others = {g: v for g, v in a.competence.items() if not a.goal_is_base[g]}
+    others = {
+        g: v
+        for g, v in a.competence.items()
+        if not a.goal_is_base[g] and not a.objectives.goals[g].degenerate
+    }
     if not others:
         return None, Condition(False, 0.0, kappa, ">=")
     goal = max(others, key=lambda g: (others[g], g))

@@ -22,10 +22,10 @@ import numba
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
+from alignlens.analysis import TIE
 from alignlens.solve.extremes import CLOSE, SEARCH_LIMIT, SEARCH_WORK
 from alignlens.solve.many import ROUND_OFF
 from alignlens.solve.many_compiled import evaluate, reach, solve, tied_choices, unavoidable
-from alignlens.solve.optimal_set import TIE
 
 # Value-iteration sweeps before policy iteration, from zero and from the unrestricted
 # optimum. Fewer than the JAX program's: a world here waits for no other, so one more

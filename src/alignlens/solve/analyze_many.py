@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from alignlens.analysis import Analysis, Range, Returns
+from alignlens.analysis import TIE, Analysis, Range, Returns
 from alignlens.errors import AlignlensError
 from alignlens.solve.analyze import interior_share, world_analysis
 from alignlens.solve.extremes import CLOSE
@@ -47,7 +47,6 @@ from alignlens.solve.many import (
     solve,
     unavoidable,
 )
-from alignlens.solve.optimal_set import TIE
 from alignlens.solve.policy_analysis import regrets_of
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import World

@@ -17,12 +17,19 @@ from types import MappingProxyType
 import numpy as np
 from jaxtyping import Bool, Float
 
-from alignlens.analysis import GoalRange, Range, Returns, ShareProfile, ShareSet, WorldAnalysis
+from alignlens.analysis import (
+    GoalRange,
+    Range,
+    Returns,
+    ShareProfile,
+    ShareSet,
+    WorldAnalysis,
+    all_tie,
+)
 from alignlens.policies.enumerated import EnumeratedClass, members_in_chunks
 from alignlens.solve.batch import returns_many
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.mixture import share_set
-from alignlens.solve.optimal_set import all_tie
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import ENVIRONMENTS, World
 

@@ -21,23 +21,17 @@ from functools import cached_property
 import numpy as np
 from jaxtyping import Bool, Float
 
+from alignlens.analysis import all_tie
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.optimum import ROUND_OFF, Optimum
 from alignlens.solve.reachability import reachable, unavoidable
 from alignlens.world.model import Environment
 
-TIE = 1e-12
-
-
-def all_tie(best: float, worst: float) -> bool:
-    """Whether every policy ties: V* − W ≤ 1e-12·max(1, |V*|) (docs/model.md)."""
-    return best - worst <= TIE * max(1.0, abs(best))
-
 
 def normalized_regret(value: float, best: float, worst: float) -> float:
     """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties."""
     gap = best - worst
-    if gap <= TIE * max(1.0, abs(best)):  # every policy ties (`all_tie`)
+    if all_tie(best, worst):
         return 0.0
     return float(min(1.0, max(0.0, (best - value) / gap)))
 

@@ -12,7 +12,15 @@ from collections.abc import Callable
 import numpy as np
 from jaxtyping import Float
 
-from alignlens.analysis import OBJECTIVES, Analysis, HackEvidence, MesaInfo, Returns, WorldAnalysis
+from alignlens.analysis import (
+    OBJECTIVES,
+    Analysis,
+    HackEvidence,
+    MesaInfo,
+    Returns,
+    WorldAnalysis,
+    all_tie,
+)
 from alignlens.optimizers.result import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
@@ -91,6 +99,7 @@ def analyze_policy(
             objective=policy.mesa.name,
             equals_base=bool(np.array_equal(policy.mesa.reward, world.base)),
             competence=1.0 - normalized_regret(achieved, best, worst),
+            degenerate=all_tie(best, worst),
         )
     return Analysis(
         objectives=objectives,
