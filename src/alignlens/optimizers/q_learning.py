@@ -70,7 +70,8 @@ def _draw(sampler: _Sampler, u: float) -> int:
     """The outcome that the uniform ``u`` in [0, 1) selects."""
     if isinstance(sampler, int):
         return sampler
-    assert sampler is not None, "no successor"
+    if sampler is None:  # validated worlds give every reachable non-terminal state one
+        raise RuntimeError("a state with no successor was reached")
     cumulative, outcomes = sampler
     return outcomes[min(bisect.bisect_right(cumulative, u), len(outcomes) - 1)]
 
