@@ -63,3 +63,21 @@ def test_pip_install_then_tour_in_an_empty_folder(tmp_path: Path) -> None:
     assert text.lstrip().lower().startswith("<!doctype html")
     assert "data:image/svg+xml;base64," in text  # the figures are in the page
     assert sorted(p.name for p in empty.iterdir()) == ["tour.html"]
+
+    # The README's examples/ paths read the copy that the wheel ships.
+    diagnosed = subprocess.run(
+        [
+            str(env_dir / "bin" / "alignlens"),
+            "diagnose",
+            "examples/lava.toml",
+            "--policy",
+            "examples/policies/lava-memorised-route.json",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=empty,
+    )
+    assert diagnosed.returncode == 0, diagnosed.stderr[-2000:]
+    assert '"verdicts"' in diagnosed.stdout
