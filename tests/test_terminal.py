@@ -180,7 +180,7 @@ def test_tour_command_at_80_columns(tour_runs, tmp_path, monkeypatch) -> None:
     """The tour's two tables, on the session's scenario runs (the whole catalogue)."""
     import alignlens.cli
 
-    monkeypatch.setattr(alignlens.cli, "_run_tour", lambda quiet, arrived=None: tour_runs)
+    monkeypatch.setattr(alignlens.cli, "_run_tour", lambda quiet: (*tour_runs, {}))
     text = invoke("tour", "--out", str(tmp_path / "tour.html"))
     runs, perfect = tour_runs
     words = [r.scenario.id for r in runs] + [r.optimizer for r in runs + perfect]

@@ -6,7 +6,6 @@ Bad input prints one line naming the file, the field and the fix, and exits with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -283,14 +282,11 @@ def tour(
     the same worlds with perfect search, where failures that needed imperfect optimisation
     disappear. The HTML report (figures included) goes to ``--out``."""
     from alignlens.report.html import check_folder
-    from alignlens.report.pages import tour_report, tour_section
+    from alignlens.report.pages import tour_report
     from alignlens.report.terminal import tour_table
 
     check_folder(out)
-    drawn: dict[str, Any] = {}  # each scenario's report section, drawn as its run arrives
-    runs, perfect = _run_tour(
-        quiet=json_output or quiet, arrived=lambda r: drawn.update({r.scenario.id: tour_section(r)})
-    )
+    runs, perfect, drawn = _run_tour(quiet=json_output or quiet)
     if not json_output:  # the verdicts first: the report takes a few seconds more
         console.print(tour_table("the essay's cases: the verdict of every lens", runs))
         if perfect:
@@ -356,14 +352,14 @@ def report(
             f"{missing} is missing", field=missing, fix="give --world and --policy together"
         )
     if tour:
-        runs = _run_tour(quiet=quiet)
+        runs, perfect, drawn = _run_tour(quiet=quiet)
     with progress_of_stages("report", quiet=quiet):
         if scenario is not None:
             from alignlens.scenarios import run_scenario
 
             page = pages.scenario_report(run_scenario(scenario, optimizer, seed))
         elif tour:
-            page = pages.tour_report(*runs)
+            page = pages.tour_report(runs, perfect, drawn)
         elif store is not None:
             from alignlens.sweep.claims import summary
             from alignlens.sweep.store import open_store
@@ -388,15 +384,19 @@ def _quick(scenario: str) -> bool:
     return entry is None or entry.default_optimizer not in NEURAL_OPTIMIZERS
 
 
-def _run_tour(
-    *, quiet: bool, arrived: Callable[[Any], None] | None = None
-) -> tuple[list[Any], list[Any]]:
+def _run_tour(*, quiet: bool) -> tuple[list[Any], list[Any], dict[str, Any]]:
     """Every scenario with its own optimiser, and those that can, under exhaustive search
-    (in worker processes, with progress; ``arrived`` as in `run_tour`)."""
+    (in worker processes, with progress), and each scenario's report section, drawn as its
+    run arrives while the others still run."""
+    from alignlens.report.pages import tour_section
     from alignlens.scenarios.tour import run_tour, tour_jobs
 
+    drawn: dict[str, Any] = {}
     with progress_of_runs("tour", len(tour_jobs()), quiet=quiet) as tell:
-        return run_tour(listener=tell, arrived=arrived)
+        runs, perfect = run_tour(
+            listener=tell, arrived=lambda r: drawn.update({r.scenario.id: tour_section(r)})
+        )
+    return runs, perfect, drawn
 
 
 def _tour_row(r: Any) -> dict[str, Any]:

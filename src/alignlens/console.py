@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from alignlens.errors import AlignlensError
-from alignlens.progress import Amount
+from alignlens.progress import Amount, listening
 
 console = Console()
 errors = Console(stderr=True)
@@ -73,16 +73,9 @@ def progress_of_runs(what: str, total: int, *, quiet: bool) -> Iterator[StageLis
             runs = "done" if total == 1 else f"{total} runs"
             errors.print(f"{what}: {runs} in {elapsed:.1f} s", highlight=False)
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import TimeElapsedColumn
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=20),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
+    with _live(TimeElapsedColumn()) as progress:
         whole = progress.add_task(what, total=total)
         working: dict[str, Any] = {}
 
@@ -104,8 +97,6 @@ def progress_of_runs(what: str, total: int, *, quiet: bool) -> Iterator[StageLis
 def progress_of_stages(what: str, *, quiet: bool) -> Iterator[None]:
     """Progress of one piece of work that reports its stages (`alignlens.progress`): its
     current stage, with a bar where the stage says how far along it is."""
-    from alignlens.progress import listening
-
     with (
         progress_of_runs(what, 1, quiet=quiet) as tell,
         listening(lambda stage, done, total: tell(what, stage, done, total)),
@@ -133,25 +124,10 @@ def progress_of_count(what: str, unit: str, *, quiet: bool) -> Iterator[Callable
                 highlight=False,
             )
         return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=20),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-    ) as progress:
+    rate_column = TextColumn("{task.fields[rate]}")
+    with _live(rate_column, TaskProgressColumn(), TimeRemainingColumn()) as progress:
         task = progress.add_task(what, total=None, rate="")
 
         def advance(done: int, total: int) -> None:
@@ -160,3 +136,17 @@ def progress_of_count(what: str, unit: str, *, quiet: bool) -> Iterator[Callable
             progress.update(task, completed=done, total=total, rate=rate)
 
         yield advance
+
+
+def _live(*columns: Any) -> Any:
+    """A live display on stderr, gone when done: what, a bar, done of total, ``columns``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        *columns,
+        console=errors,
+        transient=True,
+    )

@@ -96,7 +96,7 @@ def make_train_arrays(n_states: int, n_actions: int, config: PolicyGradientConfi
 
     def dense_returns(next_state, prob, terminal, start, rewards, discount, policy):
         """J of one policy under M rewards [M], by a dense solve, differentiable in the
-        policy (the same system as `alignlens.solve.batch.dense_returns`)."""
+        policy."""
         n, a, k = next_state.shape
         weight = jnp.where(terminal[:, None, None], 0.0, policy[:, :, None] * prob)
         rows = jnp.broadcast_to(jnp.arange(n)[:, None, None], (n, a, k))

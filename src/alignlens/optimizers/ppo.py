@@ -171,13 +171,28 @@ def make_train(world: World, config: PPOConfig) -> PPOTrainer:
     def train(key: jax.Array) -> tuple[Any, jax.Array]:
         with float32():
             carry, keys = program.start(key, env)
-            tables = []
-            for k in keys:
-                carry, table = program.chunk(carry, k, env, gamma)
-                tables.append(table[:n])
-            return carry[0], jnp.stack(tables)
+            carry, tables = _records(program, carry, list(keys), env, gamma)
+            return carry[0], jnp.stack([table[:n] for table in tables])
 
     return PPOTrainer(train, program.static, env, config)
+
+
+def _records(
+    program: Program,
+    carry: Any,
+    keys: list[jax.Array],
+    env: EnvParams,
+    gamma: jax.Array,
+    recorded: Callable[[int], None] = lambda _: None,
+) -> tuple[Any, list[jax.Array]]:
+    """Run `Program.chunk` once per record key; the carry after the last, and every record's
+    table. ``recorded`` hears how many records are done after each."""
+    tables = []
+    for i, key in enumerate(keys):
+        carry, table = program.chunk(carry, key, env, gamma)
+        tables.append(table)
+        recorded(i + 1)
+    return carry, tables
 
 
 class Program(NamedTuple):
@@ -393,12 +408,11 @@ def ppo_runs(world: World, config: PPOConfig, seeds: Sequence[int]) -> Runs:
         program = _compiled(config, shape, world.n_actions, seeds=True)
         gamma = jnp.asarray(world.discount, dtype=jnp.float32)
         carry, keys = program.start(jnp.stack([jax.random.PRNGKey(s) for s in seeds]), env)
-        records = []
-        for i in range(config.records):
-            carry, table = program.chunk(carry, keys[:, i], env, gamma)
-            records.append(np.asarray(table)[:, : world.n_states])
-            report(stage, i + 1, config.records)
-    tables = np.stack(records, axis=1)  # [seeds, records, S, A]
+        record_keys = [keys[:, i] for i in range(config.records)]
+        _, records = _records(
+            program, carry, record_keys, env, gamma, lambda i: report(stage, i, config.records)
+        )
+    tables = np.stack([np.asarray(t)[:, : world.n_states] for t in records], axis=1)
     sizes = "×".join(map(str, config.hidden))
     return Runs(
         f"neural ({config.architecture} {sizes}, PPO {config.updates * config.batch} steps)",

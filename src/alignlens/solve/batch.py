@@ -1,10 +1,11 @@
 """Exact returns of many policies at once (the members of an enumerated class), and Q* of
 many rewards at once (the planners of a class).
 
-Small worlds: each policy's transition matrix is built by one scatter (`np.bincount`) and
-all are solved densely by one batched `np.linalg.solve`, in chunks that bound memory;
-plain NumPy, so a small world needs no compiler at all. Larger worlds fall back to one
-sparse exact evaluation (or one exact optimisation) per policy (reward).
+Small worlds: every policy's discounted state occupancy comes from one batched dense solve
+(`alignlens.solve.evaluation.occupancies`), and its return under each reward is the
+occupancy-weighted reward; plain NumPy, so a small world needs no compiler at all. Larger
+worlds take one certified evaluation per policy and reward (`evaluate`), and their Q* one
+exact optimisation per reward.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 from jaxtyping import Float
 
-from alignlens.solve.evaluation import evaluate
+from alignlens.solve.evaluation import DENSE_LIMIT as DENSE_EVALUATION
+from alignlens.solve.evaluation import evaluate, occupancies
 from alignlens.world.model import Environment
 
-DENSE_LIMIT = 400  # states
-CHUNK_BYTES = 2**27
+DENSE_LIMIT = 400  # states up to which the planners' Q* is one batched value iteration
 
 
 def evaluate_many(
@@ -29,41 +30,21 @@ def evaluate_many(
 def returns_many(
     env: Environment, rewards: Float[np.ndarray, "M S A"], policies: Float[np.ndarray, "N S A"]
 ) -> Float[np.ndarray, "N M"]:
-    """J^env of every policy under every reward: one linear system per distinct policy (a
-    training trace repeats its policy once it has settled), M right sides."""
-    n_policies, n_states, _ = policies.shape
+    """J^env of every distinct policy (a training trace repeats its policy once it has
+    settled) under every reward: J = Σ_s d(s) Σ_a π(a|s) r(s, a), with d the discounted
+    occupancy from the start (zero at terminal states)."""
+    n_policies = policies.shape[0]
     if n_policies > 1:
         distinct, which = np.unique(policies.reshape(n_policies, -1), axis=0, return_inverse=True)
         if distinct.shape[0] < n_policies:
             found = returns_many(env, rewards, distinct.reshape(-1, *policies.shape[1:]))
             return found[which.reshape(-1)]
-    if n_states > DENSE_LIMIT:
-        return np.array([[evaluate(env, r, p).value for r in rewards] for p in policies]).reshape(
-            n_policies, rewards.shape[0]
-        )
-    chunk = max(1, CHUNK_BYTES // (8 * n_states * n_states))
-    out = [
-        dense_returns(env, rewards, np.asarray(policies[i : i + chunk], dtype=np.float64))
-        for i in range(0, n_policies, chunk)
-    ]
-    return np.concatenate(out) if out else np.zeros((0, rewards.shape[0]))
-
-
-def dense_returns(
-    env: Environment, rewards: Float[np.ndarray, "M S A"], policies: Float[np.ndarray, "N S A"]
-) -> Float[np.ndarray, "N M"]:
-    """J of N policies under M rewards by N dense solves of (I − γP_π) V = r_π."""
-    n, s, a = policies.shape
-    k = env.next_state.shape[2]
-    live = ~env.terminal
-    weight = policies[:, :, :, None] * np.where(live[:, None, None], env.prob, 0.0)  # [N,S,A,K]
-    rows = np.broadcast_to(np.arange(s)[:, None, None], (s, a, k))
-    cell = (rows * s + env.next_state).ravel()  # the (s, s') cell of each successor slot
-    index = (np.arange(n)[:, None] * (s * s) + cell[None, :]).ravel()
-    p = np.bincount(index, weight.ravel(), minlength=n * s * s).reshape(n, s, s)
-    r = np.einsum("nsa,msa->nsm", policies, rewards) * live[None, :, None]  # [N, S, M]
-    values = np.linalg.solve(np.eye(s) - env.discount * p, r)  # [N, S, M]
-    return np.einsum("s,nsm->nm", env.start, values)
+    if int((~env.terminal).sum()) > DENSE_EVALUATION:
+        values = [[evaluate(env, r, p).value for r in rewards] for p in policies]
+        return np.array(values).reshape(n_policies, rewards.shape[0])
+    policies = np.asarray(policies, dtype=np.float64)
+    occupancy = occupancies(env, policies)  # [N, S]
+    return np.einsum("ns,nsa,msa->nm", occupancy, policies, rewards, optimize=True)
 
 
 def optimal_q_many(
