@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from alignlens import Tolerances, diagnose, load_world, world_from_dict
 from alignlens.errors import PolicyError
+from alignlens.lenses.shares import inner_shares, pieces_notation
 from alignlens.optimizers import exhaustive
 from alignlens.policies.enumerated import from_policies, observation_policies
 from alignlens.policies.planner import deceptive_planner, planner, planner_class
@@ -34,6 +35,68 @@ def test_claim_four_the_lambda_set_of_an_aliased_classifier(examples) -> None:
     for share, expected in ((0.5, False), (0.7, True)):
         result = diagnose(world, 0, policy_class=cls, tolerances=Tolerances(deploy_share=share))
         assert result.verdicts["hubinger"].conditions["outer_H"].holds is expected
+
+
+def test_mri_verdict_under_hubinger_flips_at_the_critical_share(examples) -> None:
+    """The thread's MRI exchange. Wentworth: Hubinger's definition "will classify
+    generalization error as an outer alignment error"; Hubinger: for RL, take "the optimal
+    policy on the MDP that the model will actually encounter over its existence".
+
+    Worked by hand from scans.toml: "always healthy" (member 0, the training optimum)
+    earns 0.8 − 0.5λ of R on the lifetime mixture, "always sick" 0.2 + 0.5λ. For λ ≤ 0.6
+    always-healthy is optimal on the mixture (inner_H) and misaligned, so outer_H fails:
+    OUTER. For λ > 0.6 only always-sick is optimal: outer_H holds, inner_H fails: INNER.
+    The 2-D lens agrees below λ* and finds no competence above it."""
+    world = load_world(examples / "scans.toml")
+    cls = observation_policies(world)
+    healthy = diagnose(world, 0, policy_class=cls)
+    assert healthy.analysis.returns.train_base == pytest.approx(0.8)  # it is always-healthy
+    for share in (0.0, 0.3, 0.5, 0.6, 0.6000001, 0.7, 1.0):
+        tol = Tolerances(deploy_share=share)
+        result = diagnose(world, 0, policy_class=cls, tolerances=tol)
+        healthy_return, sick_return = 0.8 - 0.5 * share, 0.2 + 0.5 * share
+        optimal = healthy_return >= sick_return - 1e-12
+        h = result.verdicts["hubinger"]
+        assert h.conditions["inner_H"].holds is optimal, share
+        assert h.category == ("outer" if optimal else "inner"), share
+        assert result.verdicts["two_d"].category == (
+            "outer" if optimal else "capability_robustness"
+        )
+        best = max(healthy_return, sick_return)
+        assert result.analysis.mixture_return() == pytest.approx(healthy_return)
+        assert result.analysis.objectives.mixture.best[1](share) == pytest.approx(best)
+    by_share = {k: pieces_notation(v) for k, v in healthy.by_share().items()}
+    assert by_share["hubinger"] == "outer for λ ∈ [0, 0.6], inner for λ ∈ (0.6, 1]"
+    assert by_share["wentworth"] == "outer for λ ∈ [0, 1]"  # Wentworth's lens has no λ
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_mixture_envelopes_are_the_members_extremes(seed: int) -> None:
+    """The kept envelope lines give, at every λ, the max and the min of the mixture return
+    of R over all members, and the inner_H λ-set agrees with the regret at random λ."""
+    d = random_world_dict(np.random.default_rng(seed), n_states=3, n_actions=2, n_succ=2)
+    world = world_from_dict(d)
+    _, policies, table = brute_tables(d)
+    cls = from_policies(
+        "all", [TabularPolicy.fixed(f"p{i}", np.eye(2)[list(p)]) for i, p in enumerate(policies)]
+    )
+    analysis, _ = analyze_enumerated(world, cls)
+    rng = np.random.default_rng(seed)
+    for share in [0.0, 1.0, *rng.uniform(size=6)]:
+        mixed = (1 - share) * table["train", "base"] + share * table["deploy", "base"]
+        assert analysis.mixture.best[1](share) == pytest.approx(mixed.max(), abs=1e-12)
+        assert analysis.mixture.worst[0](share) == pytest.approx(mixed.min(), abs=1e-12)
+    member = int(rng.integers(len(policies)))
+    result = diagnose(world, member, policy_class=cls)
+    inside = inner_shares(result.analysis)
+    for share in rng.uniform(size=20):
+        mixed = (1 - share) * table["train", "base"] + share * table["deploy", "base"]
+        best, worst = mixed.max(), mixed.min()
+        gap = best - worst
+        reg = 0.0 if gap <= 1e-12 * max(1, abs(best)) else (best - mixed[member]) / gap
+        if abs(reg - 1e-6) > 1e-9:  # away from the knife-edge at ε
+            assert inside.contains(share) == (reg <= 1e-6), share
 
 
 def test_envelope_bends_of_crossing_lines() -> None:

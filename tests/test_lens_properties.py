@@ -87,6 +87,17 @@ def test_lens_conditions_match_brute_force(case: tuple) -> None:
     assert n["rewarded"].value == pytest.approx(reg["deploy", "base"][index], abs=1e-9)
     h = result.verdicts["hubinger"].conditions
     shared = d["train"]["transitions"] is d["deploy"]["transitions"]
+    # inner_H: the policy's regret on the lifetime mixture at λ = ½, against every
+    # deterministic policy's mixture return (exact with shared dynamics; under a shift the
+    # analysis brackets it, and the deterministic policies' regret lies in the bracket).
+    mixed = 0.5 * table["train", "base"] + 0.5 * table["deploy", "base"]
+    mixture_regret = regret(mixed)[index]
+    bracket = result.analysis.mixture_regret().max_bounds
+    if shared:
+        assert h["inner_H"].value == pytest.approx(mixture_regret, abs=1e-9)
+        assert h["inner_H"].holds == (mixture_regret <= EPS)
+    else:
+        assert bracket[0] - 1e-9 <= mixture_regret <= bracket[1] + 1e-9
     if shared:
         mixed = 0.5 * table["train", "base"] + 0.5 * table["deploy", "base"]
         want = reg["deploy", "intended"][brute_optimal(mixed)].max()
@@ -150,3 +161,117 @@ def test_the_claims_premises_occur_often() -> None:
             counts["claim 3"] += 1
             assert not full
     assert min(counts.values()) >= 3, counts
+
+
+def lenses_from_document(doc: dict, goal_is_base: dict[str, bool]) -> dict[str, str]:
+    """Every lens's category, re-derived from the JSON document alone by the definitions
+    (docs/lenses.md), independently of alignlens.lenses. A bracketed range decides a
+    condition only when the whole bracket lies on one side of its threshold."""
+    tol = doc["tolerances"]
+    eps, tau, kappa = tol["epsilon"], tol["tau"], tol["kappa"]
+    regret, sets = doc["regret"], doc["optimal_sets"]
+
+    def all_at_most(r: dict, threshold: float) -> bool:  # surely, on the max's bracket
+        return (r["max_bounds"][1] if "max_bounds" in r else r["max"]) <= threshold
+
+    bad = regret["deploy"]["intended"] > tau
+    full_opt = regret["train"]["base"] <= eps
+    outer_h = all_at_most(sets["mixture_base"]["deploy_intended_regret"], tau)
+    m = doc["mixture"]
+    inner_h = (m["regret_bounds"][1] if "regret_bounds" in m else m["regret"]) <= eps
+    rewarded = regret["deploy"]["base"] <= eps
+    outer_s = all_at_most(sets["train_base"]["train_intended_regret"], tau)
+    mesa = doc.get("mesa")
+    is_mesa = bool(
+        mesa
+        and not mesa["equals_base"]
+        and not mesa.get("degenerate")
+        and mesa["competence"] >= kappa
+    )
+    goals = doc["goals"]
+    competent_elsewhere = any(
+        c >= kappa
+        and not goal_is_base[g]
+        and goals[g]["deploy"]["optimum"] - goals[g]["deploy"]["worst"]
+        > 1e-12 * max(1.0, abs(goals[g]["deploy"]["optimum"]))
+        for g, c in doc["competence"].items()
+    )
+    if not bad:
+        return dict.fromkeys(("wentworth", "hubinger", "ngo", "shah", "two_d"), "aligned")
+    return {
+        "wentworth": "outer" if full_opt else "optimization",  # no hack evidence here
+        "hubinger": "outer" if inner_h and not outer_h else "inner",
+        "ngo": "outer" if rewarded else ("inner" if is_mesa else "robustness"),
+        "shah": "outer" if not outer_s else "inner",
+        "two_d": "outer"
+        if inner_h and not outer_h
+        else (
+            "inner"
+            if is_mesa
+            else ("objective_robustness" if competent_elsewhere else "capability_robustness")
+        ),
+    }
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases, st.sampled_from([0.0, 0.3, 0.5, 1.0]), st.booleans(), st.sampled_from(range(3)))
+def test_every_lens_rederived_from_the_json_document(
+    case: tuple, share: float, base_goal: bool, pool: int
+) -> None:
+    """The verdicts in `--json` follow from the document's own numbers by the definitions,
+    at several deployment shares, with a goal that is R itself or another reward, for a
+    policy drawn from Opt(train, R), from Opt(deploy, R) or from the whole class."""
+    d, same, _, seed = case
+    if same:
+        d["objectives"]["intended"] = d["objectives"]["base"]
+    rng = np.random.default_rng(seed + 2)
+    states, actions = d["states"][:-1], d["actions"]
+    other = [[s, a, float(rng.integers(0, 2))] for s in states for a in actions]
+    d["objectives"]["goals"] = {"g": d["objectives"]["base"] if base_goal else other}
+    _, policies, table = brute_tables(d)
+    members = [
+        np.flatnonzero(brute_optimal(table["train", "base"])),
+        np.flatnonzero(brute_optimal(table["deploy", "base"])),
+        np.arange(len(policies)),
+    ][pool]
+    world = world_from_dict(d)
+    policy = np.eye(world.n_actions)[list(policies[int(rng.choice(members))])]
+    from alignlens.policies.tabular import TabularPolicy
+
+    result = diagnose(
+        world,
+        TabularPolicy.fixed("pi", policy),
+        tolerances=Tolerances(epsilon=EPS, tau=TAU, deploy_share=share),
+    )
+    doc = result.document()
+    got = {lens: v["category"] for lens, v in doc["verdicts"].items()}
+    assert got == lenses_from_document(doc, {"g": base_goal})
+
+
+def test_the_rederivation_meets_the_cases_that_tell_the_frames_apart() -> None:
+    """The re-derivation above would not notice inner_H read on deployment alone unless a
+    policy optimal in deployment but not on the mixture is bad while outer_H fails: on 150
+    seeded worlds, policies drawn from Opt(deploy, R), count those cases (they must occur)
+    and re-derive every lens on all of them."""
+    from alignlens.policies.tabular import TabularPolicy
+
+    telling = 0
+    for seed in range(150):
+        rng = np.random.default_rng(seed)
+        d = random_world_dict(rng, n_states=int(rng.integers(2, 5)), n_actions=2, n_succ=2)
+        _, policies, table = brute_tables(d)
+        pool = np.flatnonzero(brute_optimal(table["deploy", "base"]))
+        world = world_from_dict(d)
+        policy = np.eye(2)[list(policies[int(rng.choice(pool))])]
+        result = diagnose(
+            world, TabularPolicy.fixed("pi", policy), tolerances=Tolerances(epsilon=EPS, tau=TAU)
+        )
+        doc = result.document(by_share=False)
+        got = {lens: v["category"] for lens, v in doc["verdicts"].items()}
+        assert got == lenses_from_document(doc, {}), seed
+        c = result.verdicts["hubinger"].conditions
+        rewarded = result.verdicts["ngo"].conditions["rewarded"].holds
+        telling += bool(c["aligned"].holds is False and c["outer_H"].holds is False) and (
+            rewarded is True and c["inner_H"].holds is False
+        )
+    assert telling >= 2, telling

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from alignlens.cli import app
 from alignlens.errors import AlignlensError
+from alignlens.lenses.shares import pieces_notation
 from alignlens.scenarios import run_scenario, scenarios
 from alignlens.world.examples import examples_dir
 
@@ -61,6 +62,33 @@ def test_mri_critical_share() -> None:
     shares = run.diagnosis.analysis.objectives.outer_aligned_shares
     assert shares.notation() == "(0.6, 1]"
     assert not shares.contains(0.6) and shares.contains(0.600001) and not shares.contains(0.5)
+
+
+def _by_share(runs, scenario_id: str) -> dict[str, str]:
+    (run,) = [r for r in runs if r.scenario.id == scenario_id]
+    return {lens: pieces_notation(p) for lens, p in run.diagnosis.by_share().items()}
+
+
+def test_the_threads_exchanges_under_hubingers_lens(tour_runs) -> None:
+    """Known answers from the thread, for every deployment share λ.
+
+    - deception (Hubinger: a deceptive model defects on some data point of its lifetime):
+      the deceptive planner is optimal in training but not on any mixture with λ > 0, so
+      it is never an optimum of its lifetime's data: INNER for every λ > 0. At λ = 0 the
+      model never meets deployment and training is its whole lifetime: OUTER there only.
+    - lava-ird (IRD's lava: R pays +100 for lava it never saw): Shah calls it INNER (the
+      reward is fine on the training distribution) and Hubinger OUTER at every λ (R's
+      optimum walks into lava wherever lava is in the data, and the policy is one).
+    - mri: Hubinger's verdict flips at λ* = 0.6 (the MRI exchange; worked in
+      test_enumerated.py)."""
+    runs, _ = tour_runs
+    deception = _by_share(runs, "deception")
+    assert deception["hubinger"] == "outer for λ ∈ {0}, inner for λ ∈ (0, 1]"
+    lava = _by_share(runs, "lava-ird")
+    assert lava["hubinger"] == "outer for λ ∈ [0, 1]"
+    assert lava["shah"] == "inner for λ ∈ [0, 1]"
+    mri = _by_share(runs, "mri")
+    assert mri == {**mri, **CATALOGUE["mri"].expected_by_share}
 
 
 def test_unknown_scenario_and_optimizer_are_clear_errors() -> None:

@@ -23,6 +23,13 @@ def all_tie(best: float, worst: float) -> bool:
     return best - worst <= TIE * max(1.0, abs(best))
 
 
+def normalized_regret(value: float, best: float, worst: float) -> float:
+    """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties."""
+    if all_tie(best, worst):
+        return 0.0
+    return float(min(1.0, max(0.0, (best - value) / (best - worst))))
+
+
 OBJECTIVES = ("base", "intended")
 _RETURN_FIELDS = {(e, o): f"{e}_{o}" for e in ("train", "deploy") for o in OBJECTIVES}
 
@@ -118,6 +125,57 @@ class ShareProfile:
 
 
 @dataclass(frozen=True)
+class Envelope:
+    """The upper (or lower) envelope of lines λ ↦ (1 − λ)·a + λ·b over λ ∈ [0, 1]: the best
+    (or worst) mixture return over a class whose members have returns a in training and b
+    in deployment. Only the lines that reach the envelope need be kept."""
+
+    lines: tuple[tuple[float, float], ...]
+    upper: bool = True
+
+    @classmethod
+    def line(cls, train: float, deploy: float, *, upper: bool = True) -> Envelope:
+        return cls(((train, deploy),), upper)
+
+    def __call__(self, share: float) -> float:
+        values = [mix(a, b, share) for a, b in self.lines]
+        return max(values) if self.upper else min(values)
+
+
+def mix(train: float, deploy: float, share: float) -> float:
+    """The mixture (1 − λ)·train + λ·deploy, exactly train at λ = 0 and deploy at λ = 1."""
+    if share == 0.0:
+        return train
+    if share == 1.0:
+        return deploy
+    return (1.0 - share) * train + share * deploy
+
+
+@dataclass(frozen=True)
+class MixtureExtremes:
+    """V^λ_R* and W^λ_R, the best and worst mixture return of R over the class, as functions
+    of λ; each is bracketed by a lower and an upper envelope (the same one when exact).
+
+    Exact for an enumerated class (the envelopes of its members' lines) and for the
+    tabular class with shared dynamics (one policy is optimal, and one worst, in both
+    environments, so each is a single line). Under a dynamics shift the tabular class's
+    mixture problem is bracketed: above by the environments' own optima, below by the
+    policies known to be in the class.
+    """
+
+    best: tuple[Envelope, Envelope]
+    worst: tuple[Envelope, Envelope]
+
+    @classmethod
+    def exact(cls, best: Envelope, worst: Envelope) -> MixtureExtremes:
+        return cls((best, best), (worst, worst))
+
+    @property
+    def is_exact(self) -> bool:
+        return self.best[0] == self.best[1] and self.worst[0] == self.worst[1]
+
+
+@dataclass(frozen=True)
 class Returns:
     """A return for each environment and objective."""
 
@@ -171,6 +229,8 @@ class WorldAnalysis:
         shared_dynamics: whether the environments agree on every state they share.
         share_profile: the regret over Opt(λ, R) for every λ, when it is known exactly
             (not for the tabular class when the dynamics shift).
+        mixture: V^λ_R* and W^λ_R, the best and worst mixture return of R over the class
+            for every λ (bracketed for the tabular class when the dynamics shift).
     """
 
     world: str
@@ -185,10 +245,46 @@ class WorldAnalysis:
     goals: Mapping[str, GoalRange] = field(default_factory=dict)
     shared_dynamics: bool = True
     share_profile: ShareProfile | None = None
+    mixture: MixtureExtremes | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimal_sets", _frozen(self.optimal_sets))
         object.__setattr__(self, "goals", _frozen(self.goals))
+        if self.mixture is None:  # exact for the tabular class with shared dynamics
+            o, w = self.optimum, self.worst
+            best = Envelope.line(o.train_base, o.deploy_base)
+            worst = Envelope.line(w.train_base, w.deploy_base, upper=False)
+            if self.shared_dynamics:
+                mixture = MixtureExtremes.exact(best, worst)
+            else:
+                mixture = shifted_mixture(self)
+            object.__setattr__(self, "mixture", mixture)
+
+
+def shifted_mixture(w: WorldAnalysis) -> MixtureExtremes:
+    """V^λ_R* and W^λ_R of the tabular class under a dynamics shift, bracketed by lines of
+    policies known to be in the class: the best is at most the environments' own optima
+    together and at least that of a training optimum (V^train with the worst deployment
+    return W^deploy, or a member of Opt(train, R) with its best deployment return) and of a
+    deployment optimum; the worst likewise, mirrored."""
+    o, lo = w.optimum, w.worst
+    gap_train, gap_deploy = o.train_base - lo.train_base, o.deploy_base - lo.deploy_base
+    best_deploy_of_train_opt = o.deploy_base - gap_deploy * (
+        w.optimal_sets["train_base"]["deploy_base_regret"].min
+    )
+    known_best = (
+        (o.train_base, lo.deploy_base),
+        (lo.train_base, o.deploy_base),
+        (o.train_base - w.tolerances.epsilon * gap_train, best_deploy_of_train_opt),
+    )
+    known_worst = ((lo.train_base, o.deploy_base), (o.train_base, lo.deploy_base))
+    return MixtureExtremes(
+        (Envelope(known_best), Envelope.line(o.train_base, o.deploy_base)),
+        (
+            Envelope.line(lo.train_base, lo.deploy_base, upper=False),
+            Envelope(known_worst, upper=False),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -303,6 +399,28 @@ class Analysis:
     @property
     def tolerances(self) -> Tolerances:
         return self.objectives.tolerances
+
+    def mixture_return(self, share: float | None = None) -> float:
+        """J^λ_R(π̂) = (1 − λ)·J^train_R(π̂) + λ·J^deploy_R(π̂), at λ = the deployment share
+        unless another is given."""
+        share = self.tolerances.deploy_share if share is None else share
+        return mix(self.returns.train_base, self.returns.deploy_base, share)
+
+    def mixture_regret(self, share: float | None = None) -> Range:
+        """reg^λ_R(π̂): the normalised regret of the policy on the lifetime mixture, at λ =
+        the deployment share unless another is given. Its min and max are one value; the
+        bounds bracket it when the class's mixture extremes are bracketed (the value is
+        then the upper end)."""
+        share = self.tolerances.deploy_share if share is None else share
+        j = self.mixture_return(share)
+        m = self.objectives.mixture
+        assert m is not None  # set in WorldAnalysis.__post_init__
+        best = [max(j, e(share)) for e in m.best]  # the class holds π̂: V ≥ J ≥ W
+        worst = [min(j, e(share)) for e in m.worst]
+        # reg rises with V (when V ≥ J) and with W (when W ≤ J); a possible tie gives 0
+        high = normalized_regret(j, best[1], worst[1])
+        low = 0.0 if all_tie(best[0], worst[1]) else normalized_regret(j, best[0], worst[0])
+        return Range(high, high, (low, high), (low, high))
 
     def over(self, optimal_set: str, quantity: str) -> Range:
         """The range of a regret over an optimal set ("train_base", "deploy_base",

@@ -102,7 +102,7 @@ def diagnose(
     if json_output:
         print_json(result.document())
     else:
-        console.print(verdict_table(result.analysis, dict(result.verdicts)))
+        console.print(verdict_table(result.analysis, dict(result.verdicts), result.by_share()))
 
 
 @app.command("diagnose-gym")
@@ -172,7 +172,7 @@ def diagnose_gym(
     if json_output:
         print_json(result.document())
     else:
-        console.print(verdict_table(result.analysis, dict(result.verdicts)))
+        console.print(verdict_table(result.analysis, dict(result.verdicts), result.by_share()))
 
 
 @app.command()
@@ -257,9 +257,12 @@ def run(
             parameters=dict(result.parameters),
             expected=dict(result.scenario.expected),
         )
+        if result.scenario.expected_by_share:
+            document["expected_by_share"] = dict(result.scenario.expected_by_share)
         print_json(document)
         return
-    console.print(verdict_table(result.diagnosis.analysis, dict(result.diagnosis.verdicts)))
+    d = result.diagnosis
+    console.print(verdict_table(d.analysis, dict(d.verdicts), d.by_share()))
     evidence = result.diagnosis.evidence
     if evidence is not None and evidence.world.grid is not None:
         from alignlens.report.terminal import level_pictures

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
 from alignlens.errors import PolicyError
-from alignlens.lenses import Verdict, apply_lenses
+from alignlens.lenses import LENSES, Verdict, apply_lenses
+from alignlens.lenses.shares import SharePiece, verdicts_by_share
 from alignlens.optimizers.result import Runs
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import (
@@ -65,11 +66,18 @@ class Diagnosis:
     verdicts: Mapping[str, Verdict]
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
 
-    def document(self) -> dict[str, Any]:
-        """The JSON document that ``--json`` prints (docs/model.md, The JSON document)."""
+    def by_share(self) -> dict[str, list[SharePiece]]:
+        """Each lens's category as a function of the deployment share λ (empty when the
+        regret over Opt(λ, R) is not known for every λ)."""
+        return verdicts_by_share(self.analysis, LENSES)
+
+    def document(self, *, by_share: bool = True) -> dict[str, Any]:
+        """The JSON document that ``--json`` prints (docs/model.md, The JSON document);
+        ``by_share=False`` leaves out each lens's verdict as a function of λ."""
         from alignlens.report.document import diagnosis_document
 
-        return diagnosis_document(self.analysis, dict(self.verdicts))
+        pieces = self.by_share() if by_share else None
+        return diagnosis_document(self.analysis, dict(self.verdicts), pieces)
 
     def __repr__(self) -> str:
         lines = [f"Diagnosis of {self.analysis.policy!r} in {self.analysis.objectives.world!r}"]

@@ -22,9 +22,10 @@ def hack_evidence(
     epsilon: float = 1e-6,
 ) -> HackEvidence:
     """The evidence for ``learned``, whose inner optimiser pursues ``world.goals[inner_goal]``."""
+    from alignlens.analysis import normalized_regret
     from alignlens.solve import evaluate
     from alignlens.solve.extremes import return_range
-    from alignlens.solve.optimal_set import normalized_regret, optimal_set
+    from alignlens.solve.optimal_set import optimal_set
 
     train = world.environment("train")
     inner = world.goals[inner_goal]

@@ -21,6 +21,12 @@ def deploy_rewarded(a: Analysis) -> Condition:
     return at_most(a.regret.deploy_base, a.tolerances.epsilon)
 
 
+def optimal_on_mixture(a: Analysis) -> Condition:
+    """reg^λ_R(π̂) ≤ ε: the policy is optimal for R on the mixture it meets over its lifetime,
+    a share λ of it in deployment (undetermined when that regret is only bracketed)."""
+    return all_at_most(a.mixture_regret(), a.tolerances.epsilon)
+
+
 def outer_infinite_data(a: Analysis) -> Condition:
     """Every policy of Opt(λ, R), λ the deployment share, is aligned in deployment."""
     return all_at_most(a.over("mixture_base", "deploy_intended_regret"), a.tolerances.tau)

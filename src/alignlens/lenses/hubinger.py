@@ -1,24 +1,27 @@
 """Hubinger's lens: outer alignment as alignment of the infinite-data optimum.
 
-The objective is outer aligned when every policy that maximises it on the full data
-distribution — a fraction λ of it from deployment — is aligned; a misaligned model that
-still behaves well by the objective where it is deployed shows the objective at fault,
-and any other misaligned model is an inner alignment failure.
+Both conditions are read on one frame, the mixture the model meets over its lifetime (a
+share λ of it in deployment): the objective is outer aligned when every policy that
+maximises it there is aligned; a misaligned model that is itself such a maximiser shows
+the objective at fault (outer), and any other misaligned model, one that does not
+maximise the objective on its own lifetime's data, is an inner alignment failure.
 """
 
 from __future__ import annotations
 
 from alignlens.analysis import Analysis
-from alignlens.lenses.common import aligned, deploy_rewarded, outer_infinite_data
+from alignlens.lenses.common import aligned, optimal_on_mixture, outer_infinite_data
 from alignlens.lenses.verdict import Category, Verdict, undetermined_flags
 
 NAME = "hubinger"
 
 
 def hubinger(a: Analysis) -> Verdict:
-    """Misaligned, good by R in deployment (inner_H) and outer_H fails → OUTER; otherwise
-    INNER (Hubinger et al. 2019, "Risks from learned optimization", and the essay's thread)."""
-    c = {"aligned": aligned(a), "outer_H": outer_infinite_data(a), "inner_H": deploy_rewarded(a)}
+    """Misaligned, optimal on the lifetime mixture (inner_H) and outer_H fails → OUTER;
+    otherwise INNER (Hubinger et al. 2019, "Risks from learned optimization", and his reply
+    in the essay's thread: for RL, the optimal policy on the MDP the model will actually
+    encounter over its existence)."""
+    c = {"aligned": aligned(a), "outer_H": outer_infinite_data(a), "inner_H": optimal_on_mixture(a)}
     shares = a.objectives.outer_aligned_shares.notation()
     flags = (*undetermined_flags(c), f"outer_H holds for λ ∈ {shares}")
     if c["aligned"].holds:
@@ -28,14 +31,15 @@ def hubinger(a: Analysis) -> Verdict:
     if c["inner_H"].holds and c["outer_H"].fails:
         reason = (
             f"Even with infinite data (deployment share λ = {a.tolerances.deploy_share:g}) the "
-            "objective is maximised by misaligned policies, and this policy does well by it "
-            "where it is deployed: an outer alignment failure."
+            "objective is maximised by misaligned policies, and this policy is one of its "
+            "maximisers: an outer alignment failure."
         )
         return Verdict(NAME, Category.OUTER, reason, c, flags)
     if c["outer_H"].fails:
         flags += ("outer alignment also fails",)
     reason = (
-        "The policy does not do what the objective rewards where it is deployed: its learned "
-        "behaviour, not the objective, is at fault, an inner alignment failure."
+        "The policy does not maximise the objective on the data of its own lifetime "
+        f"(λ = {a.tolerances.deploy_share:g}): its learned behaviour, not the objective, is at "
+        "fault, an inner alignment failure."
     )
     return Verdict(NAME, Category.INNER, reason, c, flags)

@@ -8,7 +8,12 @@ objective robustness of a mesa-optimiser.
 from __future__ import annotations
 
 from alignlens.analysis import Analysis
-from alignlens.lenses.common import aligned, deploy_rewarded, mesa_optimizer, outer_infinite_data
+from alignlens.lenses.common import (
+    aligned,
+    mesa_optimizer,
+    optimal_on_mixture,
+    outer_infinite_data,
+)
 from alignlens.lenses.verdict import Category, Condition, Verdict, at_least, undetermined_flags
 
 NAME = "two_d"
@@ -39,7 +44,7 @@ def two_d(a: Analysis) -> Verdict:
     c = {
         "aligned": aligned(a),
         "outer_H": outer_infinite_data(a),
-        "inner_H": deploy_rewarded(a),
+        "inner_H": optimal_on_mixture(a),
         "mesa": mesa_optimizer(a),
         "other_goal_competence": competent,
     }
@@ -50,8 +55,8 @@ def two_d(a: Analysis) -> Verdict:
         )
     if c["inner_H"].holds and c["outer_H"].fails:
         reason = (
-            "The policy is robust (it does well by the objective in deployment), but the "
-            "objective is not outer aligned: an outer alignment failure."
+            "The policy is robust (it maximises the objective on the data of its lifetime), "
+            "but the objective is not outer aligned: an outer alignment failure."
         )
         return Verdict(NAME, Category.OUTER, reason, c, flags)
     if c["outer_H"].fails:

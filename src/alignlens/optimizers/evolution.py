@@ -198,8 +198,8 @@ def _drive_evidence(
 ) -> HackEvidence:
     """The driver's share of the final population, its highest share at a training optimum
     (whether an optimal member carries it), and the regret of the fair-transmission run."""
+    from alignlens.analysis import normalized_regret
     from alignlens.solve.enumerated import optimal_members
-    from alignlens.solve.optimal_set import normalized_regret
 
     best, worst = float(fitness.max()), float(fitness.min())
     strides = _strides(loci)

@@ -9,9 +9,8 @@ from types import MappingProxyType
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.analysis import HackEvidence, WorldAnalysis
+from alignlens.analysis import HackEvidence, WorldAnalysis, normalized_regret
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.solve.optimal_set import normalized_regret
 from alignlens.world.model import World
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")

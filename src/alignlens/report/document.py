@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from alignlens.analysis import Analysis, OuterSample, Range, ShareSet, WorldAnalysis
+from alignlens.lenses.shares import SharePiece, inner_shares
 from alignlens.lenses.verdict import Condition, Verdict
 from alignlens.tolerances import Tolerances
 
@@ -96,13 +97,60 @@ def outer_sample_document(sample: OuterSample, tolerances: Tolerances) -> dict[s
     }
 
 
-def diagnosis_document(analysis: Analysis, verdicts: dict[str, Verdict]) -> dict[str, Any]:
-    """The whole JSON document for one learned policy."""
+def mixture_document(analysis: Analysis) -> dict[str, Any]:
+    """The policy on the lifetime mixture at λ = the deployment share: its return of R, the
+    class's best and worst there, its normalised regret, and the λ for which it is optimal."""
+    share = analysis.tolerances.deploy_share
+    m = analysis.objectives.mixture
+    assert m is not None
+    regret = analysis.mixture_regret()
+    doc: dict[str, Any] = {
+        "deploy_share": _number(share),
+        "policy": _number(analysis.mixture_return()),
+        "optimum": _number(m.best[1](share)),
+        "worst": _number(m.worst[0](share)),
+        "regret": _number(regret.max),
+    }
+    if not regret.exact:
+        doc["exact"] = False
+        doc["optimum_bounds"] = [_number(m.best[0](share)), _number(m.best[1](share))]
+        doc["worst_bounds"] = [_number(m.worst[0](share)), _number(m.worst[1](share))]
+        doc["regret_bounds"] = [_number(x) for x in regret.bounds]
+    optimal = inner_shares(analysis)
+    doc["optimal_shares"] = shares_document(optimal)
+    doc["optimal_shares_notation"] = optimal.notation()
+    return doc
+
+
+def by_share_document(pieces: dict[str, list[SharePiece]]) -> dict[str, list[dict[str, Any]]]:
+    """Each lens's category as a function of λ, piece by piece."""
+    return {
+        lens: [
+            {
+                "shares": [_number(p.shares.low), _number(p.shares.high)],
+                "closed": [p.shares.low_closed, p.shares.high_closed],
+                "notation": p.shares.notation(),
+                "category": str(p.category),
+            }
+            for p in lens_pieces
+        ]
+        for lens, lens_pieces in pieces.items()
+    }
+
+
+def diagnosis_document(
+    analysis: Analysis,
+    verdicts: dict[str, Verdict],
+    by_share: dict[str, list[SharePiece]] | None = None,
+) -> dict[str, Any]:
+    """The whole JSON document for one learned policy (with each lens's verdict as a
+    function of λ when ``by_share`` is given)."""
     doc = world_document(analysis.objectives)
     doc["optimizer"] = analysis.optimizer
     doc["policy_name"] = analysis.policy
     doc["policy"] = _returns(analysis.returns.as_dict())
     doc["regret"] = _returns(analysis.regret.as_dict())
+    doc["mixture"] = mixture_document(analysis)
     doc["competence"] = {g: _number(v) for g, v in analysis.competence.items()}
     if analysis.mesa is not None:
         doc["mesa"] = {
@@ -123,4 +171,6 @@ def diagnosis_document(analysis: Analysis, verdicts: dict[str, Verdict]) -> dict
     if analysis.outer_sample is not None:
         doc["outer_sample"] = outer_sample_document(analysis.outer_sample, analysis.tolerances)
     doc["verdicts"] = {name: verdict_document(v) for name, v in verdicts.items()}
+    if by_share:
+        doc["verdicts_by_share"] = by_share_document(by_share)
     return doc

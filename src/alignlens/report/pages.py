@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alignlens.lenses.shares import inner_shares, pieces_notation
 from alignlens.progress import report
 from alignlens.report.html import Report, Section, figure, lens_rows_table, table, verdict_table
 
 if TYPE_CHECKING:
     from markupsafe import Markup
 
-    from alignlens.analysis import WorldAnalysis
+    from alignlens.analysis import Envelope, WorldAnalysis
     from alignlens.diagnosis import Diagnosis, Evidence
     from alignlens.scenarios.registry import ScenarioRun
 
@@ -209,6 +210,20 @@ def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
         for name, ranges in o.optimal_sets.items()
         for quantity, r in ranges.items()
     ]
+    share = o.tolerances.deploy_share
+    regret = a.mixture_regret()
+    mixture = [
+        ("the policy's return of R", f"{a.mixture_return():.6g}"),
+        ("the best over the class", _bracket(o.mixture.best, share)),  # type: ignore[union-attr]
+        ("the worst over the class", _bracket(o.mixture.worst, share)),  # type: ignore[union-attr]
+        ("the policy's regret (inner_H: ≤ ε)", _bracket_range(regret.bounds)),
+        ("λ for which it is ≤ ε", inner_shares(a).notation()),
+        *(
+            (f"{lens}'s verdict by λ", pieces_notation(pieces))
+            for lens, pieces in diagnosis.by_share().items()
+            if len(pieces) > 1
+        ),
+    ]
     return [
         table(
             f"returns over the {o.policy_class} class",
@@ -222,7 +237,22 @@ def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
             ["optimal set", "quantity", "min", "max", "exact"],
             sets,
         ),
+        table(
+            f"the lifetime mixture (1 − λ)·training + λ·deployment at λ = {share:g}, "
+            "where Hubinger's lens reads both of its conditions",
+            ["quantity", "value"],
+            mixture,
+        ),
     ]
+
+
+def _bracket(envelopes: tuple[Envelope, Envelope], share: float) -> str:
+    return _bracket_range((envelopes[0](share), envelopes[1](share)))
+
+
+def _bracket_range(bounds: tuple[float, float]) -> str:
+    low, high = bounds
+    return f"{low:.6g}" if low == high else f"between {low:.6g} and {high:.6g}"
 
 
 def _evidence_blocks(diagnosis: Diagnosis) -> list[Markup]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ from rich.text import Text
 
 from alignlens.analysis import Analysis, Range, WorldAnalysis
 from alignlens.lenses import LENSES
+from alignlens.lenses.shares import SharePiece, pieces_notation
 from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.report.levels import levels_of, most_likely_path, tile_label
@@ -206,15 +207,22 @@ def regret_table(analysis: Analysis) -> Group:
     return Group(title, table, Text(f"{REGRET_MEANING}\n{OBJECTIVES_MEANING}"))
 
 
-def verdict_table(analysis: Analysis, verdicts: dict[str, Verdict]) -> Group:
-    """The regrets, then one row per lens: its verdict, the reason, and the conditions with
-    their numbers; then what each verdict shown means. Reads whole at 80 columns."""
+def verdict_table(
+    analysis: Analysis,
+    verdicts: dict[str, Verdict],
+    by_share: Mapping[str, Sequence[SharePiece]] | None = None,
+) -> Group:
+    """The regrets, then one row per lens: its verdict, the reason, the verdict as a
+    function of λ where it changes with λ (``by_share``), and the conditions with their
+    numbers; then what each verdict shown means. Reads whole at 80 columns."""
     table = Table(title="verdicts under each definition", show_lines=True)
     longest = max((len(str(v.category)) for v in verdicts.values()), default=7)
     table.add_column("lens: verdict", no_wrap=True, min_width=max(longest, 9))
     table.add_column("why, and the conditions behind it")
     for name, v in verdicts.items():
-        why = Text(v.reason + "".join(f"\n• {f}" for f in v.flags))
+        pieces = (by_share or {}).get(name, ())
+        flags = [*v.flags, *([f"by λ: {pieces_notation(pieces)}"] if len(pieces) > 1 else [])]
+        why = Text(v.reason + "".join(f"\n• {f}" for f in flags))
         table.add_row(
             Text.assemble((name, "bold"), "\n", str(v.category)),
             Group(why, _conditions_grid(dict(v.conditions))),

@@ -14,7 +14,8 @@ Expected verdicts and why:
 - wentworth **outer**: the pleasure-driven genotype is fully optimal in the ancestral
   environment and misaligned in the modern one; perfect search would not fix it.
 - hubinger **inner**: with modern data in the objective only offspring-driven genotypes are
-  optimal (outer alignment holds at λ = ½); the policy does badly by R where deployed.
+  optimal (outer alignment holds at λ = ½); the pleasure-driven policy is no optimum of R
+  on its lifetime's mix of data.
 - ngo **inner**: a planner competently pursues its own objective (pleasure), not fitness.
 - shah **inner**: every ancestral optimum behaves well in the ancestral environment.
 - two_d **inner**: a mesa-optimiser whose objective does not generalise.

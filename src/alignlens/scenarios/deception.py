@@ -13,7 +13,8 @@ Expected verdicts and why:
   objective rewards an unaligned policy as highly as any: the essay's claim that, with
   perfect optimisation, deceptive alignment is an outer failure.
 - hubinger **inner**: with deployment data only the aligned planner is optimal; the
-  deceptive one does badly by R where it is deployed.
+  deceptive one defects on the deployment part of its lifetime's data, so it is no optimum
+  of R there.
 - ngo **inner**: a mesa-optimiser deliberately seizes power for its own objective.
 - shah **inner**: all optima behave well on the training distribution.
 - two_d **inner**: mesa-misalignment.

@@ -24,8 +24,8 @@ Expected verdicts and why:
 - wentworth **hacked**: the population is not fully optimised (w̄ < 1), the driver's
   objective is higher than at every training optimum (where its frequency is 0), and
   fair meiosis clears the failure.
-- hubinger **inner**: the population does badly by R where it lives, though every
-  infinite-data optimum is aligned.
+- hubinger **inner**: the population is no optimum of R on its lifetime's data, though
+  every infinite-data optimum is aligned.
 - ngo **inner**: an inner optimiser competently pursues its own objective, transmission.
 - shah **inner**: the reward incentivises the right genotype on the training distribution.
 - two_d **inner**: a mesa-optimiser's objective, not the reward, is at fault.

@@ -13,7 +13,7 @@ Expected verdicts and why:
 - wentworth **outer**: the learned policy is optimal in training, and the training
   optima leave the deployment levels unconstrained, so some optimum fails there.
 - hubinger **inner**: with deployment data every optimum avoids lava (R = U), but the
-  policy does badly by R where it is deployed.
+  policy is no optimum of R on its lifetime's mix of data.
 - ngo **robustness**: R does not reward the failure and no mesa-optimiser chose it.
 - shah **inner**: the reward incentivises good behaviour in training.
 - two_d **capability_robustness**: the policy is not competent at reaching the goal in

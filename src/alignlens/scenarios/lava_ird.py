@@ -12,7 +12,7 @@ case is about).
 Expected verdicts and why:
 - wentworth **outer**: the policy is optimal in training and misaligned in deployment.
 - hubinger **outer**: even with deployment data, R's optimum walks into the lava, and the
-  policy does exactly what R rewards there.
+  policy is one of those optima.
 - ngo **outer**: R, carried to deployment, rewards the bad behaviour.
 - shah **inner**: on the training maps every optimum behaves well (there is no lava).
 - two_d **outer**: robust by R in deployment, but R is not outer aligned.

@@ -14,7 +14,7 @@ Optimiser: evolution (default); exhaustive search removes the failure entirely.
 Expected verdicts and why:
 - wentworth **optimization**: every training optimum is aligned (outer alignment holds),
   so the failure exists only because the population is not fully optimised.
-- hubinger **inner**: the population does badly by R where it is deployed, though every
+- hubinger **inner**: the population is no optimum of R on its lifetime's data, though every
   infinite-data optimum is aligned.
 - ngo **inner**: its members are planners competently pursuing pleasure, not fitness.
 - shah **inner**: the reward incentivises the right behaviour on the training distribution.

@@ -12,11 +12,17 @@ descent on a logistic regression trained on 1,000 training samples.
 
 Expected verdicts and why (λ = ½ < λ*):
 - wentworth **outer**: "always healthy" is optimal in training and misaligned.
-- hubinger **inner**: outer alignment with infinite data fails at λ = ½ (flagged; it holds
-  for λ ∈ (0.6, 1]), and the classifier does badly by R in deployment.
+- hubinger **outer**: at λ = ½ the infinite-data optimum is "always healthy", and the
+  learned classifier is that optimum: the objective is at fault, as the essay's author
+  says of this definition in the thread (it "will classify generalization error as an
+  outer alignment error"). For λ > λ* the infinite-data optimum is "always sick", which is
+  aligned, and the classifier, trained on training data, no longer maximises the
+  objective on its lifetime's data: **inner**. So: outer for λ ∈ [0, 0.6], inner for
+  λ ∈ (0.6, 1].
 - ngo **robustness**: R in deployment does not reward it; no mesa-optimiser.
 - shah **inner**: on the training distribution the reward's optimum is the best possible.
-- two_d **capability_robustness**: no goal is pursued competently in deployment.
+- two_d **outer** for λ ∈ [0, 0.6] (as Hubinger's lens), **capability_robustness** above
+  λ*: no goal is pursued competently in deployment.
 
 World file: examples/scans.toml.
 """
@@ -55,7 +61,11 @@ SCENARIO = Scenario(
     id="mri",
     title="scans that look alike, base rates that shift, and the critical λ",
     card=__doc__ or "",
-    expected=expected_row("outer", "inner", "robustness", "inner", "capability_robustness"),
+    expected=expected_row("outer", "outer", "robustness", "inner", "outer"),
+    expected_by_share={
+        "hubinger": "outer for λ ∈ [0, 0.6], inner for λ ∈ (0.6, 1]",
+        "two_d": "outer for λ ∈ [0, 0.6], capability_robustness for λ ∈ (0.6, 1]",
+    },
     optimizers=("exhaustive", "gradient-descent"),
     run=run,
 )

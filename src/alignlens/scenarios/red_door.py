@@ -11,7 +11,7 @@ red-door-proxy: R pays for reaching red (a proxy), U wants the exit; the represe
 the optimum that does worst in deployment (the red-seeker).
 - wentworth **outer**: optimal in training, misaligned in deployment.
 - hubinger **outer**: even with deployment data R's optimum goes to red, and the policy
-  does what R rewards there.
+  is one of those optima.
 - ngo **outer**: R, carried to deployment, rewards going to red.
 - shah **inner**: in training every optimum reaches the exit.
 - two_d **outer**: robust by R, but R is not outer aligned.

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from alignlens.diagnosis import Diagnosis
 from alignlens.errors import AlignlensError
+from alignlens.lenses.shares import pieces_notation
 from alignlens.optimizers.exhaustive import TieBreak
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.tolerances import Tolerances
@@ -31,6 +32,9 @@ class Scenario:
             learns.
         parameters: the numeric parameters ``run`` accepts, with their defaults (the
             expected row is for the defaults).
+        expected_by_share: for lenses whose verdict changes with the deployment share λ,
+            the expected verdict as a function of λ (e.g. "outer for λ ∈ [0, 0.6], inner
+            for λ ∈ (0.6, 1]").
     """
 
     id: str
@@ -40,10 +44,14 @@ class Scenario:
     optimizers: tuple[str, ...]
     run: Callable[..., Diagnosis]
     parameters: Mapping[str, float] = field(default_factory=dict)
+    expected_by_share: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "expected", MappingProxyType(dict(self.expected)))
         object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
+        object.__setattr__(
+            self, "expected_by_share", MappingProxyType(dict(self.expected_by_share))
+        )
 
     @property
     def default_optimizer(self) -> str:
@@ -64,7 +72,15 @@ class ScenarioRun:
         """Whether every lens gave the expected category (defined for the default
         parameters; a run with others may rightly differ)."""
         got = {name: str(v.category) for name, v in self.diagnosis.verdicts.items()}
-        return got == dict(self.scenario.expected)
+        if got != dict(self.scenario.expected):
+            return False
+        if not self.scenario.expected_by_share:
+            return True
+        by_share = self.diagnosis.by_share()
+        return all(
+            pieces_notation(by_share.get(lens, [])) == want
+            for lens, want in self.scenario.expected_by_share.items()
+        )
 
 
 def example_world(filename: str) -> World:

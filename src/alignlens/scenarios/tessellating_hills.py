@@ -24,7 +24,7 @@ Expected verdicts and why:
 - wentworth **hacked**: the search stalls far short of the ideal, the demon holds more of
   it than at the training optimum (where it holds nothing), and with ε = 0 it does not
   stall.
-- hubinger **inner**: the search does badly by R, though every optimum is aligned.
+- hubinger **inner**: the search ends at no optimum of R, though every optimum is aligned.
 - ngo **inner**: an inner optimiser (the demon) competently pursues its own objective.
 - shah **inner**: the objective incentivises descent on the training distribution.
 - two_d **inner**: a mesa-optimiser's objective, not the reward, is at fault.

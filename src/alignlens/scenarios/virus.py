@@ -13,8 +13,8 @@ Expected verdicts and why:
 - wentworth **outer**: the specialist is optimal in training, yet fails in deployment;
   the training environment does not pin down the behaviour we want.
 - hubinger **inner**: with deployment data in the objective (λ = ½) only the plastic
-  strain is optimal, so the objective is outer aligned; the specialist does badly by R
-  where it is deployed.
+  strain is optimal, so the objective is outer aligned; the specialist is no optimum of
+  R on its lifetime's mix of data.
 - ngo **robustness**: R carried to the mainland does not reward binding A, and no
   mesa-optimiser is involved.
 - shah **inner**: on the training distribution every optimum spreads perfectly.

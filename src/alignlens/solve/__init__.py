@@ -1,5 +1,6 @@
 """Exact computation on tabular worlds: evaluation, optima, optimal sets and their extremes."""
 
+from alignlens.analysis import all_tie, normalized_regret
 from alignlens.solve.analyze import analyze_world, regret_range
 from alignlens.solve.batch import evaluate_many, returns_many
 from alignlens.solve.cache import SolveCache
@@ -14,8 +15,6 @@ from alignlens.solve.extremes import (
 from alignlens.solve.mixture import mixture, share_set, tabular_share_set
 from alignlens.solve.optimal_set import (
     OptimalSet,
-    all_tie,
-    normalized_regret,
     optimal_actions,
     optimal_set,
 )

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from alignlens.analysis import GoalRange, Range, Returns, ShareProfile, WorldAnalysis
+from alignlens.analysis import (
+    GoalRange,
+    Range,
+    Returns,
+    ShareProfile,
+    WorldAnalysis,
+    normalized_regret,
+)
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.enumerated import uniform_returns
 from alignlens.solve.extremes import return_range
 from alignlens.solve.mixture import mixture, tabular_share_set
-from alignlens.solve.optimal_set import OptimalSet, normalized_regret, optimal_set
+from alignlens.solve.optimal_set import OptimalSet, optimal_set
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import Environment, World
 

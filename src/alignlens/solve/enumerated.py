@@ -18,7 +18,9 @@ import numpy as np
 from jaxtyping import Bool, Float
 
 from alignlens.analysis import (
+    Envelope,
     GoalRange,
+    MixtureExtremes,
     Range,
     Returns,
     ShareProfile,
@@ -112,6 +114,19 @@ def envelope_bends(train: Float[np.ndarray, " N"], deploy: Float[np.ndarray, " N
     return bends
 
 
+def envelope(
+    train: Float[np.ndarray, " N"], deploy: Float[np.ndarray, " N"], *, upper: bool
+) -> Envelope:
+    """The upper (or lower) envelope of the members' lines λ ↦ (1 − λ)·train + λ·deploy,
+    keeping only the lines that reach it: the highest (lowest) at each bend and between."""
+    sign = 1.0 if upper else -1.0
+    a, b = sign * train, sign * deploy
+    bends = envelope_bends(a, b)
+    points = sorted({*bends, *(0.5 * (lo + hi) for lo, hi in itertools.pairwise(bends))})
+    keep = {int(np.argmax((1.0 - x) * a + x * b)) for x in points}
+    return Envelope(tuple((float(train[i]), float(deploy[i])) for i in sorted(keep)), upper)
+
+
 def share_profile(
     j: MemberReturns, deploy_intended_regret: Float[np.ndarray, " N"], tol: Tolerances
 ) -> ShareProfile:
@@ -187,6 +202,10 @@ def analyze_enumerated(
         },
         shared_dynamics=world.shared_dynamics,
         share_profile=profile,
+        mixture=MixtureExtremes.exact(
+            envelope(j["train", "base"], j["deploy", "base"], upper=True),
+            envelope(j["train", "base"], j["deploy", "base"], upper=False),
+        ),
     )
     return analysis, j
 

@@ -28,14 +28,6 @@ from alignlens.solve.reachability import reachable, unavoidable
 from alignlens.world.model import Environment
 
 
-def normalized_regret(value: float, best: float, worst: float) -> float:
-    """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties."""
-    gap = best - worst
-    if all_tie(best, worst):
-        return 0.0
-    return float(min(1.0, max(0.0, (best - value) / gap)))
-
-
 @dataclass(frozen=True, eq=False)
 class OptimalSet:
     """Opt(env, f) at tolerance ε, with the state sets its bounds need.

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignlens.analysis import OuterSample, WorldAnalysis
+from alignlens.analysis import OuterSample, WorldAnalysis, normalized_regret
 from alignlens.optimizers.result import Runs
 from alignlens.solve.batch import evaluate_many
-from alignlens.solve.optimal_set import normalized_regret
 from alignlens.world.model import World
 
 

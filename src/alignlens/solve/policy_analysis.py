@@ -20,11 +20,11 @@ from alignlens.analysis import (
     Returns,
     WorldAnalysis,
     all_tie,
+    normalized_regret,
 )
 from alignlens.optimizers.result import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.optimal_set import normalized_regret
 from alignlens.solve.outer_sample import sample_outer
 from alignlens.world.model import ENVIRONMENTS, World
 

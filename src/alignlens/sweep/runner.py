@@ -52,7 +52,7 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
             "spec": spec.as_dict(),
             **{lens: str(d.verdicts[lens].category) for lens in LENSES},
             **claims(d),
-            "document": d.document(),
+            "document": d.document(by_share=False),
         }
         for s, d in zip(seeds, diagnoses, strict=True)
     ]
