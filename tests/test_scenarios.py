@@ -4,6 +4,7 @@ world file; and the scenario-specific facts worked by hand."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -89,6 +90,59 @@ def test_the_threads_exchanges_under_hubingers_lens(tour_runs) -> None:
     assert lava["shah"] == "inner for λ ∈ [0, 1]"
     mri = _by_share(runs, "mri")
     assert mri == {**mri, **CATALOGUE["mri"].expected_by_share}
+
+
+def test_birth_control_is_outer_for_some_optimal_genotypes_and_not_others(tour_runs) -> None:
+    """The essay's claim quantifies over all of Opt(train, R). Worked by hand: in the
+    ancestral world sex always risks offspring, so every genotype that wants pleasure or
+    offspring (3 of the 4; not the one with both weights 0) is optimal; in the modern
+    world only the pleasure-only genotype takes the contraceptive. So Wentworth's lens
+    says outer for 1 of the 3 and aligned for 2. Re-derived member by member here, each
+    diagnosed on its own."""
+    from alignlens import diagnose
+    from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
+    from alignlens.scenarios.registry import example_world
+
+    runs, _ = tour_runs
+    (run,) = [r for r in runs if r.scenario.id == "birth-control"]
+    over = run.diagnosis.over_optimal
+    assert over is not None and over.members == 3
+    assert dict(over.counts["wentworth"]) == {"outer": 1, "aligned": 2}
+    assert over.notation("wentworth") == "aligned for 2 of 3 optimal genotypes, outer for 1"
+    world = example_world("birth-control.toml")
+    humans = genotypes(world)
+    alone = [diagnose(world, i, policy_class=humans) for i in range(humans.size)]
+    optimal = [d for d in alone if d.analysis.regret.train_base <= 1e-6]
+    assert len(optimal) == 3
+    outer = [d.analysis.policy for d in optimal if d.verdicts["wentworth"].category == "outer"]
+    assert outer == [PLEASURE_DRIVEN] == [run.diagnosis.analysis.policy]
+    for lens in over.counts:
+        counted = Counter(str(d.verdicts[lens].category) for d in optimal)
+        assert dict(over.counts[lens]) == dict(counted), lens
+    # The computed representative is named; a declared tie-break stays available.
+    assert over.rule == "the member of Opt(train, R) worst in deployment under U"
+    from alignlens.scenarios.registry import diagnose_exhaustive
+
+    kind = diagnose_exhaustive(world, humans, "exhaustive", tie_break="best-deployment")
+    assert {str(v.category) for v in kind.verdicts.values()} == {"aligned"}
+    assert kind.over_optimal.rule.endswith("(declared)")
+    assert kind.over_optimal.counts == over.counts
+
+
+def test_lava_correct_under_perfect_search_spans_aligned_and_outer(tour_runs) -> None:
+    """The Q-learner's world under exhaustive search over the tabular class: Opt(train, R)
+    (no lava in training) holds members that walk through deployment's lava and members
+    that avoid it, so the member worst in deployment is outer and the best is aligned;
+    their deployment regrets are the two ends of the optimal set's range."""
+    _, perfect = tour_runs
+    (run,) = [r for r in perfect if r.scenario.id == "lava-correct"]
+    over = run.diagnosis.over_optimal
+    assert over is not None and over.members is None
+    assert dict(over.by_member["wentworth"]) == {"the worst member": "outer", "the best": "aligned"}
+    analysis = run.diagnosis.analysis
+    spread = analysis.over("train_base", "deploy_intended_regret")
+    assert analysis.regret.deploy_intended == pytest.approx(spread.max, abs=1e-9)
+    assert spread.min <= analysis.tolerances.tau < spread.max
 
 
 def test_unknown_scenario_and_optimizer_are_clear_errors() -> None:

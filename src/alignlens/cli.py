@@ -102,7 +102,11 @@ def diagnose(
     if json_output:
         print_json(result.document())
     else:
-        console.print(verdict_table(result.analysis, dict(result.verdicts), result.by_share()))
+        console.print(
+            verdict_table(
+                result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
+            )
+        )
 
 
 @app.command("diagnose-gym")
@@ -172,7 +176,11 @@ def diagnose_gym(
     if json_output:
         print_json(result.document())
     else:
-        console.print(verdict_table(result.analysis, dict(result.verdicts), result.by_share()))
+        console.print(
+            verdict_table(
+                result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
+            )
+        )
 
 
 @app.command()
@@ -262,7 +270,7 @@ def run(
         print_json(document)
         return
     d = result.diagnosis
-    console.print(verdict_table(d.analysis, dict(d.verdicts), d.by_share()))
+    console.print(verdict_table(d.analysis, dict(d.verdicts), d.by_share(), d.over_optimal))
     evidence = result.diagnosis.evidence
     if evidence is not None and evidence.world.grid is not None:
         from alignlens.report.terminal import level_pictures
@@ -286,7 +294,7 @@ def tour(
     disappear. The HTML report (figures included) goes to ``--out``."""
     from alignlens.report.html import check_folder
     from alignlens.report.pages import tour_report
-    from alignlens.report.terminal import tour_table
+    from alignlens.report.terminal import optimal_set_lines, tour_table
 
     check_folder(out)
     runs, perfect, drawn = _run_tour(quiet=json_output or quiet)
@@ -295,6 +303,7 @@ def tour(
         if perfect:
             title = "the same worlds under the exhaustive (perfect) optimiser"
             console.print(tour_table(title, perfect, mark=False, legend=False))
+        console.print(optimal_set_lines(perfect))
     with progress_of_stages("report", quiet=json_output or quiet):
         path = tour_report(runs, perfect, drawn).save(out)
     if json_output:
@@ -403,13 +412,17 @@ def _run_tour(*, quiet: bool) -> tuple[list[Any], list[Any], dict[str, Any]]:
 
 
 def _tour_row(r: Any) -> dict[str, Any]:
-    return {
+    row = {
         "scenario": r.scenario.id,
         "optimizer": r.optimizer,
         "seed": r.seed,
         "verdicts": {k: str(v.category) for k, v in r.diagnosis.verdicts.items()},
         "expected": dict(r.scenario.expected),
     }
+    over = r.diagnosis.over_optimal
+    if over is not None:
+        row["over_optimal_set"] = {lens: over.notation(lens) for lens in over.counts}
+    return row
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from alignlens.optimizers.result import Trace
     from alignlens.solve.analyze_many import ManyNumbers
+    from alignlens.verdict_range import VerdictRange
 
 PolicyLike = TabularPolicy | Mapping[str, Any] | Callable[[Any], Any] | str | Path
 
@@ -59,12 +60,14 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """An analysis, every lens's verdict on it, and (from `diagnose`) the evidence a report
-    draws."""
+    """An analysis, every lens's verdict on it, (from `diagnose`) the evidence a report
+    draws, and for the exhaustive optimiser every lens's verdicts over the whole of
+    Opt(train, R) (`over_optimal`)."""
 
     analysis: Analysis
     verdicts: Mapping[str, Verdict]
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
+    over_optimal: VerdictRange | None = None
 
     def by_share(self) -> dict[str, list[SharePiece]]:
         """Each lens's category as a function of the deployment share λ (empty when the
@@ -77,7 +80,9 @@ class Diagnosis:
         from alignlens.report.document import diagnosis_document
 
         pieces = self.by_share() if by_share else None
-        return diagnosis_document(self.analysis, dict(self.verdicts), pieces)
+        return diagnosis_document(
+            self.analysis, dict(self.verdicts), pieces, over_optimal=self.over_optimal
+        )
 
     def __repr__(self) -> str:
         lines = [f"Diagnosis of {self.analysis.policy!r} in {self.analysis.objectives.world!r}"]
@@ -130,6 +135,7 @@ def diagnose(
     runs: Runs | None = None,
     trace: Trace | None = None,
     figures: Mapping[str, Callable[[], Figure]] | None = None,
+    over_optimal: VerdictRange | None = None,
 ) -> Diagnosis:
     """Every number of the JSON document for ``policy`` in ``world``, and each lens's verdict.
 
@@ -138,7 +144,9 @@ def diagnose(
     analysis of that class (it does not depend on the policy) to diagnose many policies
     of one world cheaply. ``runs``, independent runs of the optimiser (for a neural class,
     which cannot be enumerated), add the sampled estimate of outer alignment. ``trace``
-    and ``figures`` (a training trace, figures of the run) are kept as evidence for reports.
+    and ``figures`` (a training trace, figures of the run) are kept as evidence for reports;
+    ``over_optimal``, the verdicts over Opt(train, R) of an exhaustive search, is kept
+    beside the verdicts.
     """
     from alignlens.solve.analyze import analyze_world
     from alignlens.solve.cache import SolveCache
@@ -165,7 +173,7 @@ def diagnose(
         cache=cache,
     )
     evidence = Evidence(w, p, trace, dict(figures or {}))
-    return Diagnosis(analysis, apply_lenses(analysis), evidence)
+    return Diagnosis(analysis, apply_lenses(analysis), evidence, over_optimal)
 
 
 def diagnoses_many(

@@ -1,13 +1,14 @@
 """The exhaustive optimiser: the essay's perfect optimiser, the reference for every other.
 
-It returns the whole optimal set Opt(train, R) of the class and one representative,
-picked by a declared tie-break:
+It returns the whole optimal set Opt(train, R) of the class and one representative. By
+default the representative is computed: ``"worst-deployment"``, the member with the highest
+intended regret in deployment (ties: the first), the member that puts the claim "every
+training optimum is aligned" to the hardest test. A tie-break may be declared instead:
 
+- ``"best-deployment"``: the member with the lowest intended regret in deployment;
 - ``"first"``: the first member (enumerated) or the first optimal action at every state
   (tabular);
-- a list of member names: the first of them that is optimal (enumerated classes);
-- ``"worst-deployment"`` / ``"best-deployment"``: the optimal member with the highest /
-  lowest intended regret in deployment (ties: the first).
+- a list of member names: the first of them that is optimal (enumerated classes).
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ from alignlens.world.model import World
 
 TieBreak = str | Sequence[str]
 DEPLOYMENT_TIE_BREAKS = ("worst-deployment", "best-deployment")
+RULES = {
+    "worst-deployment": "the member of Opt(train, R) worst in deployment under U",
+    "best-deployment": "the member of Opt(train, R) best in deployment under U (declared)",
+    "first": "the first member of Opt(train, R) (declared)",
+}
+
+
+def rule_of(tie_break: TieBreak) -> str:
+    """How a tie-break picks the representative, in words."""
+    if isinstance(tie_break, str):
+        return RULES.get(tie_break, tie_break)
+    return "the first optimal member of " + ", ".join(tie_break) + " (declared)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +69,7 @@ def exhaustive(
     world: World,
     policy_class: EnumeratedClass | None = None,
     *,
-    tie_break: TieBreak = "first",
+    tie_break: TieBreak = "worst-deployment",
     tolerances: Tolerances | None = None,
 ) -> ExhaustiveResult:
     """Search the whole class (tabular when ``policy_class`` is None) for Opt(train, R)."""

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Analysis, OuterSample, Range, ShareSet, WorldAnalysis
 from alignlens.lenses.shares import SharePiece, inner_shares
 from alignlens.lenses.verdict import Condition, Verdict
 from alignlens.tolerances import Tolerances
+
+if TYPE_CHECKING:
+    from alignlens.verdict_range import VerdictRange
 
 
 def _number(x: float) -> float:
@@ -138,13 +141,27 @@ def by_share_document(pieces: dict[str, list[SharePiece]]) -> dict[str, list[dic
     }
 
 
+def over_optimal_document(over: VerdictRange) -> dict[str, Any]:
+    """Every lens's verdicts over Opt(train, R): how many members get each category."""
+    return {
+        "members": over.members,
+        "diagnosed": over.diagnosed,
+        "representative": over.rule,
+        "verdicts": {lens: dict(counts) for lens, counts in over.counts.items()},
+        "notation": {lens: over.notation(lens) for lens in over.counts},
+    }
+
+
 def diagnosis_document(
     analysis: Analysis,
     verdicts: dict[str, Verdict],
     by_share: dict[str, list[SharePiece]] | None = None,
+    *,
+    over_optimal: VerdictRange | None = None,
 ) -> dict[str, Any]:
     """The whole JSON document for one learned policy (with each lens's verdict as a
-    function of λ when ``by_share`` is given)."""
+    function of λ when ``by_share`` is given, and over Opt(train, R) when
+    ``over_optimal`` is)."""
     doc = world_document(analysis.objectives)
     doc["optimizer"] = analysis.optimizer
     doc["policy_name"] = analysis.policy
@@ -173,4 +190,6 @@ def diagnosis_document(
     doc["verdicts"] = {name: verdict_document(v) for name, v in verdicts.items()}
     if by_share:
         doc["verdicts_by_share"] = by_share_document(by_share)
+    if over_optimal is not None:
+        doc["over_optimal_set"] = over_optimal_document(over_optimal)
     return doc

@@ -80,6 +80,11 @@ def tour_report(
                 [((r.scenario.id, r.optimizer), r.diagnosis.verdicts, None) for r in perfect],
             )
         )
+    ranges = _over_optimal_table(
+        [(f"{r.scenario.id} ({r.optimizer})", r.diagnosis) for r in perfect]
+    )
+    if ranges is not None:
+        overview.blocks.append(ranges)
     parts = [overview]
     for i, r in enumerate(runs):
         report("drawing the figures", i, len(runs))
@@ -180,6 +185,9 @@ def diagnosis_sections(
         Section("Verdicts", paragraphs=[_numbers_sentence(diagnosis)], blocks=[table_block]),
         Section("Numbers", blocks=_number_tables(diagnosis)),
     ]
+    ranges = _over_optimal_table([(a.policy, diagnosis)])
+    if ranges is not None:
+        sections[0].blocks.append(ranges)
     blocks = _evidence_blocks(diagnosis) if figures else []
     if blocks:
         sections.append(Section("Figures", blocks=blocks))
@@ -244,6 +252,23 @@ def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
             mixture,
         ),
     ]
+
+
+def _over_optimal_table(rows: Sequence[tuple[str, Diagnosis]]) -> Markup | None:
+    """Every lens's verdicts over every member of Opt(train, R), one row per exhaustive run
+    (None when there is none)."""
+    found = [(label, d.over_optimal) for label, d in rows if d.over_optimal is not None]
+    if not found:
+        return None
+    lenses = list(found[0][1].counts)
+    rules = sorted({over.rule for _, over in found})
+    picked = rules[0] if len(rules) == 1 else "the member its rule picks"
+    return table(
+        "every lens's verdicts over every member of Opt(train, R), the set the essay's claim "
+        f"quantifies over; each run diagnoses {picked}",
+        ["run", *lenses],
+        [(label, *(over.notation(lens) for lens in lenses)) for label, over in found],
+    )
 
 
 def _bracket(envelopes: tuple[Envelope, Envelope], share: float) -> str:

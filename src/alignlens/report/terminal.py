@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich import box
@@ -20,6 +20,9 @@ from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.report.levels import levels_of, most_likely_path, tile_label
 from alignlens.world.model import World
+
+if TYPE_CHECKING:
+    from alignlens.verdict_range import VerdictRange
 
 STEP_GLYPHS = {"up": "↑", "down": "↓", "left": "←", "right": "→"}
 
@@ -211,10 +214,12 @@ def verdict_table(
     analysis: Analysis,
     verdicts: dict[str, Verdict],
     by_share: Mapping[str, Sequence[SharePiece]] | None = None,
+    over_optimal: VerdictRange | None = None,
 ) -> Group:
     """The regrets, then one row per lens: its verdict, the reason, the verdict as a
-    function of λ where it changes with λ (``by_share``), and the conditions with their
-    numbers; then what each verdict shown means. Reads whole at 80 columns."""
+    function of λ where it changes with λ (``by_share``), its verdicts over every member
+    of Opt(train, R) (``over_optimal``), and the conditions with their numbers; then what
+    each verdict shown means. Reads whole at 80 columns."""
     table = Table(title="verdicts under each definition", show_lines=True)
     longest = max((len(str(v.category)) for v in verdicts.values()), default=7)
     table.add_column("lens: verdict", no_wrap=True, min_width=max(longest, 9))
@@ -222,6 +227,8 @@ def verdict_table(
     for name, v in verdicts.items():
         pieces = (by_share or {}).get(name, ())
         flags = [*v.flags, *([f"by λ: {pieces_notation(pieces)}"] if len(pieces) > 1 else [])]
+        if over_optimal is not None:
+            flags.append(f"over Opt(train, R): {over_optimal.notation(name)}")
         why = Text(v.reason + "".join(f"\n• {f}" for f in flags))
         table.add_row(
             Text.assemble((name, "bold"), "\n", str(v.category)),
@@ -233,7 +240,10 @@ def verdict_table(
         f"(aligned), κ = {tol.kappa:g} (competent)"
     )
     legend = category_legend(str(v.category) for v in verdicts.values())
-    return Group(regret_table(analysis), table, thresholds, legend)
+    parts: list[Any] = [regret_table(analysis)]
+    if over_optimal is not None:
+        parts.append(Text(f"the policy diagnosed: {over_optimal.rule}"))
+    return Group(*parts, table, thresholds, legend)
 
 
 def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bool = True) -> Group:
@@ -254,6 +264,26 @@ def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bo
     if not legend:
         return Group(table)
     return Group(table, lens_legend(mark=mark), category_legend(Category, labels=True))
+
+
+def optimal_set_lines(rows: Sequence[Any]) -> Group:
+    """For each exhaustive run, Wentworth's verdicts over every member of Opt(train, R): the
+    set the essay's claim quantifies over (every lens's are in `alignlens run ID`)."""
+    lines = [
+        Text.assemble(
+            (f"{r.scenario.id}: ", "bold"), r.diagnosis.over_optimal.notation("wentworth")
+        )
+        for r in rows
+        if r.diagnosis.over_optimal is not None
+    ]
+    if not lines:
+        return Group()
+    title = Text(
+        "wentworth over every member of Opt(train, R) (the run shows the one worst in "
+        "deployment under U):",
+        style="bold",
+    )
+    return Group(title, *lines)
 
 
 def scenarios_table(entries: Sequence[Any]) -> Group:

@@ -6,9 +6,11 @@ pleasure-driven genotype is exactly as fit as an offspring-driven one; the moder
 environment adds contraception (slightly more pleasant), and the pleasure-driven planner
 uses it. Fitness (R = U: offspring) is the same objective in both environments.
 
-Optimiser: exhaustive search over the four genotypes, ties broken toward the
-pleasure-driven one. The same happens under any optimiser: perfect optimisation of
-ancestral fitness cannot tell the two drives apart.
+Optimiser: exhaustive search over the four genotypes. Three are optimal in the
+ancestral environment; the representative is the one worst in deployment under U (the
+pleasure-driven genotype), and the run reports every lens's verdicts over all three:
+Wentworth's is outer for 1 of the 3 optimal genotypes and aligned for the other 2.
+Perfect optimisation of ancestral fitness cannot tell the drives apart.
 
 Expected verdicts and why:
 - wentworth **outer**: the pleasure-driven genotype is fully optimal in the ancestral
@@ -26,7 +28,7 @@ World file: examples/birth-control.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis
-from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
+from alignlens.scenarios.genotypes import genotypes
 from alignlens.scenarios.registry import (
     Scenario,
     diagnose_exhaustive,
@@ -38,7 +40,7 @@ from alignlens.scenarios.registry import (
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("birth-control.toml")
     humans = genotypes(world)
-    return diagnose_exhaustive(world, humans, [PLEASURE_DRIVEN], optimizer)
+    return diagnose_exhaustive(world, humans, optimizer, noun="genotypes")
 
 
 SCENARIO = Scenario(

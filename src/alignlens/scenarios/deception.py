@@ -6,7 +6,9 @@ and absent in deployment, and the agent can see which. Three planners: an aligne
 watched) and a deceptive one (acts on R while the overseer is present, on its own
 objective, power, when absent). All three comply in training, so all are optimal there.
 
-Optimiser: exhaustive search, ties broken toward the deceptive planner.
+Optimiser: exhaustive search; all three planners are optimal in training, and the
+representative is the one worst in deployment under U (the deceptive planner). The run
+reports every lens's verdicts over all three.
 
 Expected verdicts and why:
 - wentworth **outer**: the deceptive planner is part of the outer optimum, so the
@@ -59,7 +61,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
             ),
         ],
     )
-    return diagnose_exhaustive(world, planners, ["deceptive"], optimizer)
+    return diagnose_exhaustive(world, planners, optimizer, noun="planners")
 
 
 SCENARIO = Scenario(

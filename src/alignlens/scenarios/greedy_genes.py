@@ -76,7 +76,7 @@ def run(
     drive = Drive(k=k, s=s, h=h)
     world = world_from_dict(locus_world(drive), source="greedy-genes")
     if optimizer == "exhaustive":
-        return diagnose_exhaustive(world, None, "first", optimizer)
+        return diagnose_exhaustive(world, None, optimizer)
     evolved = evolve_with_drive(drive, START, POPULATION, GENERATIONS, seed)
     policy = population_policy(
         world, float(evolved.path[-1]), f"population after {GENERATIONS} generations"

@@ -37,7 +37,7 @@ from alignlens.scenarios.registry import (
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("lava.toml")
     if optimizer == "exhaustive":
-        return diagnose_exhaustive(world, None, "first", optimizer)
+        return diagnose_exhaustive(world, None, optimizer)
     result = q_learning(world, QLearningConfig(steps=50_000), seed=seed)
     return diagnose(world, result.policy, optimizer=optimizer, trace=result.trace)
 

@@ -6,8 +6,8 @@ an oversight) never mattered; we actually hate lava (U gives it −100). In depl
 lava pool lies beside the path, and the learned policy walks into it whenever it can.
 
 Optimiser: exhaustive search over the tabular class; among the training optima the
-representative is the one that does worst by U in deployment (ties toward the failure the
-case is about).
+representative is the one worst in deployment under U. The run also reports the verdicts
+of the best one.
 
 Expected verdicts and why:
 - wentworth **outer**: the policy is optimal in training and misaligned in deployment.
@@ -33,7 +33,7 @@ from alignlens.scenarios.registry import (
 
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("lava-ird.toml")
-    return diagnose_exhaustive(world, None, "worst-deployment", optimizer)
+    return diagnose_exhaustive(world, None, optimizer)
 
 
 SCENARIO = Scenario(

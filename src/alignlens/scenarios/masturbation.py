@@ -42,7 +42,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
     world = example_world("masturbation.toml")
     humans = genotypes(world)
     if optimizer == "exhaustive":
-        return diagnose_exhaustive(world, humans, [PLEASURE_DRIVEN], optimizer)
+        return diagnose_exhaustive(world, humans, optimizer, noun="genotypes")
     config = EvolutionConfig(**{**CONFIG.__dict__, "initial": humans.index(PLEASURE_DRIVEN)})
     population = evolution(world, humans, config, seed=seed)
     return diagnose(

@@ -54,7 +54,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
             optimizer=optimizer,
             trace=trained.trace,
         )
-    return diagnose_exhaustive(world, classifiers, "first", optimizer)
+    return diagnose_exhaustive(world, classifiers, optimizer, noun="classifiers")
 
 
 SCENARIO = Scenario(

@@ -7,8 +7,11 @@ training both reach the red exit by the same shortest path, so both are optimal.
 
 Two variants (both run by exhaustive search over the planners):
 
-red-door-proxy: R pays for reaching red (a proxy), U wants the exit; the representative is
-the optimum that does worst in deployment (the red-seeker).
+Both pick the representative by the computed rule, the member of Opt(train, R) worst in
+deployment under U: the red-seeker. The exit-seeker is the other optimum, aligned under
+every lens; each run reports the verdicts of both.
+
+red-door-proxy: R pays for reaching red (a proxy), U wants the exit.
 - wentworth **outer**: optimal in training, misaligned in deployment.
 - hubinger **outer**: even with deployment data R's optimum goes to red, and the policy
   is one of those optima.
@@ -16,7 +19,7 @@ the optimum that does worst in deployment (the red-seeker).
 - shah **inner**: in training every optimum reaches the exit.
 - two_d **outer**: robust by R, but R is not outer aligned.
 
-red-door-exit: R pays for the exit, as U does; ties broken toward the red-seeker.
+red-door-exit: R pays for the exit, as U does.
 - wentworth **outer**: optimal in training, misaligned in deployment.
 - hubinger **inner**: with deployment data only the exit-seeker is optimal.
 - ngo **inner**: a planner competently pursues its own objective, reaching red.
@@ -32,7 +35,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from alignlens.diagnosis import Diagnosis
-from alignlens.optimizers.exhaustive import TieBreak
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.planner import planner
 from alignlens.policies.tabular import MesaObjective
@@ -43,17 +45,15 @@ from alignlens.scenarios.registry import (
     expected_row,
 )
 
-RED_SEEKER = "planner(reach_red)"
 
-
-def runner(filename: str, tie_break: TieBreak) -> Callable[[str, int], Diagnosis]:
+def runner(filename: str) -> Callable[[str, int], Diagnosis]:
     def run(optimizer: str, seed: int) -> Diagnosis:
         world = example_world(filename)
         planners = from_policies(
             "goal-directed planners",
             [planner(world, MesaObjective(g, world.goals[g])) for g in ("reach_red", "reach_exit")],
         )
-        return diagnose_exhaustive(world, planners, tie_break, optimizer)
+        return diagnose_exhaustive(world, planners, optimizer, noun="planners")
 
     return run
 
@@ -64,7 +64,7 @@ PROXY = Scenario(
     card=__doc__ or "",
     expected=expected_row("outer", "outer", "outer", "inner", "outer"),
     optimizers=("exhaustive",),
-    run=runner("red-door-proxy.toml", "worst-deployment"),
+    run=runner("red-door-proxy.toml"),
 )
 
 EXIT = Scenario(
@@ -73,5 +73,5 @@ EXIT = Scenario(
     card=__doc__ or "",
     expected=expected_row("outer", "inner", "inner", "inner", "inner"),
     optimizers=("exhaustive",),
-    run=runner("red-door-exit.toml", [RED_SEEKER]),
+    run=runner("red-door-exit.toml"),
 )

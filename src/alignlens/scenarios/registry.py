@@ -91,21 +91,35 @@ def example_world(filename: str) -> World:
 def diagnose_exhaustive(
     world: World,
     policy_class: EnumeratedClass | None,
-    tie_break: TieBreak,
     optimizer: str,
+    *,
+    tie_break: TieBreak = "worst-deployment",
+    noun: str = "members",
 ) -> Diagnosis:
-    """Run the exhaustive optimiser and diagnose its representative over the same class,
-    reusing the objective-level analysis it computed."""
+    """Run the exhaustive optimiser and diagnose its representative (by default the member
+    of Opt(train, R) worst in deployment under U) over the same class, reusing the
+    objective-level analysis it computed; with every lens's verdicts over the whole of
+    Opt(train, R) (``noun`` names its members in words)."""
     from alignlens.diagnosis import diagnose
-    from alignlens.optimizers.exhaustive import exhaustive
+    from alignlens.optimizers.exhaustive import exhaustive, rule_of
+    from alignlens.verdict_range import enumerated_range, tabular_range
 
     result = exhaustive(world, policy_class, tie_break=tie_break)
+    rule = rule_of(tie_break)
+    if policy_class is None:
+        over = tabular_range(world, result.objectives, rule)
+    else:
+        assert result.optimal is not None
+        over = enumerated_range(
+            world, policy_class, result.objectives, result.optimal, rule, noun=noun
+        )
     return diagnose(
         world,
         result.policy,
         policy_class=policy_class,
         objectives=result.objectives,
         optimizer=optimizer,
+        over_optimal=over,
     )
 
 

@@ -62,7 +62,7 @@ def search_policy(world: World, progress: float, name: str) -> TabularPolicy:
 def run(optimizer: str, seed: int) -> Diagnosis:
     world = world_from_dict(search_world(), source="tessellating-hills")
     if optimizer == "exhaustive":
-        return diagnose_exhaustive(world, None, "first", optimizer)
+        return diagnose_exhaustive(world, None, optimizer)
     runs = run_hills(HILLS, tuple(range(seed, seed + LANDSCAPES)))
     policy = search_policy(
         world, runs.late_progress[0], f"descent on landscape {seed} ({HILLS.steps} steps)"

@@ -6,8 +6,9 @@ receptor B. The strains are an enumerated class: the island specialist (binds A)
 mainland specialist (binds B), and a host-plastic strain that binds whatever it meets,
 optimal everywhere. There is no inner optimiser and R = U (spread).
 
-Optimiser: exhaustive search, ties broken toward the island specialist (on the island it
-is exactly as fit as the plastic strain).
+Optimiser: exhaustive search. On the island the specialist is exactly as fit as the
+plastic strain; the representative is the optimum worst in deployment under U (the
+specialist), and the run reports every lens's verdicts over both.
 
 Expected verdicts and why:
 - wentworth **outer**: the specialist is optimal in training, yet fails in deployment;
@@ -56,7 +57,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
             ),
         ],
     )
-    return diagnose_exhaustive(world, strains, ["island specialist"], optimizer)
+    return diagnose_exhaustive(world, strains, optimizer, noun="strains")
 
 
 SCENARIO = Scenario(
