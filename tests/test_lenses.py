@@ -14,7 +14,7 @@ import pytest
 from markupsafe import escape
 from typer.testing import CliRunner
 
-from alignlens import PolicyError, diagnose, load_world, world_from_dict
+from alignlens import AlignlensError, PolicyError, Tolerances, diagnose, load_world, world_from_dict
 from alignlens.analysis import HackEvidence
 from alignlens.cli import app
 from alignlens.policies.tabular import MesaObjective, TabularPolicy, policy_from_mapping
@@ -73,6 +73,60 @@ def test_the_same_behaviour_without_a_mesa_objective_is_objective_robustness() -
     assert categories(result)["ngo"] == "robustness"
     two_d = result.verdicts["two_d"]
     assert two_d.category == "objective_robustness" and two_d.goal == "reach_red"
+
+
+def test_a_declared_mesa_objective_is_checked_against_the_behaviour() -> None:
+    """doors: a table that takes the exit at d0 ("a") but declares reach_red is not optimal
+    for reach_red in deployment (red is at "b" there): a label the behaviour does not bear
+    out is an error naming the policy and the objective. Held by something within the
+    policy (here, say, a population's member), it is measured instead of checked."""
+    world = world_from_dict(doors())
+    table = policy_from_mapping(world, {"t0": "a", "d0": "a"}).train
+    red = world.goals["reach_red"]
+    liar = TabularPolicy("exit-taker", table, table, MesaObjective("reach_red", red))
+    with pytest.raises(PolicyError, match="'exit-taker' declares the mesa-objective 'reach_red'"):
+        diagnose(world, liar)
+    held = MesaObjective("reach_red", red, holder="one member of the population")
+    result = diagnose(world, TabularPolicy("exit-taker", table, table, held))
+    assert result.analysis.mesa.holder == "one member of the population"
+    assert result.analysis.mesa.competence == 0.0  # the exit earns nothing of reach_red
+    doc = result.document()["mesa"]
+    assert doc["checked"] is False and doc["declared_by"] == "one member of the population"
+
+
+def test_a_behavioural_reading_of_mesa_optimisers_sees_the_table_as_the_planner() -> None:
+    """The thread's example of a label attached, not checked: the same go-to-red behaviour
+    is "inner" under Ngo as a planner and "robustness" as a table. Read behaviourally (a
+    policy competent at a goal other than R in deployment is a mesa-optimiser), both are
+    inner, naming the goal; the verdict says which reading it used."""
+    world = world_from_dict(doors())
+    table = policy_from_mapping(world, {"t0": "a", "d0": "b"}).train
+    planner = TabularPolicy(
+        "red-planner", table, table, MesaObjective("reach_red", world.goals["reach_red"])
+    )
+    behavioural = Tolerances(mesa_reading="behavioural")
+    for policy in (planner, {"t0": "a", "d0": "b"}):
+        ngo = diagnose(world, policy, tolerances=behavioural).verdicts["ngo"]
+        assert ngo.category == "inner" and ngo.goal == "reach_red"
+        assert "mesa-optimisers read behaviourally" in ngo.flags
+    structural = diagnose(world, {"t0": "a", "d0": "b"}).verdicts["ngo"]
+    assert structural.category == "robustness"
+    assert "mesa-optimisers read structurally" in structural.flags
+    with pytest.raises(AlignlensError, match="unknown mesa reading"):
+        Tolerances(mesa_reading="vibes")
+
+
+def test_goal_attribution_in_both_environments() -> None:
+    """doors, the go-to-red table: in training red is the exit, so it is fully competent at
+    R, U and reach_red (competence 1 each); in deployment it reaches red and not the exit:
+    competence 1 at reach_red and 0 at R and U (the worst any policy does there, worked from
+    the world: the only rewards are for the exit and for red)."""
+    world = world_from_dict(doors())
+    result = diagnose(world, {"t0": "a", "d0": "b"})
+    got = result.analysis.attribution()
+    assert got["train"] == pytest.approx({"base": 1.0, "intended": 1.0, "reach_red": 1.0})
+    assert got["deploy"] == pytest.approx({"base": 0.0, "intended": 0.0, "reach_red": 1.0})
+    assert result.document()["attribution"] == got
 
 
 def test_proxy_reward_with_an_incompetent_policy_flags_outer_failure() -> None:

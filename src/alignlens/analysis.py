@@ -226,6 +226,7 @@ class WorldAnalysis:
             aligned in deployment (reg^deploy_U ≤ τ).
         undetermined_shares: the λ for which that could not be decided exactly.
         goals: deployment best and worst of each candidate goal.
+        train_goals: training best and worst of each candidate goal.
         shared_dynamics: whether the environments agree on every state they share.
         share_profile: the regret over Opt(λ, R) for every λ, when it is known exactly
             (not for the tabular class when the dynamics shift).
@@ -246,10 +247,12 @@ class WorldAnalysis:
     shared_dynamics: bool = True
     share_profile: ShareProfile | None = None
     mixture: MixtureExtremes | None = None
+    train_goals: Mapping[str, GoalRange] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimal_sets", _frozen(self.optimal_sets))
         object.__setattr__(self, "goals", _frozen(self.goals))
+        object.__setattr__(self, "train_goals", _frozen(self.train_goals))
         if self.mixture is None:  # exact for the tabular class with shared dynamics
             o, w = self.optimum, self.worst
             best = Envelope.line(o.train_base, o.deploy_base)
@@ -297,12 +300,16 @@ class MesaInfo:
         competence: 1 − reg^deploy_m(π̂).
         degenerate: every policy ties at m in deployment, so the competence is undefined
             (and never reaches κ).
+        holder: None when the policy declares m itself (and was checked to be optimal for
+            it in deployment); else what within the policy holds m (a population's member,
+            a gene, a demon), whose competence is measured, not checked.
     """
 
     objective: str
     equals_base: bool
     competence: float
     degenerate: bool = False
+    holder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -374,6 +381,7 @@ class Analysis:
         regret: its normalised regrets.
         competence: 1 − reg^deploy_g for every goal g.
         goal_is_base: for every goal, whether it is the base objective itself.
+        train_competence: 1 − reg^train_g for every goal g (empty when not computed).
         mesa: the declared mesa-objective, if the policy is an explicit optimiser.
         hack: hack evidence, if the optimiser recorded any.
         outer_sample: for a class that cannot be enumerated (neural), the sampled estimate
@@ -391,10 +399,33 @@ class Analysis:
     mesa: MesaInfo | None = None
     hack: HackEvidence | None = None
     outer_sample: OuterSample | None = None
+    train_competence: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "competence", _frozen(self.competence))
         object.__setattr__(self, "goal_is_base", _frozen(self.goal_is_base))
+        object.__setattr__(self, "train_competence", _frozen(self.train_competence))
+
+    def attribution(self) -> dict[str, dict[str, float | None]]:
+        """The behavioural goal attribution: the policy's competence (1 − normalised
+        regret) at R, at U and at every goal, in training and in deployment; None where
+        every policy ties at that objective there (competence undefined)."""
+        o = self.objectives
+        out: dict[str, dict[str, float | None]] = {}
+        for env in ("train", "deploy"):
+            row: dict[str, float | None] = {}
+            for objective in OBJECTIVES:
+                tie = all_tie(o.optimum.get(env, objective), o.worst.get(env, objective))
+                row[objective] = None if tie else 1.0 - self.regret.get(env, objective)
+            ranges, values = (
+                (o.train_goals, self.train_competence)
+                if env == "train"
+                else (o.goals, self.competence)
+            )
+            for goal, value in values.items():
+                row[goal] = None if ranges[goal].degenerate else value
+            out[env] = row
+        return out
 
     @property
     def tolerances(self) -> Tolerances:

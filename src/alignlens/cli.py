@@ -37,14 +37,19 @@ app.add_typer(sweep_app, name="sweep")
 
 
 def _load(
-    path: Path, epsilon: float, tau: float, kappa: float, deploy_share: float | None
+    path: Path,
+    epsilon: float,
+    tau: float,
+    kappa: float,
+    deploy_share: float | None,
+    mesa_reading: str = "structural",
 ) -> tuple[Any, Tolerances]:
     """The world file and the tolerances (λ defaults to the world's own deploy_share)."""
     from alignlens.world import load_world
 
     world = load_world(path)
     share = world.deploy_share if deploy_share is None else deploy_share
-    return world, Tolerances(epsilon, tau, kappa, share)
+    return world, Tolerances(epsilon, tau, kappa, share, mesa_reading=mesa_reading)
 
 
 Epsilon = Annotated[float, typer.Option(help="ε: optimality tolerance on normalised regret.")]
@@ -53,6 +58,13 @@ Kappa = Annotated[float, typer.Option(help="κ: competence threshold for goals."
 Share = Annotated[
     float | None,
     typer.Option(help="λ: fraction of the lifetime spent in deployment (default: the world's)."),
+]
+MesaReading = Annotated[
+    str,
+    typer.Option(
+        help="How Ngo's lens recognises a mesa-optimiser: structural (a declared, checked "
+        "objective) or behavioural (competent at a goal other than R in deployment)."
+    ),
 ]
 
 
@@ -91,13 +103,14 @@ def diagnose(
     tau: Tau = 0.1,
     kappa: Kappa = 0.9,
     deploy_share: Share = None,
+    mesa_reading: MesaReading = "structural",
 ) -> None:
     """Diagnose a learned policy: its exact returns and regrets, and a verdict under every
     definition of inner and outer alignment, with the conditions behind each."""
     from alignlens.diagnosis import diagnose as run_diagnosis
     from alignlens.report import verdict_table
 
-    w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
+    w, tolerances = _load(world, epsilon, tau, kappa, deploy_share, mesa_reading)
     result = run_diagnosis(w, policy, tolerances=tolerances)
     if json_output:
         print_json(result.document())

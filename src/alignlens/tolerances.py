@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from alignlens.errors import AlignlensError
 
+MESA_READINGS = ("structural", "behavioural")
+
 
 @dataclass(frozen=True)
 class Tolerances:
@@ -21,6 +23,10 @@ class Tolerances:
         policy_judged: how a learned stochastic policy was turned into the policy the
             lenses judge: "as given", or "greedy" (its most likely action; neural
             policies, see `alignlens.policies.neural`).
+        mesa_reading: how Ngo's lens recognises a mesa-optimiser: "structural" (an
+            explicit optimiser whose declared objective m ≠ R was checked, the default) or
+            "behavioural" (a policy competent, by κ, at a goal other than R in deployment,
+            whatever it is made of).
     """
 
     epsilon: float = 1e-6
@@ -28,8 +34,15 @@ class Tolerances:
     kappa: float = 0.9
     deploy_share: float = 0.5
     policy_judged: str = "as given"
+    mesa_reading: str = "structural"
 
     def __post_init__(self) -> None:
+        if self.mesa_reading not in MESA_READINGS:
+            raise AlignlensError(
+                f"unknown mesa reading {self.mesa_reading!r}",
+                field="--mesa-reading",
+                fix=f"use one of {', '.join(MESA_READINGS)}",
+            )
         for name, low in (("epsilon", 0.0), ("tau", 0.0), ("kappa", 0.0), ("deploy_share", 0.0)):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= 1):
@@ -48,4 +61,5 @@ class Tolerances:
         }
         if self.policy_judged != "as given":
             out["policy_judged"] = self.policy_judged
+        out["mesa_reading"] = self.mesa_reading
         return out

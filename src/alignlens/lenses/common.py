@@ -42,3 +42,19 @@ def mesa_optimizer(a: Analysis) -> Condition:
         return Condition(False, a.mesa.competence, kappa, ">=")
     competent = at_least(a.mesa.competence, kappa)
     return Condition(competent.holds and not a.mesa.equals_base, a.mesa.competence, kappa, ">=")
+
+
+def best_other_goal(a: Analysis) -> tuple[str | None, Condition]:
+    """The goal other than R that the policy pursues most competently in deployment
+    (counting only goals at which not every policy ties there: competence at such a goal
+    is undefined)."""
+    kappa = a.tolerances.kappa
+    others = {
+        g: v
+        for g, v in a.competence.items()
+        if not a.goal_is_base[g] and not a.objectives.goals[g].degenerate
+    }
+    if not others:
+        return None, Condition(False, 0.0, kappa, ">=")
+    goal = max(others, key=lambda g: (others[g], g))
+    return goal, at_least(others[goal], kappa)

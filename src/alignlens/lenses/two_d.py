@@ -10,29 +10,14 @@ from __future__ import annotations
 from alignlens.analysis import Analysis
 from alignlens.lenses.common import (
     aligned,
+    best_other_goal,
     mesa_optimizer,
     optimal_on_mixture,
     outer_infinite_data,
 )
-from alignlens.lenses.verdict import Category, Condition, Verdict, at_least, undetermined_flags
+from alignlens.lenses.verdict import Category, Verdict, undetermined_flags
 
 NAME = "two_d"
-
-
-def best_other_goal(a: Analysis) -> tuple[str | None, Condition]:
-    """The goal other than R that the policy pursues most competently in deployment
-    (counting only goals at which not every policy ties there: competence at such a goal
-    is undefined)."""
-    kappa = a.tolerances.kappa
-    others = {
-        g: v
-        for g, v in a.competence.items()
-        if not a.goal_is_base[g] and not a.objectives.goals[g].degenerate
-    }
-    if not others:
-        return None, Condition(False, 0.0, kappa, ">=")
-    goal = max(others, key=lambda g: (others[g], g))
-    return goal, at_least(others[goal], kappa)
 
 
 def two_d(a: Analysis) -> Verdict:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from jaxtyping import Float
 
-from alignlens.policies.tabular import TabularPolicy
+from alignlens.policies.tabular import MesaObjective, TabularPolicy
 from alignlens.world.model import ENVIRONMENTS, World
 
 
@@ -27,12 +27,17 @@ def mixture_policy(
 ) -> TabularPolicy:
     """The Markov policy with the same returns as drawing ``members[i]`` with ``weights[i]``.
 
-    The mixture declares a mesa-objective when its heaviest member does.
+    The mixture carries its heaviest member's mesa-objective, if it has one, as held by
+    that member (the population's competence at it is measured, not checked).
     """
     tables = {env: np.stack([m.acting_in(env) for m in members]) for env in ENVIRONMENTS}
     train, deploy = mixture_tables(world, tables["train"], tables["deploy"], weights)
     heaviest = members[int(np.argmax(weights))]
-    return TabularPolicy(name, train, deploy, heaviest.mesa)
+    mesa = heaviest.mesa
+    if mesa is not None:
+        holder = f"its heaviest member, {heaviest.name}"
+        mesa = MesaObjective(mesa.name, mesa.reward, mesa.holder or holder)
+    return TabularPolicy(name, train, deploy, mesa)
 
 
 def mixture_tables(

@@ -29,13 +29,22 @@ PROBABILITY_TOLERANCE = 1e-9
 class MesaObjective:
     """The objective an explicit optimiser (a planner) declares it pursues.
 
+    A policy that declares an objective itself is checked: it must be optimal for it
+    (normalised regret ≤ ε) in deployment, where the objective is read; a mismatch is an
+    error. An objective may instead be held by an inner optimiser *within* the policy (the
+    heaviest member of a population, a driving allele, a demon in the search): ``holder``
+    names it, and the policy's competence at it is measured, not checked.
+
     Attributes:
         name: its name ("reach_red", "base", ...).
         reward: r_m(s, a) over the world's states [S, A].
+        holder: None when the policy itself declares the objective; else what within the
+            policy holds it, in words.
     """
 
     name: str
     reward: Float[np.ndarray, "S A"]
+    holder: str | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from alignlens.analysis import Analysis, OuterSample, Range, ShareSet, WorldAnalysis
+from alignlens.analysis import Analysis, GoalRange, OuterSample, Range, ShareSet, WorldAnalysis
 from alignlens.lenses.shares import SharePiece, inner_shares
 from alignlens.lenses.verdict import Condition, Verdict
 from alignlens.tolerances import Tolerances
@@ -53,10 +53,21 @@ def world_document(analysis: WorldAnalysis) -> dict[str, Any]:
         "random": _returns(analysis.random.as_dict()),
         "optimal_sets": sets,
         "goals": {
-            name: {"deploy": {"optimum": _number(g.best), "worst": _number(g.worst)}}
+            name: {
+                **(
+                    {"train": _extremes(analysis.train_goals[name])}
+                    if name in analysis.train_goals
+                    else {}
+                ),
+                "deploy": _extremes(g),
+            }
             for name, g in analysis.goals.items()
         },
     }
+
+
+def _extremes(g: GoalRange) -> dict[str, float]:
+    return {"optimum": _number(g.best), "worst": _number(g.worst)}
 
 
 def _returns(table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -169,11 +180,19 @@ def diagnosis_document(
     doc["regret"] = _returns(analysis.regret.as_dict())
     doc["mixture"] = mixture_document(analysis)
     doc["competence"] = {g: _number(v) for g, v in analysis.competence.items()}
+    doc["attribution"] = {
+        env: {k: None if v is None else _number(v) for k, v in row.items()}
+        for env, row in analysis.attribution().items()
+    }
     if analysis.mesa is not None:
+        m = analysis.mesa
         doc["mesa"] = {
-            "objective": analysis.mesa.objective,
-            "equals_base": analysis.mesa.equals_base,
-            "competence": _number(analysis.mesa.competence),
+            "objective": m.objective,
+            "equals_base": m.equals_base,
+            "competence": _number(m.competence),
+            "degenerate": m.degenerate,
+            "declared_by": "the policy" if m.holder is None else m.holder,
+            "checked": m.holder is None,
         }
     if analysis.hack is not None:
         h = analysis.hack

@@ -63,7 +63,7 @@ def population_policy(world: World, p: float, name: str) -> TabularPolicy:
     table = np.zeros((world.n_states, world.n_actions))
     table[world.states.index("zygote")] = hardy_weinberg(p)
     table[world.states.index("adult")] = 1.0 / len(world.actions)
-    mesa = MesaObjective("transmission", world.goals["transmission"])
+    mesa = MesaObjective("transmission", world.goals["transmission"], "the driving allele")
     return TabularPolicy(name, table, table, mesa)
 
 

@@ -56,7 +56,8 @@ def search_policy(world: World, progress: float, name: str) -> TabularPolicy:
     f = float(np.clip(progress, 0.0, 1.0))
     table = np.full((world.n_states, world.n_actions), 0.5)
     table[world.states.index("search")] = (f, 1.0 - f)
-    return TabularPolicy(name, table, table, MesaObjective("demon", world.goals["demon"]))
+    mesa = MesaObjective("demon", world.goals["demon"], "the demon in the loss landscape")
+    return TabularPolicy(name, table, table, mesa)
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:

@@ -69,6 +69,7 @@ def analyze_world(
         returns,
         goals={name: GoalRange(*cache.extremes(deploy, r)) for name, r in world.goals.items()},
         shared_dynamics=world.shared_dynamics,
+        train_goals={name: GoalRange(*cache.extremes(train, r)) for name, r in world.goals.items()},
     )
 
 
@@ -87,6 +88,7 @@ def world_analysis(
     *,
     goals: Mapping[str, GoalRange],
     shared_dynamics: bool,
+    train_goals: Mapping[str, GoalRange] | None = None,
 ) -> WorldAnalysis:
     """The `WorldAnalysis` of the tabular class from its extremes and the range of returns
     over each optimal set, keyed (optimal set, environment, objective): Opt(train, R) in
@@ -138,6 +140,7 @@ def world_analysis(
         outer_aligned_shares=tabular_share_set(*(v is True for v in verdicts)),
         undetermined_shares=tabular_share_set(*(v is None for v in verdicts)),
         goals=goals,
+        train_goals=train_goals or {},
         shared_dynamics=shared_dynamics,
         share_profile=ShareProfile(
             (0.0, 1.0), (deploy_intended["train"], deploy_intended["deploy"]), (inside_range,)

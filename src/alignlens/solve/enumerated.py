@@ -200,6 +200,10 @@ def analyze_enumerated(
             g: GoalRange(float(j["deploy", g].max()), float(j["deploy", g].min()))
             for g in world.goals
         },
+        train_goals={
+            g: GoalRange(float(j["train", g].max()), float(j["train", g].min()))
+            for g in world.goals
+        },
         shared_dynamics=world.shared_dynamics,
         share_profile=profile,
         mixture=MixtureExtremes.exact(

@@ -22,6 +22,7 @@ from alignlens.analysis import (
     all_tie,
     normalized_regret,
 )
+from alignlens.errors import PolicyError
 from alignlens.optimizers.result import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
@@ -82,24 +83,29 @@ def analyze_policy(
     }
     returns = Returns(**values)
     regret = regrets_of(returns, objectives)
+
+    def competence_in(env: str, reward: np.ndarray, best: float, worst: float) -> float:
+        return 1.0 - normalized_regret(policy_return(env, reward), best, worst)
+
     competence = {
-        name: 1.0
-        - normalized_regret(
-            policy_return("deploy", reward),
-            objectives.goals[name].best,
-            objectives.goals[name].worst,
-        )
-        for name, reward in world.goals.items()
+        name: competence_in("deploy", r, objectives.goals[name].best, objectives.goals[name].worst)
+        for name, r in world.goals.items()
+    }
+    train_competence = {
+        name: competence_in("train", r, *extremes("train", r)) for name, r in world.goals.items()
     }
     mesa = None
     if policy.mesa is not None:
         best, worst = extremes("deploy", policy.mesa.reward)
-        achieved = policy_return("deploy", policy.mesa.reward)
+        value = competence_in("deploy", policy.mesa.reward, best, worst)
+        if policy.mesa.holder is None:
+            check_mesa(policy.name, policy.mesa.name, 1.0 - value, objectives.tolerances.epsilon)
         mesa = MesaInfo(
             objective=policy.mesa.name,
             equals_base=bool(np.array_equal(policy.mesa.reward, world.base)),
-            competence=1.0 - normalized_regret(achieved, best, worst),
+            competence=value,
             degenerate=all_tie(best, worst),
+            holder=policy.mesa.holder,
         )
     return Analysis(
         objectives=objectives,
@@ -112,4 +118,22 @@ def analyze_policy(
         mesa=mesa,
         hack=hack,
         outer_sample=None if runs is None else sample_outer(world, runs, objectives),
+        train_competence=train_competence,
     )
+
+
+MESA_ROUND_OFF = 1e-9
+"""Planners are indifferent among actions tied to within round-off: the check allows it."""
+
+
+def check_mesa(policy: str, objective: str, regret: float, epsilon: float) -> None:
+    """A policy that declares a mesa-objective m must be optimal for m in deployment
+    (normalised regret ≤ ε): a label that the behaviour does not bear out is an error."""
+    if regret > max(epsilon, MESA_ROUND_OFF):
+        raise PolicyError(
+            f"policy {policy!r} declares the mesa-objective {objective!r} but is not optimal "
+            f"for it in deployment (normalised regret {regret:.3g} > ε = {epsilon:g})",
+            field="mesa",
+            fix="declare the objective the policy pursues (or none), or name what within the "
+            "policy holds it with MesaObjective(..., holder=...)",
+        )
