@@ -190,7 +190,8 @@ def lenses_from_document(doc: dict, goal_is_base: dict[str, bool]) -> dict[str, 
     )
     goals = doc["goals"]
     competent_elsewhere = any(
-        c >= kappa
+        c is not None
+        and c >= kappa
         and not goal_is_base[g]
         and goals[g]["deploy"]["optimum"] - goals[g]["deploy"]["worst"]
         > 1e-12 * max(1.0, abs(goals[g]["deploy"]["optimum"]))

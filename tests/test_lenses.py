@@ -337,3 +337,25 @@ def test_a_mesa_objective_at_which_every_policy_ties_makes_no_mesa_optimiser() -
     assert result.analysis.mesa is not None and result.analysis.mesa.degenerate
     assert result.verdicts["ngo"].category == "robustness"
     assert result.verdicts["ngo"].conditions["mesa"].holds is False
+
+
+def test_a_planner_with_all_zero_weights_is_no_mesa_optimiser() -> None:
+    """birth-control's genotype with both weights 0 wants nothing: every policy ties at its
+    objective (all rewards 0), so it acts at random among all actions, and its competence
+    is undefined, not 1. Ngo's mesa condition fails with the value "undefined" (null in
+    JSON), and its attribution has no number for that objective either."""
+    from alignlens.scenarios.genotypes import genotypes
+    from alignlens.scenarios.registry import example_world
+
+    world = example_world("birth-control.toml")
+    humans = genotypes(world)
+    index = humans.index("pleasure=0, offspring=0")
+    result = diagnose(world, index, policy_class=humans)
+    mesa = result.analysis.mesa
+    assert mesa is not None and mesa.degenerate
+    condition = result.verdicts["ngo"].conditions["mesa"]
+    assert condition.holds is False and np.isnan(condition.value)
+    doc = result.document()
+    assert doc["verdicts"]["ngo"]["conditions"]["mesa"]["value"] is None
+    assert doc["mesa"]["competence"] is None
+    assert result.verdicts["ngo"].category != "inner"

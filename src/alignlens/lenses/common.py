@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alignlens.analysis import Analysis
-from alignlens.lenses.verdict import Condition, all_at_most, at_least, at_most
+from alignlens.lenses.verdict import UNDEFINED, Condition, all_at_most, at_least, at_most
 
 
 def aligned(a: Analysis) -> Condition:
@@ -38,8 +38,8 @@ def mesa_optimizer(a: Analysis) -> Condition:
     kappa = a.tolerances.kappa
     if a.mesa is None:
         return Condition(False, 0.0, kappa, ">=")
-    if a.mesa.degenerate:
-        return Condition(False, a.mesa.competence, kappa, ">=")
+    if a.mesa.degenerate:  # competence undefined: never κ
+        return Condition(False, UNDEFINED, kappa, ">=")
     competent = at_least(a.mesa.competence, kappa)
     return Condition(competent.holds and not a.mesa.equals_base, a.mesa.competence, kappa, ">=")
 

@@ -23,12 +23,18 @@ class Category(StrEnum):
     OBJECTIVE_ROBUSTNESS = "objective_robustness"
 
 
+UNDEFINED = float("nan")
+"""The value of a condition on a number that is undefined (competence at an objective on
+which every policy ties); such a condition never holds."""
+
+
 @dataclass(frozen=True)
 class Condition:
     """One tested condition: the number, the threshold, and whether it holds.
 
     ``holds`` is None when the number is only bracketed and the threshold falls inside
-    the bracket (the condition is then "undetermined").
+    the bracket (the condition is then "undetermined"). ``value`` is `UNDEFINED` (NaN)
+    when the number does not exist (shown as "undefined"; null in JSON).
     """
 
     holds: bool | None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Analysis, GoalRange, OuterSample, Range, ShareSet, WorldAnalysis
@@ -78,7 +79,7 @@ def condition_document(c: Condition) -> dict[str, Any]:
     holds: bool | str = "undetermined" if c.holds is None else bool(c.holds)
     return {
         "holds": holds,
-        "value": _number(c.value),
+        "value": None if math.isnan(c.value) else _number(c.value),
         "threshold": _number(c.threshold),
         "comparison": c.comparison,
     }
@@ -179,7 +180,10 @@ def diagnosis_document(
     doc["policy"] = _returns(analysis.returns.as_dict())
     doc["regret"] = _returns(analysis.regret.as_dict())
     doc["mixture"] = mixture_document(analysis)
-    doc["competence"] = {g: _number(v) for g, v in analysis.competence.items()}
+    goals = analysis.objectives.goals
+    doc["competence"] = {  # null where undefined: every policy ties at the goal
+        g: None if goals[g].degenerate else _number(v) for g, v in analysis.competence.items()
+    }
     doc["attribution"] = {
         env: {k: None if v is None else _number(v) for k, v in row.items()}
         for env, row in analysis.attribution().items()
@@ -189,7 +193,7 @@ def diagnosis_document(
         doc["mesa"] = {
             "objective": m.objective,
             "equals_base": m.equals_base,
-            "competence": _number(m.competence),
+            "competence": None if m.degenerate else _number(m.competence),
             "degenerate": m.degenerate,
             "declared_by": "the policy" if m.holder is None else m.holder,
             "checked": m.holder is None,

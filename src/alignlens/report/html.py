@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,7 +114,7 @@ def verdict_cell(verdict: Verdict, expected: str | None = None) -> dict[str, Any
             {
                 "name": name,
                 "holds": "undetermined" if c.holds is None else ("yes" if c.holds else "no"),
-                "value": f"{c.value:.4g}",
+                "value": "undefined" if math.isnan(c.value) else f"{c.value:.4g}",
                 "comparison": c.comparison,
                 "threshold": f"{c.threshold:.4g}",
             }

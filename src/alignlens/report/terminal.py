@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -193,7 +194,8 @@ def _conditions_grid(conditions: dict[str, Condition]) -> Table:
     for name, c in conditions.items():
         mark = "✓" if c.holds else ("?" if c.holds is None else "✗")
         comparison = COMPARISONS.get(c.comparison, c.comparison)
-        grid.add_row(mark, name, f"{c.value:.3g} {comparison} {c.threshold:.3g}")
+        value = "undefined" if math.isnan(c.value) else f"{c.value:.3g}"
+        grid.add_row(mark, name, f"{value} {comparison} {c.threshold:.3g}")
     return grid
 
 
