@@ -91,3 +91,59 @@ def test_a_seed_out_of_range_is_a_clear_error(seed: str) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "--seed" in result.stderr
+
+
+def test_a_world_file_declares_its_policy_class(examples, tmp_path) -> None:
+    """scans.toml declares the observation class: the always-healthy classifier is the
+    training optimum there and, at λ = ½, the infinite-data optimum too (worked in the
+    file: 0.8 − 0.5λ against 0.2 + 0.5λ), so Wentworth and Hubinger say outer. Judged in
+    the tabular class (`--class tabular`), which sees the patient, the same behaviour is
+    not optimal in training (the optimum says "sick" to the sick): optimization."""
+    world = examples / "scans.toml"
+    policy = examples / "policies" / "scans-always-healthy.json"
+
+    def verdicts(*extra: str) -> dict:
+        result = CliRunner().invoke(
+            app, ["diagnose", str(world), "--policy", str(policy), "--json", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    observed = verdicts()
+    assert observed["policy_class"].startswith("enumerated: observation policies")
+    assert observed["verdicts"]["wentworth"]["category"] == "outer"
+    assert observed["verdicts"]["hubinger"]["category"] == "outer"
+    tabular = verdicts("--class", "tabular")
+    assert tabular["policy_class"] == "tabular"
+    assert tabular["verdicts"]["wentworth"]["category"] == "optimization"
+    analyzed = CliRunner().invoke(app, ["analyze", str(world), "--json", "--class", "tabular"])
+    assert json.loads(analyzed.stdout)["policy_class"] == "tabular"
+
+
+@pytest.mark.parametrize(
+    "case, args, words",
+    [
+        ("aliased", ["--policy", "SEES"], "which show the same observation 'scan'"),
+        ("unknown class", ["--policy", "HEALTHY", "--class", "oracle"], "unknown policy class"),
+        ("bad file field", ["--policy", "HEALTHY", "--world", "BAD"], "policy_class"),
+    ],
+)
+def test_policy_class_errors(examples, tmp_path, case, args, words) -> None:
+    sees = tmp_path / "sees.json"
+    sees.write_text('{"policy": {"healthy": "say_healthy", "sick": "say_sick"}}')
+    bad = tmp_path / "bad.toml"
+    bad.write_text((examples / "scans.toml").read_text().replace('"observation"', '"classifier"'))
+    world = str(examples / "scans.toml")
+    names = {
+        "SEES": str(sees),
+        "HEALTHY": str(examples / "policies" / "scans-always-healthy.json"),
+    }
+    argv = [names.get(a, a) for a in args]
+    if "--world" in argv:
+        i = argv.index("--world")
+        world = str(bad)
+        del argv[i : i + 2]
+    result = CliRunner().invoke(app, ["diagnose", world, *argv])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert str(sees) in result.output or case != "aliased"

@@ -29,7 +29,9 @@ def test_claim_four_the_lambda_set_of_an_aliased_classifier(examples) -> None:
     analysis, returns = analyze_enumerated(world, cls)
     assert analysis.outer_aligned_shares.notation() == "(0.6, 1]"
     assert sorted(returns["train", "base"]) == pytest.approx([0.2, 0.8])
-    tabular = diagnose(world, {"healthy": "say_healthy", "sick": "say_sick"})
+    tabular = diagnose(
+        world, {"healthy": "say_healthy", "sick": "say_sick"}, policy_class="tabular"
+    )
     assert tabular.analysis.objectives.outer_aligned_shares.notation() == "[0, 1]"
     # The outer verdicts follow λ: below 0.6 the optimum says "healthy" to everyone.
     for share, expected in ((0.5, False), (0.7, True)):

@@ -39,7 +39,7 @@ def test_no_budget_is_the_uniform_guess(examples) -> None:
     # Zero steps leave the weights at zero: both labels equally likely, J^train_R = ½.
     world = load_world(examples / "scans.toml")
     result = gradient_descent(world, GradientDescentConfig(steps=0))
-    analysis = diagnose(world, result.policy).analysis
+    analysis = diagnose(world, result.policy, policy_class="tabular").analysis
     assert analysis.returns.train_base == pytest.approx(0.5)
 
 

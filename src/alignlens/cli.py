@@ -59,6 +59,15 @@ Share = Annotated[
     float | None,
     typer.Option(help="λ: fraction of the lifetime spent in deployment (default: the world's)."),
 ]
+PolicyClassName = Annotated[
+    str | None,
+    typer.Option(
+        "--class",
+        help="The policy class optima range over: tabular (every map from state to action) or "
+        "observation (every deterministic map from observation to action); default: the "
+        "world file's policy_class.",
+    ),
+]
 MesaReading = Annotated[
     str,
     typer.Option(
@@ -77,14 +86,20 @@ def analyze(
     tau: Tau = 0.1,
     kappa: Kappa = 0.9,
     deploy_share: Share = None,
+    policy_class: PolicyClassName = None,
 ) -> None:
     """What a world's objectives imply before any policy is learned: class optima, worst and
     random returns, and the regret ranges over Opt(train, R), Opt(deploy, R) and Opt(λ, R)."""
+    from alignlens.policies.enumerated import class_named
     from alignlens.report import world_document, world_tables
-    from alignlens.solve import analyze_world
+    from alignlens.solve import analyze_enumerated, analyze_world
 
     w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
-    analysis = analyze_world(w, tolerances)
+    cls = class_named(w, policy_class or w.policy_class)
+    if cls is None:
+        analysis = analyze_world(w, tolerances)
+    else:
+        analysis = analyze_enumerated(w, cls, tolerances)[0]
     if json_output:
         print_json(world_document(analysis))
     else:
@@ -104,6 +119,7 @@ def diagnose(
     kappa: Kappa = 0.9,
     deploy_share: Share = None,
     mesa_reading: MesaReading = "structural",
+    policy_class: PolicyClassName = None,
 ) -> None:
     """Diagnose a learned policy: its exact returns and regrets, and a verdict under every
     definition of inner and outer alignment, with the conditions behind each."""
@@ -111,7 +127,7 @@ def diagnose(
     from alignlens.report import verdict_table
 
     w, tolerances = _load(world, epsilon, tau, kappa, deploy_share, mesa_reading)
-    result = run_diagnosis(w, policy, tolerances=tolerances)
+    result = run_diagnosis(w, policy, tolerances=tolerances, policy_class=policy_class)
     if json_output:
         print_json(result.document())
     else:

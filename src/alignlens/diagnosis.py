@@ -19,7 +19,7 @@ from alignlens.errors import PolicyError
 from alignlens.lenses import LENSES, Verdict, apply_lenses
 from alignlens.lenses.shares import SharePiece, verdicts_by_share
 from alignlens.optimizers.result import Runs
-from alignlens.policies.enumerated import EnumeratedClass
+from alignlens.policies.enumerated import EnumeratedClass, class_named, observation_member
 from alignlens.policies.tabular import (
     TabularPolicy,
     load_policy,
@@ -127,7 +127,7 @@ def diagnose(
     world: World | str | Path,
     policy: PolicyLike | int,
     *,
-    policy_class: EnumeratedClass | None = None,
+    policy_class: EnumeratedClass | str | None = None,
     tolerances: Tolerances | None = None,
     objectives: WorldAnalysis | None = None,
     optimizer: str = "given",
@@ -139,11 +139,14 @@ def diagnose(
 ) -> Diagnosis:
     """Every number of the JSON document for ``policy`` in ``world``, and each lens's verdict.
 
-    The class the optima and optimal sets range over is tabular unless ``policy_class``
-    names an enumerated class. ``objectives`` may pass a precomputed objective-level
-    analysis of that class (it does not depend on the policy) to diagnose many policies
-    of one world cheaply. ``runs``, independent runs of the optimiser (for a neural class,
-    which cannot be enumerated), add the sampled estimate of outer alignment. ``trace``
+    The class the optima and optimal sets range over is ``policy_class``: an enumerated
+    class, or a class by name ("tabular" or "observation"), by default the one the world
+    declares (tabular unless its file says otherwise). In the observation class the
+    policy must be one of its members (one action per observation). ``objectives`` may
+    pass a precomputed objective-level analysis of that class (it does not depend on the
+    policy) to diagnose many policies of one world cheaply. ``runs``, independent runs of
+    the optimiser (for a neural class, which cannot be enumerated), add the sampled
+    estimate of outer alignment. ``trace``
     and ``figures`` (a training trace, figures of the run) are kept as evidence for reports;
     ``over_optimal``, the verdicts over Opt(train, R) of an exhaustive search, is kept
     beside the verdicts.
@@ -155,6 +158,16 @@ def diagnose(
 
     cache = SolveCache()
     w = world if isinstance(world, World) else load_world(world)
+    if policy_class is None or isinstance(policy_class, str):
+        name = w.policy_class if policy_class is None else policy_class
+        policy_class = class_named(w, name)
+        if name == "observation" and not isinstance(policy, int):
+            file = str(policy) if isinstance(policy, str | Path) else None
+            try:
+                policy = observation_member(w, as_policy(w, policy))
+            except PolicyError as error:
+                named = PolicyError(error.problem, file=file, field=error.field, fix=error.fix)
+                raise named from None
     p = as_policy(w, policy, policy_class)
     tol = tolerances or Tolerances(deploy_share=w.deploy_share)
     extremes = None

@@ -86,14 +86,77 @@ def from_policies(name: str, policies: Sequence[TabularPolicy]) -> EnumeratedCla
     )
 
 
+def acting_observations(world: World) -> Int[np.ndarray, " O"]:
+    """The observations shown at some state where a policy acts (present, not terminal)."""
+    acting = (world.train.present & ~world.train.terminal) | (
+        world.deploy.present & ~world.deploy.terminal
+    )
+    return np.unique(world.observation[acting])
+
+
+def observation_member(world: World, policy: TabularPolicy) -> int:
+    """The index in `observation_policies` of the member that acts as ``policy`` does: it
+    must pick one action with certainty at every state it reaches, the same action at
+    states that show the same observation, in both environments. (At observations it
+    never meets, the member takes the policy's likeliest action: unreached, it changes no
+    return.)"""
+    from alignlens.solve.reachability import reachable
+
+    seen = acting_observations(world)
+    choice: dict[int, tuple[int, str]] = {}
+    for env in ("train", "deploy"):
+        e, table = world.environment(env), policy.acting_in(env)
+        for s in np.flatnonzero(reachable(e, table > 0) & ~e.terminal):
+            row = table[s]
+            action = int(np.argmax(row))
+            if row[action] < 1.0 - 1e-9:
+                raise PolicyError(
+                    f"policy {policy.name!r} is not deterministic at state "
+                    f"{world.states[s]!r}, so it is no member of the observation class",
+                    field="policy",
+                    fix="give one action per observation, or judge the policy in the tabular "
+                    "class (--class tabular)",
+                )
+            o = int(world.observation[s])
+            earlier = choice.setdefault(o, (action, world.states[s]))
+            if earlier[0] != action:
+                raise PolicyError(
+                    f"policy {policy.name!r} takes {world.actions[earlier[0]]!r} at state "
+                    f"{earlier[1]!r} and {world.actions[action]!r} at state "
+                    f"{world.states[s]!r}, which show the same observation "
+                    f"{world.observation_names[o]!r}: no policy of the observation class can",
+                    field="policy",
+                    fix="give one action per observation, or judge the policy in the tabular "
+                    "class (--class tabular)",
+                )
+    likeliest = np.argmax(policy.train, axis=1)
+    fallback = {int(world.observation[s]): int(likeliest[s]) for s in range(world.n_states)}
+    digits = [choice.get(int(o), (fallback[int(o)], ""))[0] for o in seen]
+    return int(sum(d * world.n_actions**k for k, d in enumerate(reversed(digits))))
+
+
+POLICY_CLASSES = ("tabular", "observation")
+
+
+def class_named(world: World, name: str) -> EnumeratedClass | None:
+    """The policy class a world file or ``--class`` names: None for "tabular" (the solvers'
+    own class), the observation policies for "observation"."""
+    if name == "tabular":
+        return None
+    if name == "observation":
+        return observation_policies(world, name="observation policies")
+    raise PolicyError(
+        f"unknown policy class {name!r}",
+        field="--class",
+        fix=f"use one of {', '.join(POLICY_CLASSES)}",
+    )
+
+
 def observation_policies(world: World, *, name: str = "observation policies") -> EnumeratedClass:
     """Every deterministic map from observation to action (A^O members): policies that act on
     what they see, so states that look alike get the same action. Observations seen only
     at terminal or unreachable states are left out of the count."""
-    acting = (world.train.present & ~world.train.terminal) | (
-        world.deploy.present & ~world.deploy.terminal
-    )
-    seen = np.unique(world.observation[acting])
+    seen = acting_observations(world)
     n_actions = world.n_actions
     size = n_actions ** len(seen)
     column = np.full(len(world.observation_names), -1)

@@ -131,6 +131,7 @@ def _assemble(raw: RawWorld) -> World:
         shared_dynamics=shared,
         source=raw.source,
         grid=raw.grid,
+        policy_class=raw.policy_class,
     )
 
 

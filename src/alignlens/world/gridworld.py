@@ -172,6 +172,7 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
         discount=spec.discount,
         horizon=spec.horizon,
         deploy_share=spec.deploy_share,
+        policy_class=spec.policy_class,
         train=environment("train"),
         deploy=environment("deploy"),
         base=objective(objectives.base),

@@ -143,6 +143,9 @@ class World:
         shared_dynamics: whether the two environments agree wherever both define a state.
         source: the file the world came from ("<python>" when built in code).
         grid: positions and maps when the world is a gridworld.
+        policy_class: the class its file declares: "tabular" (every map from state to
+            action, the default) or "observation" (every deterministic map from
+            observation to action).
     """
 
     name: str
@@ -163,6 +166,7 @@ class World:
     shared_dynamics: bool
     source: str = "<python>"
     grid: GridLayout | None = field(default=None)
+    policy_class: str = "tabular"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "goals", MappingProxyType(dict(self.goals)))

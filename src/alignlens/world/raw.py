@@ -61,3 +61,4 @@ class RawWorld:
     source: str = "<python>"
     objective_field: str = "objectives"
     grid: GridLayout | None = field(default=None)
+    policy_class: str = "tabular"

@@ -7,6 +7,8 @@ is checked when the file is compiled, where the message can name the state at fa
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 Row3 = tuple[str, str, float]
@@ -39,6 +41,11 @@ class _Common(_Strict):
     discount: float
     horizon: int | None = None
     deploy_share: float = 0.5
+    policy_class: Literal["tabular", "observation"] = Field(
+        default="tabular",
+        description="the class optima range over: every map from state to action "
+        '("tabular"), or every deterministic map from observation to action ("observation")',
+    )
 
 
 class TabularWorldSpec(_Common):

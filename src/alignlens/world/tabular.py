@@ -55,6 +55,7 @@ def compile_tabular(spec: TabularWorldSpec, source: str) -> RawWorld:
         discount=spec.discount,
         horizon=spec.horizon,
         deploy_share=spec.deploy_share,
+        policy_class=spec.policy_class,
         train=_environment(spec.train, "train", state, action),
         deploy=_environment(spec.deploy, "deploy", state, action),
         base=_rewards(spec.objectives.base, "objectives.base", state, action),
