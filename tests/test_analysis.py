@@ -46,7 +46,7 @@ def test_share_of_zero_or_one_picks_the_end_sets(examples) -> None:
 def test_normalised_regret_and_ties() -> None:
     assert normalized_regret(0.25, 1.0, 0.0) == 0.75
     assert normalized_regret(5.0, 5.0 + 1e-13, 5.0) == 0.0  # every policy ties
-    flipped = regret_range(Range(0.2, 0.8, (0.1, 0.2), (0.8, 0.9)), best=1.0, worst=0.0)
+    flipped = regret_range(Range(0.2, 0.8, (0.1, 0.2), (0.8, 0.9)), best=1.0, floor=0.0)
     assert (flipped.min, flipped.max) == pytest.approx((0.2, 0.8))
     assert flipped.min_bounds == pytest.approx((0.1, 0.2))
     assert flipped.max_bounds == pytest.approx((0.8, 0.9))

@@ -276,3 +276,46 @@ def test_the_rederivation_meets_the_cases_that_tell_the_frames_apart() -> None:
             rewarded is True and c["inner_H"].holds is False
         )
     assert telling >= 2, telling
+
+
+def uniform_return(model, env: str, objective: str) -> float:
+    """J of the uniformly random policy by a dense linear solve of the world dict."""
+    n = len(model.states)
+    p = model.P[env].mean(axis=0)
+    r = model.reward[objective].mean(axis=1)
+    p[model.terminal] = 0.0
+    r = np.where(model.terminal, 0.0, r)
+    return float(model.start[env] @ np.linalg.solve(np.eye(n) - model.discount * p, r))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases, st.sampled_from(["random", "absolute"]))
+def test_other_normalisers_against_brute_force(case: tuple, normaliser: str) -> None:
+    """With regrets divided by V* − J(uniform random) or by a declared scale, Opt, full_opt
+    and outer_W are those of brute force normalised the same way."""
+    d, _, pick_optimal, seed = case
+    model, policies, table = brute_tables(d)
+    scale = 0.5
+    tol = Tolerances(epsilon=EPS, tau=TAU, normaliser=normaliser, reward_scale=scale)
+
+    def reg(key: tuple[str, str]) -> np.ndarray:
+        values = table[key]
+        best, worst = values.max(), values.min()
+        floor = uniform_return(model, *key) if normaliser == "random" else best - scale
+        if best - worst <= 1e-12 * max(1.0, abs(best)) or best - floor <= 1e-12 * max(1, best):
+            return np.zeros_like(values)
+        return np.clip((best - values) / (best - floor), 0.0, 1.0)
+
+    in_opt = reg(("train", "base")) <= EPS
+    rng = np.random.default_rng(seed + 3)
+    index = int(rng.choice(np.flatnonzero(in_opt) if pick_optimal else np.arange(len(policies))))
+    world = world_from_dict(d)
+    from alignlens.policies.tabular import TabularPolicy
+
+    policy = np.eye(world.n_actions)[list(policies[index])]
+    result = diagnose(world, TabularPolicy.fixed("pi", policy), tolerances=tol)
+    w = result.verdicts["wentworth"].conditions
+    assert w["full_opt"].value == pytest.approx(reg(("train", "base"))[index], abs=1e-9)
+    assert w["aligned"].value == pytest.approx(reg(("deploy", "intended"))[index], abs=1e-9)
+    outer = reg(("deploy", "intended"))[in_opt].max()
+    assert w["outer_W"].value == pytest.approx(outer, abs=1e-9)

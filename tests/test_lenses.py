@@ -359,3 +359,54 @@ def test_a_planner_with_all_zero_weights_is_no_mesa_optimiser() -> None:
     assert doc["verdicts"]["ngo"]["conditions"]["mesa"]["value"] is None
     assert doc["mesa"]["competence"] is None
     assert result.verdicts["ngo"].category != "inner"
+
+
+def _masturbation(abstain: bool):
+    """examples/masturbation.toml, with an extra action "abstain" that earns nothing of
+    any objective when ``abstain`` (dominated and irrelevant: no genotype that wants
+    anything takes it)."""
+    d = load_world_document("masturbation.toml")
+    if abstain:
+        d["actions"].append("abstain")
+        for env in ("train", "deploy"):
+            d[env]["transitions"].append(["ancestral", "abstain", "done", 1.0])
+    return world_from_dict(d)
+
+
+@pytest.mark.parametrize(
+    ("tolerances", "without", "with_abstain"),
+    [
+        # range: the class's worst is the pleasure-driven genotype (0.98) without abstain,
+        # so its regret is 0.02/0.02 = 1; with it, the genotype that wants nothing acts at
+        # random among three actions, (1 + 0.98 + 0)/3 = 0.66, so 0.02/0.34 = 0.0588.
+        (Tolerances(), 1.0, 0.02 / 0.34),
+        # random: the uniform random policy earns 0.99 without abstain (0.02/0.01 = 2,
+        # clipped to 1) and 0.66 with it (0.02/0.34).
+        (Tolerances(normaliser="random"), 1.0, 0.02 / 0.34),
+        # absolute, one reward of 1 as the scale: 0.02 either way.
+        (Tolerances(normaliser="absolute", reward_scale=1.0), 0.02, 0.02),
+    ],
+    ids=["range", "random", "absolute"],
+)
+def test_an_irrelevant_dominated_action_and_the_normaliser(tolerances, without, with_abstain):
+    """The essay's "small waste": the pleasure-driven genotype keeps fitness 0.98 against 1
+    whether or not an abstain action exists. Normalised by the class's range (or by the
+    random policy), adding the action moves its regret from 1 to 0.059 and every lens from
+    a failure to aligned: a property of those definitions, which measure a shortfall
+    against what the class (or chance) could do. The absolute normaliser does not move;
+    the absolute regret V* − J is 0.02 throughout and shown beside every normalised one."""
+    from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
+
+    for abstain, want in ((False, without), (True, with_abstain)):
+        world = _masturbation(abstain)
+        humans = genotypes(world)
+        result = diagnose(
+            world, humans.index(PLEASURE_DRIVEN), policy_class=humans, tolerances=tolerances
+        )
+        assert result.analysis.returns.train_base == pytest.approx(0.98)
+        assert result.analysis.regret.deploy_intended == pytest.approx(want)
+        doc = result.document()
+        assert doc["absolute_regret"]["deploy"]["intended"] == pytest.approx(0.02)
+        assert doc["normaliser"]["name"] == tolerances.normaliser
+        aligned = want <= tolerances.tau
+        assert {str(v.category) == "aligned" for v in result.verdicts.values()} == {aligned}

@@ -193,15 +193,22 @@ class Returns:
 
 @dataclass(frozen=True)
 class GoalRange:
-    """Best and worst deployment return of a candidate goal over the policy class."""
+    """Best and worst return of a candidate goal in one environment over the policy class,
+    and the uniformly random policy's (which the "random" normaliser divides by)."""
 
     best: float
     worst: float
+    random: float | None = None
 
     @property
     def degenerate(self) -> bool:
-        """Every policy ties at this goal in deployment: competence at it is undefined."""
+        """Every policy ties at this goal there: competence at it is undefined."""
         return all_tie(self.best, self.worst)
+
+    def regret(self, value: float, tolerances: Tolerances) -> float:
+        """The normalised regret of a return of this goal, by the tolerances' normaliser."""
+        random = self.worst if self.random is None else self.random
+        return normalized_regret(value, self.best, tolerances.floor(self.best, self.worst, random))
 
 
 def _frozen(mapping: Mapping) -> Mapping:
@@ -249,6 +256,20 @@ class WorldAnalysis:
     mixture: MixtureExtremes | None = None
     train_goals: Mapping[str, GoalRange] = field(default_factory=dict)
 
+    def floor(self, env: str, objective: str) -> float:
+        """The return of normalised regret 1 under the normaliser (W by default)."""
+        return self.tolerances.floor(
+            self.optimum.get(env, objective),
+            self.worst.get(env, objective),
+            self.random.get(env, objective),
+        )
+
+    def regret(self, env: str, objective: str, value: float) -> float:
+        """The normalised regret of a return of R ("base") or U ("intended") in ``env``."""
+        return normalized_regret(
+            value, self.optimum.get(env, objective), self.floor(env, objective)
+        )
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "optimal_sets", _frozen(self.optimal_sets))
         object.__setattr__(self, "goals", _frozen(self.goals))
@@ -271,7 +292,9 @@ def shifted_mixture(w: WorldAnalysis) -> MixtureExtremes:
     return W^deploy, or a member of Opt(train, R) with its best deployment return) and of a
     deployment optimum; the worst likewise, mirrored."""
     o, lo = w.optimum, w.worst
-    gap_train, gap_deploy = o.train_base - lo.train_base, o.deploy_base - lo.deploy_base
+    # regrets are normalised by V* − floor (the normaliser's), so they convert back so too
+    gap_train = o.train_base - w.floor("train", "base")
+    gap_deploy = o.deploy_base - w.floor("deploy", "base")
     best_deploy_of_train_opt = o.deploy_base - gap_deploy * (
         w.optimal_sets["train_base"]["deploy_base_regret"].min
     )
@@ -322,12 +345,15 @@ class HackEvidence:
         inner_objective_at_optimum: the highest value of that objective over Opt(train, R).
         counterfactual_regret: reg^train_R of the same run with the channel switched off,
             or None if the optimiser cannot switch it off.
+        counterfactual_return: J^train_R of that run, when recorded: the analysis then
+            normalises its regret as it normalises every other.
     """
 
     inner_optimizer: str
     inner_objective: float
     inner_objective_at_optimum: float
     counterfactual_regret: float | None = None
+    counterfactual_return: float | None = None
 
 
 @dataclass(frozen=True)
@@ -444,13 +470,24 @@ class Analysis:
         then the upper end)."""
         share = self.tolerances.deploy_share if share is None else share
         j = self.mixture_return(share)
-        m = self.objectives.mixture
+        o = self.objectives
+        m = o.mixture
         assert m is not None  # set in WorldAnalysis.__post_init__
         best = [max(j, e(share)) for e in m.best]  # the class holds π̂: V ≥ J ≥ W
         worst = [min(j, e(share)) for e in m.worst]
-        # reg rises with V (when V ≥ J) and with W (when W ≤ J); a possible tie gives 0
-        high = normalized_regret(j, best[1], worst[1])
-        low = 0.0 if all_tie(best[0], worst[1]) else normalized_regret(j, best[0], worst[0])
+        tol = self.tolerances
+        if tol.normaliser == "random":
+            random = mix(o.random.train_base, o.random.deploy_base, share)
+            floors = [random, random]
+        elif tol.normaliser == "absolute":
+            floors = [b - float(tol.reward_scale) for b in best]  # type: ignore[arg-type]
+        else:
+            floors = worst
+        # reg rises with V (when V ≥ J) and with the floor (when it is ≤ J); a possible
+        # tie of the whole class gives 0
+        high = normalized_regret(j, best[1], floors[1])
+        tie = all_tie(best[0], worst[1])
+        low = 0.0 if tie else normalized_regret(j, best[0], floors[0])
         return Range(high, high, (low, high), (low, high))
 
     def over(self, optimal_set: str, quantity: str) -> Range:

@@ -43,13 +43,24 @@ def _load(
     kappa: float,
     deploy_share: float | None,
     mesa_reading: str = "structural",
+    normaliser: str = "range",
+    reward_scale: float | None = None,
 ) -> tuple[Any, Tolerances]:
     """The world file and the tolerances (λ defaults to the world's own deploy_share)."""
     from alignlens.world import load_world
 
     world = load_world(path)
     share = world.deploy_share if deploy_share is None else deploy_share
-    return world, Tolerances(epsilon, tau, kappa, share, mesa_reading=mesa_reading)
+    tolerances = Tolerances(
+        epsilon,
+        tau,
+        kappa,
+        share,
+        mesa_reading=mesa_reading,
+        normaliser=normaliser,
+        reward_scale=reward_scale,
+    )
+    return world, tolerances
 
 
 Epsilon = Annotated[float, typer.Option(help="ε: optimality tolerance on normalised regret.")]
@@ -67,6 +78,17 @@ PolicyClassName = Annotated[
         "observation (every deterministic map from observation to action); default: the "
         "world file's policy_class.",
     ),
+]
+Normaliser = Annotated[
+    str,
+    typer.Option(
+        help="What a regret V* − J is divided by: range (V* − W over the class), random "
+        "(V* − J of the uniform random policy) or absolute (--reward-scale)."
+    ),
+]
+RewardScale = Annotated[
+    float | None,
+    typer.Option(help="With --normaliser absolute: the return that counts as regret 1."),
 ]
 MesaReading = Annotated[
     str,
@@ -87,6 +109,8 @@ def analyze(
     kappa: Kappa = 0.9,
     deploy_share: Share = None,
     policy_class: PolicyClassName = None,
+    normaliser: Normaliser = "range",
+    reward_scale: RewardScale = None,
 ) -> None:
     """What a world's objectives imply before any policy is learned: class optima, worst and
     random returns, and the regret ranges over Opt(train, R), Opt(deploy, R) and Opt(λ, R)."""
@@ -94,7 +118,9 @@ def analyze(
     from alignlens.report import world_document, world_tables
     from alignlens.solve import analyze_enumerated, analyze_world
 
-    w, tolerances = _load(world, epsilon, tau, kappa, deploy_share)
+    w, tolerances = _load(
+        world, epsilon, tau, kappa, deploy_share, normaliser=normaliser, reward_scale=reward_scale
+    )
     cls = class_named(w, policy_class or w.policy_class)
     if cls is None:
         analysis = analyze_world(w, tolerances)
@@ -120,13 +146,17 @@ def diagnose(
     deploy_share: Share = None,
     mesa_reading: MesaReading = "structural",
     policy_class: PolicyClassName = None,
+    normaliser: Normaliser = "range",
+    reward_scale: RewardScale = None,
 ) -> None:
     """Diagnose a learned policy: its exact returns and regrets, and a verdict under every
     definition of inner and outer alignment, with the conditions behind each."""
     from alignlens.diagnosis import diagnose as run_diagnosis
     from alignlens.report import verdict_table
 
-    w, tolerances = _load(world, epsilon, tau, kappa, deploy_share, mesa_reading)
+    w, tolerances = _load(
+        world, epsilon, tau, kappa, deploy_share, mesa_reading, normaliser, reward_scale
+    )
     result = run_diagnosis(w, policy, tolerances=tolerances, policy_class=policy_class)
     if json_output:
         print_json(result.document())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from alignlens.errors import AlignlensError
 
 MESA_READINGS = ("structural", "behavioural")
+NORMALISERS = ("range", "random", "absolute")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class Tolerances:
             explicit optimiser whose declared objective m ≠ R was checked, the default) or
             "behavioural" (a policy competent, by κ, at a goal other than R in deployment,
             whatever it is made of).
+        normaliser: what a regret V* − J is divided by, so that ε, τ and κ apply to it:
+            "range", the spread V* − W over the class (the default); "random", the
+            shortfall V* − J(uniform random policy); "absolute", a declared
+            ``reward_scale`` (the same for every objective and environment).
+        reward_scale: the divisor of the "absolute" normaliser (a positive return).
     """
 
     epsilon: float = 1e-6
@@ -35,8 +41,25 @@ class Tolerances:
     deploy_share: float = 0.5
     policy_judged: str = "as given"
     mesa_reading: str = "structural"
+    normaliser: str = "range"
+    reward_scale: float | None = None
 
     def __post_init__(self) -> None:
+        if self.normaliser not in NORMALISERS:
+            raise AlignlensError(
+                f"unknown normaliser {self.normaliser!r}",
+                field="--normaliser",
+                fix=f"use one of {', '.join(NORMALISERS)}",
+            )
+        scale = self.reward_scale
+        if self.normaliser == "absolute" and not (
+            isinstance(scale, int | float) and math.isfinite(scale) and scale > 0
+        ):
+            raise AlignlensError(
+                f"the absolute normaliser needs a positive reward scale, not {scale!r}",
+                field="--reward-scale",
+                fix="give --reward-scale as a positive return (e.g. the return of one reward of 1)",
+            )
         if self.mesa_reading not in MESA_READINGS:
             raise AlignlensError(
                 f"unknown mesa reading {self.mesa_reading!r}",
@@ -62,4 +85,16 @@ class Tolerances:
         if self.policy_judged != "as given":
             out["policy_judged"] = self.policy_judged
         out["mesa_reading"] = self.mesa_reading
+        out["normaliser"] = self.normaliser
+        if self.reward_scale is not None:
+            out["reward_scale"] = self.reward_scale
         return out
+
+    def floor(self, best: float, worst: float, random: float) -> float:
+        """The return whose regret is 1 under the normaliser: W over the class ("range"),
+        the uniform random policy's return ("random"), or V* − reward_scale ("absolute")."""
+        if self.normaliser == "random":
+            return random
+        if self.normaliser == "absolute":
+            return best - float(self.reward_scale)  # type: ignore[arg-type]
+        return worst

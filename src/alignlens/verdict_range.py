@@ -128,7 +128,7 @@ def tabular_range(world: World, objectives: WorldAnalysis, rule: str) -> Verdict
     deployment under U, diagnosed."""
     cache = SolveCache()
     tol = objectives.tolerances
-    opt = optimal_set(world.train, world.base, tol.epsilon, cache=cache)
+    opt = optimal_set(world.train, world.base, tol.epsilon, cache=cache, tolerances=tol)
     counts: dict[str, Counter[str]] = {lens: Counter() for lens in LENSES}
     by_member: dict[str, dict[str, str]] = {lens: {} for lens in LENSES}
     for who, sense in (("the worst member", "min"), ("the best", "max")):

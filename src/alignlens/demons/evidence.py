@@ -30,12 +30,12 @@ def hack_evidence(
     train = world.environment("train")
     inner = world.goals[inner_goal]
     opt = optimal_set(train, world.base, epsilon)
-    regret = normalized_regret(
-        evaluate(train, world.base, counterfactual.train).value, opt.best.value, opt.worst.value
-    )
+    fair_return = evaluate(train, world.base, counterfactual.train).value
+    regret = normalized_regret(fair_return, opt.best.value, opt.worst.value)
     return HackEvidence(
         inner_optimizer=inner_optimizer,
         inner_objective=evaluate(train, inner, learned.train).value,
         inner_objective_at_optimum=return_range(opt, train, inner).max,
         counterfactual_regret=regret,
+        counterfactual_return=fair_return,
     )

@@ -204,7 +204,8 @@ def _drive_evidence(
     best, worst = float(fitness.max()), float(fitness.min())
     strides = _strides(loci)
     fair, _ = make_train(fitness, loci, replace(config, drive=None))(seed)
-    fair_regret = normalized_regret(float(fitness[fair @ strides].mean()), best, worst)
+    fair_return = float(fitness[fair @ strides].mean())
+    fair_regret = normalized_regret(fair_return, best, worst)
     optimal = np.flatnonzero(optimal_members(fitness, 1e-6))
     carriers = np.unravel_index(optimal, loci)[d.locus] == d.allele
     return HackEvidence(
@@ -212,6 +213,7 @@ def _drive_evidence(
         inner_objective=float(np.mean(final[:, d.locus] == d.allele)),
         inner_objective_at_optimum=float(carriers.any()),
         counterfactual_regret=fair_regret,
+        counterfactual_return=fair_return,
     )
 
 

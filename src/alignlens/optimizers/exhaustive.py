@@ -78,7 +78,9 @@ def exhaustive(
     if policy_class is None:
         return _tabular(world, tie_break, label, tol)
     objectives, returns = analyze_enumerated(world, policy_class, tol)
-    optimal = optimal_members(returns["train", "base"], tol.epsilon)
+    optimal = optimal_members(
+        returns["train", "base"], tol.epsilon, tol, objectives.random.train_base
+    )
     members = np.flatnonzero(optimal)
     index = int(members[0])
     if isinstance(tie_break, str) and tie_break in DEPLOYMENT_TIE_BREAKS:
@@ -95,7 +97,7 @@ def exhaustive(
 
 def _tabular(world: World, tie_break: TieBreak, label: str, tol: Tolerances) -> ExhaustiveResult:
     objectives = analyze_world(world, tol)
-    opt = optimal_set(world.train, world.base, tol.epsilon)
+    opt = optimal_set(world.train, world.base, tol.epsilon, tolerances=tol)
     if tie_break == "first":
         actions = np.argmax(opt.actions, axis=1)
     elif isinstance(tie_break, str) and tie_break in DEPLOYMENT_TIE_BREAKS:

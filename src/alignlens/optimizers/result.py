@@ -9,7 +9,7 @@ from types import MappingProxyType
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.analysis import HackEvidence, WorldAnalysis, normalized_regret
+from alignlens.analysis import HackEvidence, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
 
@@ -38,17 +38,13 @@ class Trace:
         object.__setattr__(self, "returns", MappingProxyType(dict(self.returns)))
 
     def regrets(self, objectives: WorldAnalysis) -> dict[str, Float[np.ndarray, " T"]]:
-        """Normalised regrets under R and U per record, against the class optima and worst
-        values of an objective-level analysis (e.g. a diagnosis's `analysis.objectives`)."""
+        """Normalised regrets under R and U per record, as an objective-level analysis
+        normalises them (e.g. a diagnosis's `analysis.objectives`)."""
         out = {}
         for key in TRACE_KEYS:
             values = self.returns[key]
             env, objective = key.split("_", 1)
-            best, worst = (
-                objectives.optimum.get(env, objective),
-                objectives.worst.get(env, objective),
-            )
-            out[key] = np.array([normalized_regret(float(v), best, worst) for v in values])
+            out[key] = np.array([objectives.regret(env, objective, float(v)) for v in values])
         return out
 
 

@@ -6,10 +6,19 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from alignlens.analysis import Analysis, GoalRange, OuterSample, Range, ShareSet, WorldAnalysis
+from alignlens.analysis import (
+    OBJECTIVES,
+    Analysis,
+    GoalRange,
+    OuterSample,
+    Range,
+    ShareSet,
+    WorldAnalysis,
+)
 from alignlens.lenses.shares import SharePiece, inner_shares
 from alignlens.lenses.verdict import Condition, Verdict
 from alignlens.tolerances import Tolerances
+from alignlens.world.model import ENVIRONMENTS
 
 if TYPE_CHECKING:
     from alignlens.verdict_range import VerdictRange
@@ -52,6 +61,16 @@ def world_document(analysis: WorldAnalysis) -> dict[str, Any]:
         "optimum": _returns(analysis.optimum.as_dict()),
         "worst": _returns(analysis.worst.as_dict()),
         "random": _returns(analysis.random.as_dict()),
+        "normaliser": {
+            "name": analysis.tolerances.normaliser,
+            "divisor": {  # V* − floor: what a regret V* − J is divided by
+                env: {
+                    o: _number(analysis.optimum.get(env, o) - analysis.floor(env, o))
+                    for o in OBJECTIVES
+                }
+                for env in ENVIRONMENTS
+            },
+        },
         "optimal_sets": sets,
         "goals": {
             name: {
@@ -179,6 +198,10 @@ def diagnosis_document(
     doc["policy_name"] = analysis.policy
     doc["policy"] = _returns(analysis.returns.as_dict())
     doc["regret"] = _returns(analysis.regret.as_dict())
+    doc["absolute_regret"] = {  # V* − J, in the objective's own units
+        env: {o: _number(o_best - analysis.returns.get(env, o)) for o, o_best in row.items()}
+        for env, row in analysis.objectives.optimum.as_dict().items()
+    }
     doc["mixture"] = mixture_document(analysis)
     goals = analysis.objectives.goals
     doc["competence"] = {  # null where undefined: every policy ties at the goal

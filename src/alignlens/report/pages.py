@@ -203,6 +203,7 @@ def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
                 f"{t.get(env, objective):.6g}"
                 for t in (a.returns, o.optimum, o.worst, o.random, a.regret)
             ),
+            f"{o.optimum.get(env, objective) - a.returns.get(env, objective):.6g}",
         )
         for env in ENVIRONMENTS
         for objective, label in OBJECTIVES.items()
@@ -234,8 +235,17 @@ def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
     ]
     return [
         table(
-            f"returns over the {o.policy_class} class",
-            ["environment, objective", "policy", "optimum", "worst", "random", "policy's regret"],
+            f"returns over the {o.policy_class} class; the policy's regret V* − J, normalised "
+            f"by the {o.tolerances.normaliser} normaliser and as it is",
+            [
+                "environment, objective",
+                "policy",
+                "optimum",
+                "worst",
+                "random",
+                "policy's regret",
+                "absolute regret",
+            ],
             returns,
         ),
         table(

@@ -25,6 +25,11 @@ from alignlens.world.model import World
 if TYPE_CHECKING:
     from alignlens.verdict_range import VerdictRange
 
+NORMALISER_MEANINGS = {
+    "range": "normalised by the class's range V* − W (the default normaliser)",
+    "random": "normalised by V* − J(uniform random policy) (the random normaliser)",
+    "absolute": "normalised by a declared reward scale (the absolute normaliser)",
+}
 STEP_GLYPHS = {"up": "↑", "down": "↓", "left": "←", "right": "→"}
 
 SET_TITLES = {
@@ -201,15 +206,22 @@ def _conditions_grid(conditions: dict[str, Condition]) -> Table:
 
 def regret_table(analysis: Analysis) -> Group:
     """The learned policy's four regrets, with what a regret and the two objectives are."""
-    r = analysis.regret
+    r, o = analysis.regret, analysis.objectives
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    table.add_column("regret")
+    table.add_column("regret (V* − J)")
     table.add_column("in training", justify="right")
     table.add_column("in deployment", justify="right")
-    table.add_row("under R (base)", f"{r.train_base:.3g}", f"{r.deploy_base:.3g}")
-    table.add_row("under U (intended)", f"{r.train_intended:.3g}", f"{r.deploy_intended:.3g}")
+    for objective, label in (("base", "under R (base)"), ("intended", "under U (intended)")):
+        cells = [
+            f"{r.get(env, objective):.3g} "
+            f"({o.optimum.get(env, objective) - analysis.returns.get(env, objective):.3g})"
+            for env in ("train", "deploy")
+        ]
+        table.add_row(label, *cells)
     title = Text(f"{analysis.policy} in {analysis.objectives.world}", style="bold")
-    return Group(title, table, Text(f"{REGRET_MEANING}\n{OBJECTIVES_MEANING}"))
+    normaliser = NORMALISER_MEANINGS[o.tolerances.normaliser]
+    meaning = f"{REGRET_MEANING}; in brackets V* − J itself\n{normaliser}\n{OBJECTIVES_MEANING}"
+    return Group(title, table, Text(meaning))
 
 
 def verdict_table(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from alignlens.analysis import (
     GoalRange,
     Range,
@@ -36,8 +38,8 @@ def analyze_world(
     cache = cache or SolveCache()
     eps, share = tol.epsilon, tol.deploy_share
     train, deploy = world.train, world.deploy
-    opt_train = optimal_set(train, world.base, eps, cache=cache)
-    opt_deploy = optimal_set(deploy, world.base, eps, cache=cache)
+    opt_train = optimal_set(train, world.base, eps, cache=cache, tolerances=tol)
+    opt_deploy = optimal_set(deploy, world.base, eps, cache=cache, tolerances=tol)
     intended_train = cache.extremes(train, world.intended)
     intended_deploy = cache.extremes(deploy, world.intended)
     optimum = Returns(
@@ -58,7 +60,8 @@ def analyze_world(
     }
     if world.shared_dynamics:
         inside = interior_share(share)
-        opt_inside = optimal_set(mixture(train, deploy, inside), world.base, eps, cache=cache)
+        mixed = mixture(train, deploy, inside)
+        opt_inside = optimal_set(mixed, world.base, eps, cache=cache, tolerances=tol)
         returns["mixture", "deploy", "intended"] = over(opt_inside, deploy, "intended")
     return world_analysis(
         world.name,
@@ -67,10 +70,16 @@ def analyze_world(
         worst,
         uniform_returns(world, cache),
         returns,
-        goals={name: GoalRange(*cache.extremes(deploy, r)) for name, r in world.goals.items()},
+        goals={name: goal_range(deploy, r, cache) for name, r in world.goals.items()},
         shared_dynamics=world.shared_dynamics,
-        train_goals={name: GoalRange(*cache.extremes(train, r)) for name, r in world.goals.items()},
+        train_goals={name: goal_range(train, r, cache) for name, r in world.goals.items()},
     )
+
+
+def goal_range(env: Environment, reward: np.ndarray, cache: SolveCache) -> GoalRange:
+    """Best, worst and uniformly random return of a goal over the tabular class."""
+    uniform = np.full(reward.shape, 1.0 / reward.shape[1])
+    return GoalRange(*cache.extremes(env, reward), cache.evaluate(env, reward, uniform).value)
 
 
 def interior_share(share: float) -> float:
@@ -98,7 +107,9 @@ def world_analysis(
 
     def regret(key: tuple[str, str, str]) -> Range:
         _, env, objective = key
-        return regret_range(returns[key], optimum.get(env, objective), worst.get(env, objective))
+        best = optimum.get(env, objective)
+        floor = tol.floor(best, worst.get(env, objective), random.get(env, objective))
+        return regret_range(returns[key], best, floor)
 
     deploy_intended = {
         "train": regret(("train", "deploy", "intended")),
@@ -160,11 +171,12 @@ def aligned_everywhere(regrets: Range, tau: float) -> bool | None:
     return None
 
 
-def regret_range(returns: Range, best: float, worst: float) -> Range:
-    """The normalised-regret range of a return range (the order flips: high return, low regret)."""
+def regret_range(returns: Range, best: float, floor: float) -> Range:
+    """The normalised-regret range of a return range (the order flips: high return, low
+    regret); ``floor`` is the return of regret 1 (the class worst, by default)."""
 
     def reg(x: float) -> float:
-        return normalized_regret(x, best, worst)
+        return normalized_regret(x, best, floor)
 
     if returns.exact:
         return Range.exact_range(reg(returns.max), reg(returns.min))

@@ -237,6 +237,13 @@ def analyses_many(
 ) -> list[Analysis | None]:
     """One `Analysis` per world (named ``names``) from the batched numbers (None where not
     ``ok``)."""
+    if tolerances.normaliser != "range":
+        raise AlignlensError(
+            f"the batched analysis normalises regrets by the class range, not "
+            f"{tolerances.normaliser!r}",
+            field="normaliser",
+            fix="diagnose the worlds one by one (alignlens.diagnose) for another normaliser",
+        )
     # Python lists of Python floats: indexing them is far cheaper than NumPy scalars.
     ok, shared = numbers.ok.tolist(), numbers.shared.tolist()
     optimum, worst = numbers.optimum.tolist(), numbers.worst.tolist()

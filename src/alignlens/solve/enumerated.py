@@ -27,6 +27,7 @@ from alignlens.analysis import (
     ShareSet,
     WorldAnalysis,
     all_tie,
+    mix,
 )
 from alignlens.policies.enumerated import EnumeratedClass, members_in_chunks
 from alignlens.solve.batch import returns_many
@@ -68,17 +69,26 @@ def member_returns(
     return MemberReturns(values)
 
 
-def regrets(values: Float[np.ndarray, " N"]) -> Float[np.ndarray, " N"]:
-    """Normalised regret of each member within the class."""
+def regrets(
+    values: Float[np.ndarray, " N"], tol: Tolerances | None = None, random: float | None = None
+) -> Float[np.ndarray, " N"]:
+    """Normalised regret of each member within the class, by the tolerances' normaliser
+    (the class's range by default; ``random`` is the uniformly random policy's return)."""
     best, worst = float(values.max()), float(values.min())
-    if all_tie(best, worst):
+    floor = worst if tol is None else tol.floor(best, worst, worst if random is None else random)
+    if all_tie(best, worst) or all_tie(best, floor):
         return np.zeros_like(values)
-    return np.clip((best - values) / (best - worst), 0.0, 1.0)
+    return np.clip((best - values) / (best - floor), 0.0, 1.0)
 
 
-def optimal_members(values: Float[np.ndarray, " N"], epsilon: float) -> Bool[np.ndarray, " N"]:
+def optimal_members(
+    values: Float[np.ndarray, " N"],
+    epsilon: float,
+    tol: Tolerances | None = None,
+    random: float | None = None,
+) -> Bool[np.ndarray, " N"]:
     """Opt: the members whose normalised regret is ≤ ε."""
-    return regrets(values) <= epsilon
+    return regrets(values, tol, random) <= epsilon
 
 
 def mixture_values(j: MemberReturns, objective: str, share: float) -> Float[np.ndarray, " N"]:
@@ -128,15 +138,19 @@ def envelope(
 
 
 def share_profile(
-    j: MemberReturns, deploy_intended_regret: Float[np.ndarray, " N"], tol: Tolerances
+    j: MemberReturns,
+    deploy_intended_regret: Float[np.ndarray, " N"],
+    tol: Tolerances,
+    random: Returns,
 ) -> ShareProfile:
-    """The regret range over Opt(λ, R) at each bend of the envelope and between bends."""
+    """The regret range over Opt(λ, R) at each bend of the envelope and between bends
+    (``random``: the uniformly random policy's returns, for the "random" normaliser)."""
     bends = envelope_bends(j["train", "base"], j["deploy", "base"])
 
     def over(share: float) -> Range:
-        regret = deploy_intended_regret[
-            optimal_members(mixture_values(j, "base", share), tol.epsilon)
-        ]
+        values = mixture_values(j, "base", share)
+        floor_random = mix(random.train_base, random.deploy_base, share)
+        regret = deploy_intended_regret[optimal_members(values, tol.epsilon, tol, floor_random)]
         return Range.exact_range(float(regret.min()), float(regret.max()))
 
     return ShareProfile(
@@ -162,10 +176,17 @@ def analyze_enumerated(
     tol = tolerances or Tolerances(deploy_share=world.deploy_share)
     objectives = {"base": world.base, "intended": world.intended, **world.goals}
     j = member_returns(world, cls, objectives)
-    reg = {(e, o): regrets(j[e, o]) for e in ENVIRONMENTS for o in ("base", "intended")}
-    opt_train = optimal_members(j["train", "base"], tol.epsilon)
-    opt_deploy = optimal_members(j["deploy", "base"], tol.epsilon)
-    opt_mixed = optimal_members(mixture_values(j, "base", tol.deploy_share), tol.epsilon)
+    random = uniform_returns(world)
+    reg = {
+        (e, o): regrets(j[e, o], tol, random.get(e, o))
+        for e in ENVIRONMENTS
+        for o in ("base", "intended")
+    }
+    eps, share = tol.epsilon, tol.deploy_share
+    opt_train = optimal_members(j["train", "base"], eps, tol, random.train_base)
+    opt_deploy = optimal_members(j["deploy", "base"], eps, tol, random.deploy_base)
+    mixed_random = mix(random.train_base, random.deploy_base, share)
+    opt_mixed = optimal_members(mixture_values(j, "base", share), eps, tol, mixed_random)
 
     def over(members: np.ndarray, key: tuple[str, str]) -> Range:
         values = reg[key][members]
@@ -177,14 +198,15 @@ def analyze_enumerated(
             **{f"{e}_{o}": float(f(j[e, o])) for e in ENVIRONMENTS for o in ("base", "intended")}
         )
 
-    profile = share_profile(j, reg["deploy", "intended"], tol)
+    profile = share_profile(j, reg["deploy", "intended"], tol, random)
+    rand = uniform_goal_returns(world)
     analysis = WorldAnalysis(
         world=world.name,
         policy_class=f"enumerated: {cls.name} ({cls.size} members)",
         tolerances=tol,
         optimum=table("max"),
         worst=table("min"),
-        random=uniform_returns(world),
+        random=random,
         optimal_sets={
             "train_base": {
                 "deploy_intended_regret": over(opt_train, ("deploy", "intended")),
@@ -197,11 +219,13 @@ def analyze_enumerated(
         outer_aligned_shares=aligned_share_set(profile, tol),
         undetermined_shares=ShareSet(()),
         goals={
-            g: GoalRange(float(j["deploy", g].max()), float(j["deploy", g].min()))
+            g: GoalRange(
+                float(j["deploy", g].max()), float(j["deploy", g].min()), rand["deploy", g]
+            )
             for g in world.goals
         },
         train_goals={
-            g: GoalRange(float(j["train", g].max()), float(j["train", g].min()))
+            g: GoalRange(float(j["train", g].max()), float(j["train", g].min()), rand["train", g])
             for g in world.goals
         },
         shared_dynamics=world.shared_dynamics,
@@ -222,6 +246,17 @@ def class_extremes(world: World, cls: EnumeratedClass):
         return float(values.max()), float(values.min())
 
     return extremes
+
+
+def uniform_goal_returns(world: World) -> dict[tuple[str, str], float]:
+    """Returns of the uniformly random policy at every goal, per environment."""
+    cache = SolveCache()
+    uniform = np.full((world.n_states, world.n_actions), 1.0 / world.n_actions)
+    return {
+        (e, g): cache.evaluate(world.environment(e), r, uniform).value
+        for e in ENVIRONMENTS
+        for g, r in world.goals.items()
+    }
 
 
 def uniform_returns(world: World, cache: SolveCache | None = None) -> Returns:

@@ -25,6 +25,7 @@ from alignlens.analysis import all_tie
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.optimum import ROUND_OFF, Optimum
 from alignlens.solve.reachability import reachable, unavoidable
+from alignlens.tolerances import Tolerances
 from alignlens.world.model import Environment
 
 
@@ -68,16 +69,17 @@ def episode_steps(env: Environment) -> float:
 
 def optimal_actions(
     best: Optimum,
-    worst: Optimum,
+    floor: float,
     terminal: Bool[np.ndarray, " S"],
     epsilon: float,
     steps: float,
 ) -> Bool[np.ndarray, "S A"]:
-    """The ε-optimal actions, from the best and worst solutions: a gap to V*(s) of at most
-    ε·(V* − W)/``steps`` (see the module), or of round-off."""
-    if all_tie(best.value, worst.value):
+    """The ε-optimal actions, from the best solution and the normaliser's floor (the return
+    of regret 1; the class worst W by default): a gap to V*(s) of at most
+    ε·(V* − floor)/``steps`` (see the module), or of round-off."""
+    if all_tie(best.value, floor):
         return np.ones(best.q.shape, dtype=bool)
-    spread = best.value - worst.value
+    spread = best.value - floor
     scale = max(1.0, float(np.abs(best.values).max(initial=0.0)))
     tolerance = max(epsilon * spread / steps, ROUND_OFF * scale)
     return (best.q >= best.values[:, None] - tolerance) | terminal[:, None]
@@ -89,12 +91,19 @@ def optimal_set(
     epsilon: float,
     *,
     cache: SolveCache | None = None,
+    tolerances: Tolerances | None = None,
 ) -> OptimalSet:
-    """Opt(env, reward) at tolerance ε."""
+    """Opt(env, reward) at tolerance ε, regrets normalised as ``tolerances`` say (by the
+    class's range V* − W unless they name another normaliser)."""
     cache = cache or SolveCache()
     best = cache.optimize(env, reward, sense="max")
     worst = cache.optimize(env, reward, sense="min")
-    actions = optimal_actions(best, worst, env.terminal, epsilon, episode_steps(env))
+    floor = worst.value
+    if tolerances is not None and tolerances.normaliser != "range":
+        uniform = np.full(reward.shape, 1.0 / reward.shape[1])
+        random = cache.evaluate(env, reward, uniform).value
+        floor = tolerances.floor(best.value, worst.value, random)
+    actions = optimal_actions(best, floor, env.terminal, epsilon, episode_steps(env))
     return OptimalSet(
         env=env,
         best=best,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alignlens.analysis import OuterSample, WorldAnalysis, normalized_regret
+from alignlens.analysis import OuterSample, WorldAnalysis
 from alignlens.optimizers.result import Runs
 from alignlens.solve.batch import evaluate_many
 from alignlens.world.model import World
@@ -22,8 +22,7 @@ def _regrets(
 ) -> tuple[float, ...]:
     tables = np.stack([r.policy.acting_in(env) for r in runs.results])
     values = evaluate_many(world.environment(env), world.objective(objective), tables)  # type: ignore[arg-type]
-    best, worst = objectives.optimum.get(env, objective), objectives.worst.get(env, objective)
-    return tuple(normalized_regret(float(v), best, worst) for v in values)
+    return tuple(objectives.regret(env, objective, float(v)) for v in values)
 
 
 def train_base_regrets(world: World, runs: Runs, objectives: WorldAnalysis) -> tuple[float, ...]:

@@ -7,6 +7,7 @@ caller supplies for the class at hand (tabular by default).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -15,12 +16,12 @@ from jaxtyping import Float
 from alignlens.analysis import (
     OBJECTIVES,
     Analysis,
+    GoalRange,
     HackEvidence,
     MesaInfo,
     Returns,
     WorldAnalysis,
     all_tie,
-    normalized_regret,
 )
 from alignlens.errors import PolicyError
 from alignlens.optimizers.result import Runs
@@ -46,9 +47,7 @@ def regrets_of(returns: Returns, objectives: WorldAnalysis) -> Returns:
     """The normalised regret of each return, against the class optimum and worst value."""
     return Returns(
         **{
-            f"{e}_{o}": normalized_regret(
-                returns.get(e, o), objectives.optimum.get(e, o), objectives.worst.get(e, o)
-            )
+            f"{e}_{o}": objectives.regret(e, o, returns.get(e, o))
             for e in ENVIRONMENTS
             for o in OBJECTIVES
         }
@@ -84,20 +83,33 @@ def analyze_policy(
     returns = Returns(**values)
     regret = regrets_of(returns, objectives)
 
-    def competence_in(env: str, reward: np.ndarray, best: float, worst: float) -> float:
-        return 1.0 - normalized_regret(policy_return(env, reward), best, worst)
+    tol = objectives.tolerances
+
+    def competence_in(env: str, reward: np.ndarray, goal: GoalRange) -> float:
+        return 1.0 - goal.regret(policy_return(env, reward), tol)
+
+    def goal_range(env: str, reward: np.ndarray) -> GoalRange:
+        best, worst = extremes(env, reward)
+        return GoalRange(best, worst, random_return(env, reward))
+
+    def random_return(env: str, reward: np.ndarray) -> float | None:
+        if tol.normaliser != "random":
+            return None
+        uniform = np.full(reward.shape, 1.0 / reward.shape[1])
+        return cache.evaluate(world.environment(env), reward, uniform).value  # type: ignore[arg-type]
 
     competence = {
-        name: competence_in("deploy", r, objectives.goals[name].best, objectives.goals[name].worst)
-        for name, r in world.goals.items()
+        name: competence_in("deploy", r, objectives.goals[name]) for name, r in world.goals.items()
     }
     train_competence = {
-        name: competence_in("train", r, *extremes("train", r)) for name, r in world.goals.items()
+        name: competence_in("train", r, objectives.train_goals.get(name) or goal_range("train", r))
+        for name, r in world.goals.items()
     }
     mesa = None
     if policy.mesa is not None:
-        best, worst = extremes("deploy", policy.mesa.reward)
-        value = competence_in("deploy", policy.mesa.reward, best, worst)
+        mesa_range = goal_range("deploy", policy.mesa.reward)
+        best, worst = mesa_range.best, mesa_range.worst
+        value = competence_in("deploy", policy.mesa.reward, mesa_range)
         if policy.mesa.holder is None:
             check_mesa(policy.name, policy.mesa.name, 1.0 - value, objectives.tolerances.epsilon)
         mesa = MesaInfo(
@@ -107,6 +119,9 @@ def analyze_policy(
             degenerate=all_tie(best, worst),
             holder=policy.mesa.holder,
         )
+    if hack is not None and hack.counterfactual_return is not None:
+        regret_off = objectives.regret("train", "base", hack.counterfactual_return)
+        hack = dataclasses.replace(hack, counterfactual_regret=regret_off)
     return Analysis(
         objectives=objectives,
         policy=policy.name,
