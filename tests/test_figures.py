@@ -31,7 +31,7 @@ def test_hills_figure_shows_progress_and_the_demon_coordinates(tmp_path) -> None
     progress, demon = fig.axes
     drawn = lines(progress)
     np.testing.assert_array_equal(drawn["ε = 0.0025"], runs.x0[1])
-    np.testing.assert_array_equal(drawn["ε = 0 (counterfactual)"], runs.x0_fair[1])
+    np.testing.assert_array_equal(drawn["channel removed (counterfactual)"], runs.x0_fair[1])
     np.testing.assert_allclose(drawn["ideal (ηt)"], 0.2 * np.arange(301))
     np.testing.assert_array_equal(lines(demon)["ε = 0.0025"], runs.spread[1])
     fig.savefig(tmp_path / "hills.png")

@@ -92,13 +92,17 @@ def test_the_counterfactual_shortcut_is_the_descent_with_epsilon_zero() -> None:
     hills = Hills(steps=300)
     land = landscape(np.random.default_rng(1), hills)
     noise = np.random.default_rng(2).normal(size=(hills.steps, 1, hills.n + 1))
-    looped = _descend(_batch([land], [0.0]), noise, hills.eta)
+    looped, steered = _descend(_batch([land], [0.0]), noise, hills.eta)
     np.testing.assert_allclose(looped, _slope(noise, hills.eta), rtol=0, atol=1e-9)
+    assert not steered.any()  # no ripples, nothing to outweigh the slope
 
 
 def test_run_hills_runs_are_descend_with_the_seed_generator() -> None:
     """Run i of run_hills is descend on the landscape of default_rng(seed i), its noise
-    drawn next from the same generator; the counterfactual uses the same noise."""
+    drawn next from the same generator; the counterfactual uses the same noise. With the
+    channel removed the gradient is ∂L/∂x₀·e₀ with ∂L/∂x₀ = −1 + ε Σ x_j(…), negative
+    while the x_j are what noise makes them, so its normalisation is −e₀: the
+    counterfactual is the ε = 0 walk (same landscape, same noise)."""
     hills = Hills(steps=300)
     seeds = (5, 9)
     runs = run_hills(hills, seeds)
@@ -144,6 +148,9 @@ def test_census_every_default_landscape_has_a_demon_and_a_flat_one_has_none(runs
     """Seeds 0–7 at the defaults all produce a demon; with ε = 0 nothing can grow, the late
     progress is ideal up to noise, and no run counts as a demon."""
     assert runs.demons.all()
+    # The demon steers: its ripples outweigh the slope on most late steps, never once
+    # its channel is removed.
+    assert np.all(runs.steered >= 0.7) and not runs.steered_fair.any()
     flat = run_hills(Hills(epsilon=0.0, steps=1000), SEEDS[:4])
     assert not flat.demons.any()
     np.testing.assert_allclose(flat.late_progress, 1.0, atol=0.05)
@@ -152,14 +159,18 @@ def test_census_every_default_landscape_has_a_demon_and_a_flat_one_has_none(runs
 # --- the tessellating-hills scenario -----------------------------------------------------
 
 
-def test_search_policy_returns_its_progress_and_the_demon_share() -> None:
-    """Exact evaluation: J_R = f and J_demon = 1 − f (f clipped to [0, 1])."""
+def test_search_policy_returns_its_progress_and_the_demons_control() -> None:
+    """Exact evaluation: J_R = f (clipped to [0, 1]) and J_demon = (1 − f)·c, the steps
+    that made no progress and that the demon steered. The demon's objective is not 1 − R:
+    a search that stalls with no demon (c = 0) gives the demon nothing."""
     world = world_from_dict(search_world())
     train = world.environment("train")
-    for f, expected in ((0.0, 0.0), (0.3, 0.3), (1.0, 1.0), (-0.02, 0.0), (1.01, 1.0)):
-        table = search_policy(world, f, "f").train
-        assert evaluate(train, world.base, table).value == pytest.approx(expected)
-        assert evaluate(train, world.goals["demon"], table).value == pytest.approx(1 - expected)
+    for f, c in ((0.0, 1.0), (0.3, 0.5), (1.0, 0.9), (-0.02, 0.25), (1.01, 1.0), (0.2, 0.0)):
+        table = search_policy(world, f, c, "f").train
+        clipped = min(1.0, max(0.0, f))
+        assert evaluate(train, world.base, table).value == pytest.approx(clipped)
+        demon = evaluate(train, world.goals["demon"], table).value
+        assert demon == pytest.approx((1 - clipped) * c)
 
 
 def test_the_world_file_is_the_search_world() -> None:
@@ -171,14 +182,20 @@ def test_the_world_file_is_the_search_world() -> None:
 
 
 def test_run_json_carries_the_counterfactual(runs) -> None:
-    """Landscape 0: the last quarter gains f = late progress of the ideal, the demon holds
-    1 − f ≥ κ, and the ε = 0 counterfactual's regret is 0 (it ends at the ideal rate)."""
+    """Landscape 0: the last quarter gains f = late progress of the ideal, the demon
+    steers a share c of the steps (its ripples outweigh the slope) and so controls
+    (1 − f)·c of the search; HACKED rests on the measured growth of the channel (its
+    largest coordinate against the six-standard-deviation bound of noise, which is all
+    that moves it at a training optimum) and on the counterfactual without the channel,
+    whose regret is its shortfall 1 − f_fair."""
     result = CliRunner().invoke(app, ["run", "tessellating-hills", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     f = float(np.clip(runs.late_progress[0], 0, 1))
     assert doc["policy"]["train"]["base"] == pytest.approx(f)
-    assert doc["mesa"]["competence"] == pytest.approx(1 - f)
+    assert doc["mesa"]["competence"] == pytest.approx((1 - f) * runs.steered[0])
+    assert doc["hack"]["inner_objective"] == pytest.approx(runs.grown[0].max())
+    assert doc["hack"]["inner_objective_at_optimum"] == pytest.approx(runs.noise_bound)
     condition = doc["verdicts"]["wentworth"]["conditions"]["counterfactual_regret"]
     assert condition["holds"] is True
     assert condition["value"] == pytest.approx(max(0.0, 1 - runs.fair_late_progress[0]), abs=1e-9)

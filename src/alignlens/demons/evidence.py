@@ -1,9 +1,12 @@
 """Hack evidence (docs/model.md) from a demon's run and its counterfactual, computed exactly.
 
-The inner optimiser's own objective is a goal of the world. The evidence records its
-value at the learned policy, its highest value over Opt(train, R) (so the lens can ask
-whether the demon raised it above every training optimum), and the training regret of
-the counterfactual run, in which the demon's channel of influence is switched off.
+The evidence records the inner optimiser's own objective at the learned policy, its
+highest value over Opt(train, R) (so the lens can ask whether the demon raised it above
+every training optimum), and the training return and regret of the counterfactual run,
+in which the demon's channel of influence is switched off. The inner objective is either
+a goal of the world (`hack_evidence`) or a quantity measured on the run itself, such as
+the growth of the demon's channel, with its bound at every training optimum
+(`measured_hack_evidence`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,31 @@ from __future__ import annotations
 from alignlens.analysis import HackEvidence
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World
+
+
+def measured_hack_evidence(
+    world: World,
+    counterfactual: TabularPolicy,
+    inner_optimizer: str,
+    measured: float,
+    at_optimum: float,
+) -> HackEvidence:
+    """The evidence when the inner objective is measured on the run (``measured``) and
+    bounded at every training optimum (``at_optimum``)."""
+    from alignlens.analysis import normalized_regret
+    from alignlens.solve import evaluate
+    from alignlens.solve.optimal_set import optimal_set
+
+    train = world.environment("train")
+    opt = optimal_set(train, world.base, 1e-6)
+    fair_return = evaluate(train, world.base, counterfactual.train).value
+    return HackEvidence(
+        inner_optimizer=inner_optimizer,
+        inner_objective=measured,
+        inner_objective_at_optimum=at_optimum,
+        counterfactual_regret=normalized_regret(fair_return, opt.best.value, opt.worst.value),
+        counterfactual_return=fair_return,
+    )
 
 
 def hack_evidence(

@@ -10,13 +10,14 @@ with integer wavenumbers drawn from {−2, …, 2} and s, c ~ N(0, 1). The outer
 progress along x₀; the ε-terms are ripples that, once some x_j has grown, tilt the
 gradient so that the descent also feeds x_j: a self-reinforcing structure (a demon) that
 slows the walk down x₀. The optimiser is a normalised gradient step plus isotropic noise,
-x ← x − η(∇L/‖∇L‖ + ξ/√(n+1)), ξ ~ N(0, I), from x = 0. The counterfactual is ε = 0,
-a plain slope, where the walk advances η per step on average.
+x ← x − η(∇L/‖∇L‖ + ξ/√(n+1)), ξ ~ N(0, I), from x = 0. The counterfactual removes only
+the demon's channel: the same landscape and noise, with the gradient's components along
+the demon coordinates x_j (j ≥ 1) dropped, so the search no longer feeds them.
 
 Plain NumPy in float64: the gradient is written out analytically (`gradient`; the tests
 check it against finite differences and automatic differentiation), and many landscapes
-descend together, one vectorised step per iteration of a loop over the T steps; their
-ε = 0 counterfactuals, where ∇L = −e₀, are running sums of the same noise. All
+descend together, one vectorised step per iteration of a loop over the T steps, beside
+their counterfactuals. All
 randomness comes from a ``numpy.random.Generator`` seeded by the caller: a landscape
 seed fixes its ripples and its noise.
 """
@@ -148,22 +149,30 @@ def gradient(
 
 
 def _descend(
-    b: _Batch, noise: Float[np.ndarray, "T B n1"], eta: float
-) -> Float[np.ndarray, "T1 B n1"]:
+    b: _Batch, noise: Float[np.ndarray, "T B n1"], eta: float, *, channel: bool = True
+) -> tuple[Float[np.ndarray, "T1 B n1"], Bool[np.ndarray, "T B"]]:
     """Paths x_0 … x_T of the B descents from x = 0, each driven by its own noise
-    (already scaled by 1/√(n+1)): x ← x − η∇L/‖∇L‖ − ηξ."""
+    (already scaled by 1/√(n+1)): x ← x − η∇L/‖∇L‖ − ηξ; and, per step, whether the
+    ripples' part of the gradient (∇L + e₀) outweighs the slope's (norm above 1). Without
+    the ``channel`` the gradient's demon components ∂L/∂x_j (j ≥ 1) are removed: the
+    landscape is the same, but the search no longer feeds the demon's coordinates."""
     steps, batch, n1 = noise.shape
     path = np.empty((steps + 1, batch, n1))
     path[0] = 0.0
+    steered = np.empty((steps, batch), dtype=bool)
     np.multiply(noise, -eta, out=path[1:])  # −ηξ_t, to which x_t − η∇L/‖∇L‖ is added
     x = path[0]
     for t in range(1, steps + 1):
         g = _gradient(x, b)
+        if not channel:
+            g[:, 1:] = 0.0
+        # ‖∇L + e₀‖² > 1: the ripples' pull outweighs the slope's
+        steered[t - 1] = np.einsum("bi,bi->b", g[:, 1:], g[:, 1:]) + (g[:, 0] + 1.0) ** 2 > 1.0
         g *= (-eta / np.sqrt(np.einsum("bi,bi->b", g, g)))[:, None]
         g += x
         path[t] += g
         x = path[t]
-    return path
+    return path, steered
 
 
 def _slope(noise: Float[np.ndarray, "T B n1"], eta: float) -> Float[np.ndarray, "T1 B n1"]:
@@ -190,12 +199,14 @@ def descend(
     noise = _noise(rng, hills)[:, None]
     if epsilon == 0:
         return _slope(noise, hills.eta)[:, 0]
-    return _descend(_batch([land], [epsilon]), noise, hills.eta)[:, 0]
+    return _descend(_batch([land], [epsilon]), noise, hills.eta)[0][:, 0]
 
 
 @dataclass(frozen=True, eq=False)
 class HillsRuns:
-    """Runs on several landscapes, each beside its ε = 0 counterfactual (same noise).
+    """Runs on several landscapes, each beside its counterfactual: the same landscape and
+    noise with the demon's channel removed (the search no longer feeds the coordinates
+    x_j, j ≥ 1; see `_descend`).
 
     Attributes:
         hills: the settings.
@@ -203,8 +214,11 @@ class HillsRuns:
         x0: progress x₀ per step [R, T + 1].
         spread: max_j |x_j| per step [R, T + 1].
         grown: |x_j| at the end [R, n].
-        x0_fair: x₀ per step of the ε = 0 counterfactual [R, T + 1].
+        x0_fair: x₀ per step of the counterfactual [R, T + 1].
         spread_fair: max_j |x_j| per step of the counterfactual [R, T + 1].
+        steered: per run, the share of the last quarter's steps on which the ripples'
+            pull outweighed the slope's (the demon steered the search) [R].
+        steered_fair: the same for the counterfactual [R].
     """
 
     hills: Hills
@@ -214,6 +228,8 @@ class HillsRuns:
     grown: Float[np.ndarray, "R n"]
     x0_fair: Float[np.ndarray, "R T1"]
     spread_fair: Float[np.ndarray, "R T1"]
+    steered: Float[np.ndarray, " R"]
+    steered_fair: Float[np.ndarray, " R"]
 
     @property
     def demon(self) -> Float[np.ndarray, "R T1"]:
@@ -268,21 +284,25 @@ def _late(x0: Float[np.ndarray, "R T1"], hills: Hills) -> Float[np.ndarray, " R"
 
 
 def run_hills(hills: Hills, seeds: tuple[int, ...]) -> HillsRuns:
-    """Descend on the landscape of each seed and on its ε = 0 counterfactual, the runs
-    side by side in one vectorised loop over the steps. Seed s draws its landscape and
-    then its noise from ``numpy.random.default_rng(s)``; a run and its counterfactual share
-    the noise, and each is what ``descend`` gives with that generator."""
+    """Descend on the landscape of each seed, with and without the demon's channel (the
+    counterfactual), the runs side by side in one vectorised loop over the steps. Seed s
+    draws its landscape and then its noise from ``numpy.random.default_rng(s)``; a run and
+    its counterfactual share the noise, and the run is what ``descend`` gives with that
+    generator."""
     lands, noises = [], []
     for seed in seeds:
         rng = np.random.default_rng(seed)
         lands.append(landscape(rng, hills))
         noises.append(_noise(rng, hills))
     noise = np.stack(noises, axis=1)  # [T, R, n+1]
+    batch = _batch(lands, [hills.epsilon] * len(lands))
     if hills.epsilon == 0:
-        path = _slope(noise, hills.eta)
+        path = fair = _slope(noise, hills.eta)
+        steered = fair_steered = np.zeros(noise.shape[:2], dtype=bool)
     else:
-        path = _descend(_batch(lands, [hills.epsilon] * len(lands)), noise, hills.eta)
-    fair = _slope(noise, hills.eta)
+        path, steered = _descend(batch, noise, hills.eta)
+        fair, fair_steered = _descend(batch, noise, hills.eta, channel=False)
+    quarter = hills.steps // 4
     return HillsRuns(
         hills,
         tuple(seeds),
@@ -291,31 +311,35 @@ def run_hills(hills: Hills, seeds: tuple[int, ...]) -> HillsRuns:
         np.abs(path[-1, :, 1:]),
         np.ascontiguousarray(fair[:, :, 0].T),
         np.ascontiguousarray(np.abs(fair[:, :, 1:]).max(axis=2).T),
+        steered[-quarter:].mean(axis=0),
+        fair_steered[-quarter:].mean(axis=0),
     )
 
 
 def search_world() -> dict:
-    """The search's end behaviour as a world document: one choice per unit of motion,
-    "descend" (progress along x₀; R and U pay 1) or "hold" (motion the demon diverts, no
-    progress; the goal "demon" pays 1). A search whose last quarter gained a fraction f of
-    the ideal progress is the policy descending with probability f: J_R = f, and
-    J_demon = 1 − f, the share of the search the demon holds."""
+    """The search's end behaviour as a world document: one choice per step, "descend"
+    (progress along x₀; R and U pay 1), "held" (a step the demon steers without progress;
+    the goal "demon" pays 1) or "drift" (neither: noise). A search whose last quarter
+    gained a fraction f of the ideal progress, and whose ripples outweighed the slope on a
+    share c of those steps, is the policy that descends with probability f, is held with
+    (1 − f)·c and drifts otherwise: J_R = f and J_demon = (1 − f)·c, the demon's control
+    of the search, measured from the gradient, not from R (with no demon, c = 0)."""
     env = {
         "start": {"search": 1.0},
         "terminal": ["end"],
-        "transitions": [["search", a, "end", 1.0] for a in ("descend", "hold")],
+        "transitions": [["search", a, "end", 1.0] for a in ("descend", "held", "drift")],
     }
     return {
         "name": "tessellating-hills",
         "discount": 0.9,
         "deploy_share": 0.5,
         "states": ["search", "end"],
-        "actions": ["descend", "hold"],
+        "actions": ["descend", "held", "drift"],
         "train": env,
         "deploy": env,
         "objectives": {
             "base": [["search", "descend", 1.0]],
             "intended": [["search", "descend", 1.0]],
-            "goals": {"demon": [["search", "hold", 1.0]]},
+            "goals": {"demon": [["search", "held", 1.0]]},
         },
     }

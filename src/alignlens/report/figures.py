@@ -1,8 +1,9 @@
-"""Figures for reports (Matplotlib, imported lazily; install the ``report`` extra).
+"""Figures for reports (Matplotlib, imported lazily).
 
 - `drive_figure`: the driver's frequency per generation in the finite population, the
   recursion from the same start, and the same population under fair meiosis.
-- `hills_figure`: x₀ per step against the ideal ηt and the ε = 0 counterfactual, and
+- `hills_figure`: x₀ per step against the ideal ηt and the counterfactual without the
+  demon's channel, and
   max_j |x_j| per step (the demon's coordinates) against the counterfactual's.
 - `gridworld_figure`: every training and deployment level, tiles labelled, with the
   policy's most likely action in each cell and its most likely path from each start.
@@ -108,11 +109,11 @@ def hills_figure(runs: HillsRuns, index: int = 0) -> Figure:
     h = runs.hills
     steps = np.arange(runs.x0.shape[1])
     progress.plot(steps, h.eta * steps, "--", color="grey", label="ideal (ηt)")
-    progress.plot(steps, runs.x0_fair[index], color=FAIR, label="ε = 0 (counterfactual)")
+    progress.plot(steps, runs.x0_fair[index], color=FAIR, label="channel removed (counterfactual)")
     progress.plot(steps, runs.x0[index], color=DEMON, label=f"ε = {h.epsilon:g}")
     progress.set(xlabel="step", ylabel="x₀", title=f"landscape {runs.seeds[index]}: progress")
     progress.legend(loc="upper left")
-    demon.plot(steps, runs.spread_fair[index], color=FAIR, label="ε = 0 (counterfactual)")
+    demon.plot(steps, runs.spread_fair[index], color=FAIR, label="channel removed")
     demon.plot(steps, runs.spread[index], color=DEMON, label=f"ε = {h.epsilon:g}")
     demon.set(xlabel="step", ylabel="max_j |x_j|", title="the demon's coordinates")
     demon.legend(loc="upper left")
