@@ -129,6 +129,19 @@ def test_birth_control_is_outer_for_some_optimal_genotypes_and_not_others(tour_r
     assert kind.over_optimal.counts == over.counts
 
 
+def test_a_large_optimal_set_reports_its_best_and_worst_member(monkeypatch) -> None:
+    """Over the member limit, an enumerated class's Opt(train, R) is not diagnosed member by
+    member: its best and worst member in deployment under U are, and named as such (in
+    birth-control, an offspring-driven genotype, aligned, and the pleasure-driven one)."""
+    import alignlens.verdict_range as verdict_range
+
+    monkeypatch.setattr(verdict_range, "MEMBER_LIMIT", 2)
+    over = run_scenario("birth-control").diagnosis.over_optimal
+    assert over is not None and over.members is None
+    assert dict(over.by_member["wentworth"]) == {"the worst member": "outer", "the best": "aligned"}
+    assert over.notation("wentworth") == "outer (the worst member), aligned (the best)"
+
+
 def test_lava_correct_under_perfect_search_spans_aligned_and_outer(tour_runs) -> None:
     """The Q-learner's world under exhaustive search over the tabular class: Opt(train, R)
     (no lava in training) holds members that walk through deployment's lava and members

@@ -258,6 +258,8 @@ class WorldAnalysis:
 
     def floor(self, env: str, objective: str) -> float:
         """The return of normalised regret 1 under the normaliser (W by default)."""
+        if self.tolerances.normaliser == "range":
+            return self.worst.get(env, objective)
         return self.tolerances.floor(
             self.optimum.get(env, objective),
             self.worst.get(env, objective),
@@ -426,6 +428,9 @@ class Analysis:
     hack: HackEvidence | None = None
     outer_sample: OuterSample | None = None
     train_competence: Mapping[str, float] = field(default_factory=dict)
+    _mixture_regrets: dict[float, Range] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "competence", _frozen(self.competence))
@@ -469,6 +474,12 @@ class Analysis:
         bounds bracket it when the class's mixture extremes are bracketed (the value is
         then the upper end)."""
         share = self.tolerances.deploy_share if share is None else share
+        known = self._mixture_regrets.get(share)
+        if known is None:
+            known = self._mixture_regrets[share] = self._mixture_regret_at(share)
+        return known
+
+    def _mixture_regret_at(self, share: float) -> Range:
         j = self.mixture_return(share)
         o = self.objectives
         m = o.mixture

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
-from jaxtyping import Bool
+from jaxtyping import Bool, Float
 
 from alignlens.analysis import WorldAnalysis
 from alignlens.lenses import LENSES, apply_lenses
@@ -100,16 +100,23 @@ def enumerated_range(
     rule: str,
     *,
     noun: str = "members",
-) -> VerdictRange | None:
-    """Every member of Opt(train, R) of an enumerated class, diagnosed and counted (None
-    when the set has more than `MEMBER_LIMIT` members)."""
+    deploy_intended: Float[np.ndarray, " N"] | None = None,
+) -> VerdictRange:
+    """Every member of Opt(train, R) of an enumerated class, diagnosed and counted; over
+    `MEMBER_LIMIT` members, its best and its worst member in deployment under U
+    (``deploy_intended``: every member's J^deploy_U, required then)."""
     members = np.flatnonzero(optimal)
-    if len(members) > MEMBER_LIMIT:
-        return None
     extremes = _cached(class_extremes(world, cls))
     cache = SolveCache()
     counts: dict[str, Counter[str]] = {lens: Counter() for lens in LENSES}
-    for i in members:
+    by_member: dict[str, dict[str, str]] = {lens: {} for lens in LENSES}
+    over_limit = len(members) > MEMBER_LIMIT
+    if over_limit:
+        if deploy_intended is None:
+            raise ValueError("a large optimal set needs the members' deployment returns")
+        values = deploy_intended[members]
+        members = np.array([members[np.argmin(values)], members[np.argmax(values)]])
+    for k, i in enumerate(members):
         analysis = analyze_policy(
             world,
             cls.member(int(i)),
@@ -120,6 +127,11 @@ def enumerated_range(
         )
         for lens, verdict in apply_lenses(analysis).items():
             counts[lens][str(verdict.category)] += 1
+            if over_limit:
+                by_member[lens][("the worst member", "the best")[k]] = str(verdict.category)
+    if over_limit:
+        diagnosed = "the best and the worst member in deployment under U"
+        return VerdictRange(None, counts, diagnosed, rule, noun, by_member)
     return VerdictRange(len(members), counts, "every member", rule, noun)
 
 

@@ -24,7 +24,12 @@ from alignlens.errors import PolicyError
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import TabularPolicy, deterministic
 from alignlens.solve.analyze import analyze_world
-from alignlens.solve.enumerated import analyze_enumerated, optimal_members, regrets
+from alignlens.solve.enumerated import (
+    MemberReturns,
+    analyze_enumerated,
+    optimal_members,
+    regrets,
+)
 from alignlens.solve.extremes import extreme_member
 from alignlens.solve.optimal_set import optimal_set
 from alignlens.tolerances import Tolerances
@@ -56,6 +61,7 @@ class ExhaustiveResult:
         objectives: the objective-level analysis of the class (reusable for diagnosis).
         optimal: for an enumerated class, which members are in Opt(train, R); else None.
         index: for an enumerated class, the representative's index; else None.
+        returns: for an enumerated class, every member's returns; else None.
     """
 
     policy: TabularPolicy
@@ -63,6 +69,7 @@ class ExhaustiveResult:
     objectives: WorldAnalysis
     optimal: Bool[np.ndarray, " N"] | None = None
     index: int | None = None
+    returns: MemberReturns | None = None
 
 
 def exhaustive(
@@ -92,7 +99,8 @@ def exhaustive(
         index = next((names[n] for n in tie_break if n in names), index)
     elif tie_break != "first":
         raise _unknown(tie_break)
-    return ExhaustiveResult(policy_class.member(index), label, objectives, optimal, index)
+    member = policy_class.member(index)
+    return ExhaustiveResult(member, label, objectives, optimal, index, returns)
 
 
 def _tabular(world: World, tie_break: TieBreak, label: str, tol: Tolerances) -> ExhaustiveResult:

@@ -109,9 +109,15 @@ def diagnose_exhaustive(
     if policy_class is None:
         over = tabular_range(world, result.objectives, rule)
     else:
-        assert result.optimal is not None
+        assert result.optimal is not None and result.returns is not None
         over = enumerated_range(
-            world, policy_class, result.objectives, result.optimal, rule, noun=noun
+            world,
+            policy_class,
+            result.objectives,
+            result.optimal,
+            rule,
+            noun=noun,
+            deploy_intended=result.returns["deploy", "intended"],
         )
     return diagnose(
         world,

@@ -107,8 +107,9 @@ def world_analysis(
 
     def regret(key: tuple[str, str, str]) -> Range:
         _, env, objective = key
-        best = optimum.get(env, objective)
-        floor = tol.floor(best, worst.get(env, objective), random.get(env, objective))
+        best, floor = optimum.get(env, objective), worst.get(env, objective)
+        if tol.normaliser != "range":
+            floor = tol.floor(best, floor, random.get(env, objective))
         return regret_range(returns[key], best, floor)
 
     deploy_intended = {
