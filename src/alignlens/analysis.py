@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import cast
 
 from alignlens.tolerances import Tolerances
 
@@ -256,6 +257,11 @@ class WorldAnalysis:
     mixture: MixtureExtremes | None = None
     train_goals: Mapping[str, GoalRange] = field(default_factory=dict)
 
+    @property
+    def mixture_extremes(self) -> MixtureExtremes:
+        """`mixture`, which ``__post_init__`` always sets."""
+        return cast(MixtureExtremes, self.mixture)
+
     def floor(self, env: str, objective: str) -> float:
         """The return of normalised regret 1 under the normaliser (W by default)."""
         if self.tolerances.normaliser == "range":
@@ -482,8 +488,7 @@ class Analysis:
     def _mixture_regret_at(self, share: float) -> Range:
         j = self.mixture_return(share)
         o = self.objectives
-        m = o.mixture
-        assert m is not None  # set in WorldAnalysis.__post_init__
+        m = o.mixture_extremes
         best = [max(j, e(share)) for e in m.best]  # the class holds π̂: V ≥ J ≥ W
         worst = [min(j, e(share)) for e in m.worst]
         tol = self.tolerances

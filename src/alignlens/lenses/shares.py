@@ -47,8 +47,7 @@ def breakpoints(a: Analysis) -> tuple[tuple[float, ...], frozenset[float]]:
     """0, every λ in (0, 1) where a λ-dependent condition may change, and 1; and those of
     them that are only crossings of the policy's line with an optimality threshold (there
     reg^λ_R(π̂) = ε exactly, so inner_H holds, and nothing else changes)."""
-    m = a.objectives.mixture
-    assert m is not None
+    m = a.objectives.mixture_extremes
     eps = a.tolerances.epsilon
     policy = (a.returns.train_base, a.returns.deploy_base)
     best = {line for e in m.best for line in e.lines}

@@ -135,8 +135,7 @@ def mixture_document(analysis: Analysis) -> dict[str, Any]:
     """The policy on the lifetime mixture at λ = the deployment share: its return of R, the
     class's best and worst there, its normalised regret, and the λ for which it is optimal."""
     share = analysis.tolerances.deploy_share
-    m = analysis.objectives.mixture
-    assert m is not None
+    m = analysis.objectives.mixture_extremes
     regret = analysis.mixture_regret()
     doc: dict[str, Any] = {
         "deploy_share": _number(share),

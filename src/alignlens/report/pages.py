@@ -223,8 +223,8 @@ def _number_tables(diagnosis: Diagnosis) -> list[Markup]:
     regret = a.mixture_regret()
     mixture = [
         ("the policy's return of R", f"{a.mixture_return():.6g}"),
-        ("the best over the class", _bracket(o.mixture.best, share)),  # type: ignore[union-attr]
-        ("the worst over the class", _bracket(o.mixture.worst, share)),  # type: ignore[union-attr]
+        ("the best over the class", _bracket(o.mixture_extremes.best, share)),
+        ("the worst over the class", _bracket(o.mixture_extremes.worst, share)),
         ("the policy's regret (inner_H: ≤ ε)", _bracket_range(regret.bounds)),
         ("λ for which it is ≤ ε", inner_shares(a).notation()),
         *(

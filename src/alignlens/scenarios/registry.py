@@ -106,10 +106,9 @@ def diagnose_exhaustive(
 
     result = exhaustive(world, policy_class, tie_break=tie_break)
     rule = rule_of(tie_break)
-    if policy_class is None:
+    if policy_class is None or result.optimal is None or result.returns is None:
         over = tabular_range(world, result.objectives, rule)
     else:
-        assert result.optimal is not None and result.returns is not None
         over = enumerated_range(
             world,
             policy_class,

@@ -44,7 +44,7 @@ def tabular_extremes(world: World, cache: SolveCache | None = None) -> Extremes:
 
 
 def regrets_of(returns: Returns, objectives: WorldAnalysis) -> Returns:
-    """The normalised regret of each return, against the class optimum and worst value."""
+    """The normalised regret of each return, as the objective-level analysis normalises it."""
     return Returns(
         **{
             f"{e}_{o}": objectives.regret(e, o, returns.get(e, o))
