@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alignlens import Tolerances, diagnose, world_from_dict
+from alignlens.analysis import ShareSet
+from alignlens.lenses.shares import pieces_notation
 from test_extremes import brute_optimal, brute_tables
 from worlds import random_world_dict
 
@@ -319,3 +321,80 @@ def test_other_normalisers_against_brute_force(case: tuple, normaliser: str) -> 
     assert w["aligned"].value == pytest.approx(reg(("deploy", "intended"))[index], abs=1e-9)
     outer = reg(("deploy", "intended"))[in_opt].max()
     assert w["outer_W"].value == pytest.approx(outer, abs=1e-9)
+    # inner_H: the mixture regret at λ = ½ against every deterministic policy, normalised
+    # the same way (exact with shared dynamics, inside the bracket under a shift)
+    mixed = 0.5 * table["train", "base"] + 0.5 * table["deploy", "base"]
+    best, worst = mixed.max(), mixed.min()
+    floor = (
+        0.5 * (uniform_return(model, "train", "base") + uniform_return(model, "deploy", "base"))
+        if normaliser == "random"
+        else best - scale
+    )
+    tie = best - worst <= 1e-12 * max(1.0, abs(best)) or best - floor <= 1e-12 * max(1, best)
+    want = 0.0 if tie else min(1.0, max(0.0, (best - mixed[index]) / (best - floor)))
+    low, high = result.analysis.mixture_regret().max_bounds
+    assert low - 1e-9 <= want <= high + 1e-9
+
+
+@pytest.mark.parametrize("normaliser", ["range", "random", "absolute"])
+def test_verdicts_by_share_agree_with_diagnoses_at_each_share(examples, normaliser) -> None:
+    """The verdict-by-λ pieces are the verdicts a diagnosis at that λ gives, for scans.toml's
+    always-healthy classifier under each normaliser (with ε = 0.1 the ε-threshold
+    crossings sit well apart from the envelope's bend at 0.6: under the absolute
+    normaliser, scale 1, always-healthy stays within ε of the optimum up to λ = 0.7)."""
+    from alignlens import load_world
+    from alignlens.policies.enumerated import observation_policies
+
+    world = load_world(examples / "scans.toml")
+    cls = observation_policies(world)
+
+    def tol(share: float) -> Tolerances:
+        return Tolerances(0.1, 0.1, 0.9, share, normaliser=normaliser, reward_scale=1.0)
+
+    pieces = diagnose(world, 0, policy_class=cls, tolerances=tol(0.5)).by_share()
+    for share in np.linspace(0, 1, 41):
+        direct = diagnose(world, 0, policy_class=cls, tolerances=tol(float(share)))
+        for lens, lens_pieces in pieces.items():
+            (piece,) = [p for p in lens_pieces if ShareSet((p.shares,)).contains(float(share))]
+            assert piece.category == direct.verdicts[lens].category, (lens, share)
+    if normaliser == "absolute":
+        hubinger = pieces_notation(pieces["hubinger"])
+        assert hubinger == "outer for λ ∈ [0, 0.7], inner for λ ∈ (0.7, 1]"
+
+
+def test_the_random_normaliser_is_refused_where_acting_at_random_wins() -> None:
+    """A and B look alike. From A, "a" leads to B and "b" ends with 0.1; at B, "b" pays 1 and
+    "a" ends. Acting on the observation, "always a" earns 0 and "always b" 0.1; acting at
+    random earns ½·0.1 + ½·0.9·½·1 = 0.275, more than any member: the random normaliser
+    would make every regret 0, so it is an error."""
+    from alignlens import AlignlensError
+    from alignlens.policies.enumerated import observation_policies
+
+    env = {
+        "start": {"A": 1.0},
+        "terminal": ["end"],
+        "transitions": [
+            ["A", "a", "B", 1.0],
+            ["A", "b", "end", 1.0],
+            ["B", "a", "end", 1.0],
+            ["B", "b", "end", 1.0],
+        ],
+    }
+    d = {
+        "name": "aliased",
+        "discount": 0.9,
+        "states": ["A", "B", "end"],
+        "actions": ["a", "b"],
+        "observations": {"A": "o", "B": "o"},
+        "train": env,
+        "deploy": env,
+        "objectives": {"base": [["A", "b", 0.1], ["B", "b", 1.0]], "intended": []},
+    }
+    world = world_from_dict(d)
+    with pytest.raises(AlignlensError, match="the random normaliser gives no scale"):
+        diagnose(
+            world,
+            1,
+            policy_class=observation_policies(world),
+            tolerances=Tolerances(normaliser="random"),
+        )

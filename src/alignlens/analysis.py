@@ -9,7 +9,7 @@ regret over each optimal set).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import cast
@@ -150,6 +150,29 @@ def mix(train: float, deploy: float, share: float) -> float:
     if share == 1.0:
         return deploy
     return (1.0 - share) * train + share * deploy
+
+
+Line = tuple[float, float]
+"""A mixture line λ ↦ (1 − λ)·a + λ·b, as (a, b): a return in training and one in deployment."""
+
+
+def optimality_thresholds(
+    best: Iterable[Line], worst: Iterable[Line], random: Line, tolerances: Tolerances
+) -> set[Line]:
+    """The lines (1 − ε)·V + ε·floor, for every line V of the best mixture return and every
+    line of the normaliser's floor (W's lines for "range", the uniform random policy's line
+    for "random", V − reward_scale for "absolute"): on each piece of λ, a policy is
+    ε-optimal on the mixture exactly when its line is at or above one of these."""
+    eps = tolerances.epsilon
+    if tolerances.normaliser == "absolute":
+        drop = eps * float(tolerances.reward_scale)  # type: ignore[arg-type]
+        return {(b0 - drop, b1 - drop) for b0, b1 in best}
+    floors = [random] if tolerances.normaliser == "random" else list(worst)
+    return {
+        ((1 - eps) * b0 + eps * f0, (1 - eps) * b1 + eps * f1)
+        for b0, b1 in best
+        for f0, f1 in floors
+    }
 
 
 @dataclass(frozen=True)
@@ -303,9 +326,9 @@ def shifted_mixture(w: WorldAnalysis) -> MixtureExtremes:
     # regrets are normalised by V* − floor (the normaliser's), so they convert back so too
     gap_train = o.train_base - w.floor("train", "base")
     gap_deploy = o.deploy_base - w.floor("deploy", "base")
-    best_deploy_of_train_opt = o.deploy_base - gap_deploy * (
-        w.optimal_sets["train_base"]["deploy_base_regret"].min
-    )
+    least = w.optimal_sets["train_base"]["deploy_base_regret"].min
+    # a regret clipped at 1 says only that the return is at most the floor: take W then
+    best_deploy_of_train_opt = o.deploy_base - gap_deploy * least if least < 1 else lo.deploy_base
     known_best = (
         (o.train_base, lo.deploy_base),
         (lo.train_base, o.deploy_base),
@@ -460,7 +483,8 @@ class Analysis:
                 else (o.goals, self.competence)
             )
             for goal, value in values.items():
-                row[goal] = None if ranges[goal].degenerate else value
+                goal_range = ranges.get(goal)
+                row[goal] = None if goal_range is not None and goal_range.degenerate else value
             out[env] = row
         return out
 

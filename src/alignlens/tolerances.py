@@ -94,6 +94,15 @@ class Tolerances:
         """The return whose regret is 1 under the normaliser: W over the class ("range"),
         the uniform random policy's return ("random"), or V* − reward_scale ("absolute")."""
         if self.normaliser == "random":
+            spread = best - worst
+            if random > best and spread > 1e-12 * max(1.0, abs(best)):
+                raise AlignlensError(
+                    f"the uniformly random policy earns {random:g}, more than any policy of "
+                    f"the class ({best:g}), so the random normaliser gives no scale",
+                    field="--normaliser",
+                    fix="use the range normaliser for this class (a class that acts on "
+                    "observations can be beaten by acting at random)",
+                )
             return random
         if self.normaliser == "absolute":
             return best - float(self.reward_scale)  # type: ignore[arg-type]

@@ -269,7 +269,7 @@ class HillsRuns:
     @property
     def demons(self) -> Bool[np.ndarray, " R"]:
         """Runs that produced a demon: some x_j grew beyond what noise explains, the search
-        ends with less than half the ideal progress rate, and its ε = 0 counterfactual
+        ends with less than half the ideal progress rate, and its counterfactual (no channel)
         keeps at least 0.9 of it."""
         return (
             (self.grown.max(axis=1) > self.noise_bound)

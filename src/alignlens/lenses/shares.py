@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from alignlens.analysis import Analysis, Interval, ShareSet
+from alignlens.analysis import Analysis, Interval, ShareSet, optimality_thresholds
 from alignlens.lenses.verdict import Category, Verdict
 
 T = TypeVar("T")
@@ -47,15 +47,14 @@ def breakpoints(a: Analysis) -> tuple[tuple[float, ...], frozenset[float]]:
     """0, every λ in (0, 1) where a λ-dependent condition may change, and 1; and those of
     them that are only crossings of the policy's line with an optimality threshold (there
     reg^λ_R(π̂) = ε exactly, so inner_H holds, and nothing else changes)."""
-    m = a.objectives.mixture_extremes
-    eps = a.tolerances.epsilon
+    o = a.objectives
+    m = o.mixture_extremes
     policy = (a.returns.train_base, a.returns.deploy_base)
     best = {line for e in m.best for line in e.lines}
     worst = {line for e in m.worst for line in e.lines}
-    crossings: set[float] = set()
-    for (bt, bd), (wt, wd) in itertools.product(best, worst):
-        threshold = ((1 - eps) * bt + eps * wt, (1 - eps) * bd + eps * wd)
-        crossings.add(_crossing(policy, threshold))
+    random = (o.random.train_base, o.random.deploy_base)
+    thresholds = optimality_thresholds(best, worst, random, a.tolerances)
+    crossings = {_crossing(policy, threshold) for threshold in thresholds}
     others: set[float] = {0.0, 1.0}
     for lines in (best, worst):
         others.update(_crossing(x, y) for x, y in itertools.combinations(lines, 2))

@@ -141,7 +141,7 @@ def mixture_document(analysis: Analysis) -> dict[str, Any]:
         "deploy_share": _number(share),
         "policy": _number(analysis.mixture_return()),
         "optimum": _number(m.best[1](share)),
-        "worst": _number(m.worst[0](share)),
+        "worst": _number(m.worst[1](share)),
         "regret": _number(regret.max),
     }
     if not regret.exact:

@@ -28,6 +28,7 @@ from alignlens.analysis import (
     WorldAnalysis,
     all_tie,
     mix,
+    optimality_thresholds,
 )
 from alignlens.policies.enumerated import EnumeratedClass, members_in_chunks
 from alignlens.solve.batch import returns_many
@@ -143,9 +144,20 @@ def share_profile(
     tol: Tolerances,
     random: Returns,
 ) -> ShareProfile:
-    """The regret range over Opt(λ, R) at each bend of the envelope and between bends
-    (``random``: the uniformly random policy's returns, for the "random" normaliser)."""
-    bends = envelope_bends(j["train", "base"], j["deploy", "base"])
+    """The regret range over Opt(λ, R) at each vertex and between vertices (``random``: the
+    uniformly random policy's returns, for the "random" normaliser). Opt(λ, R) can change
+    only where the best or the worst mixture return bends, or where a member's line
+    crosses an ε-threshold line (`optimality_thresholds`): those are the vertices."""
+    train, deploy = j["train", "base"], j["deploy", "base"]
+    upper = envelope(train, deploy, upper=True)
+    lower = envelope(train, deploy, upper=False)
+    random_line = (random.train_base, random.deploy_base)
+    vertices = {*envelope_bends(train, deploy), *envelope_bends(-train, -deploy)}
+    for a0, a1 in optimality_thresholds(upper.lines, lower.lines, random_line, tol):
+        d0, d1 = train - a0, deploy - a1
+        inside = d0 * d1 < 0  # the member's line crosses the threshold inside (0, 1)
+        vertices.update((d0[inside] / (d0[inside] - d1[inside])).tolist())
+    bends = sorted(v + 0.0 for v in vertices if 0.0 <= v <= 1.0)
 
     def over(share: float) -> Range:
         values = mixture_values(j, "base", share)
