@@ -109,3 +109,59 @@ def test_an_sb3_agent_on_the_shifted_strip(distshift) -> None:
     assert set(result.verdicts) == {"wentworth", "hubinger", "ngo", "shah", "two_d"}
     observation = next(iter(gym_world.observations.values()))
     assert np.asarray(observation).shape == train.observation_space.shape
+
+
+def test_partial_views_keep_each_environments_own_observations() -> None:
+    """DistShift1 against DistShift2 through the agent's 7×7 view (`ImgObsWrapper`): where
+    the lava moved, a position shows another view in deployment than in training, and
+    the deployed policy must be judged on what it sees there. A stochastic policy that
+    avoids the lava it sees: its exact deployment return agrees with the discounted return
+    of 300 rollouts of the real environment within 4 standard errors (MiniGrid's time
+    limit, 252 steps, leaves γ^252 < 1e-5 of the return out). Judged on the training
+    views, it walked into deployment's moved lava."""
+    from minigrid.wrappers import ImgObsWrapper
+
+    def make(env_id: str):
+        return ImgObsWrapper(gym.make(env_id))
+
+    lake = minigrid_world(
+        make("MiniGrid-DistShift1-v0"), make("MiniGrid-DistShift2-v0"), discount=GAMMA
+    )
+    world = lake.world
+    train_views = {
+        world.states[s].removeprefix("train:"): world.observation[s]
+        for s in range(world.n_states)
+        if world.states[s].startswith("train:")
+    }
+    moved = [
+        s
+        for s in range(world.n_states)
+        if world.states[s].startswith("deploy:")
+        and world.observation[s]
+        != train_views.get(world.states[s].removeprefix("deploy:"), world.observation[s])
+    ]
+    assert moved, "no position shows a different view in deployment"
+
+    def act(view: np.ndarray) -> np.ndarray:
+        """Forward unless the cell ahead (view[3, 5]: the agent sits at the bottom middle)
+        is lava or wall, then mostly turn; a little of everything always."""
+        ahead = int(view[3, 5, 0])  # MiniGrid object index: 2 wall, 9 lava
+        p = np.full(7, 0.01)
+        p[:3] = (0.45, 0.45, 0.05) if ahead in (2, 9) else (0.12, 0.12, 0.71)
+        return p / p.sum()
+
+    exact = diagnose(world, lake.policy(act)).analysis.returns.deploy_base
+    env = make("MiniGrid-DistShift2-v0")
+    rng = np.random.default_rng(0)
+    returns = []
+    for episode in range(300):
+        view, _ = env.reset(seed=episode)
+        total, discount, done = 0.0, 1.0, False
+        while not done:
+            view, r, terminated, truncated, _ = env.step(int(rng.choice(7, p=act(view))))
+            total += discount * float(r > 0)
+            discount *= GAMMA
+            done = terminated or truncated
+        returns.append(total)
+    mean, se = float(np.mean(returns)), float(np.std(returns, ddof=1) / np.sqrt(len(returns)))
+    assert abs(exact - mean) <= 4 * se + 1e-5, (exact, mean, se)

@@ -22,11 +22,13 @@ Either way:
   goal are functions of (observation, action, next observation), or U is read from a
   named ``info`` key per step (``intended_info``, the hidden-reward convention of the AI
   Safety Gridworlds; search only); without either, U is R;
-- a state that looks the same in both environments (the same observation, or state key)
-  and where every objective has the same expected value per action is one shared state,
-  whose dynamics may differ between the environments (the world then says so); otherwise
-  each environment has its own copy (``train:`` and ``deploy:``), both showing the same
-  observation, so that policies acting on observations act alike in both.
+- a state that is the same in both environments (the same observation, or state key),
+  shows the same observation in both, and where every objective has the same expected
+  value per action is one shared state, whose dynamics may differ between the
+  environments (the world then says so); otherwise each environment has its own copy
+  (``train:`` and ``deploy:``), each showing what that environment shows there (a
+  partial view of a shifted layout differs), so that policies acting on observations
+  see in each environment what an agent there would see.
 
 `GymWorld` keeps each observation as the environment produced it, for policies trained
 elsewhere (`GymWorld.policy`).
@@ -350,13 +352,23 @@ def _document(
             field="action_names",
             fix="give one name per action",
         )
-    names: dict[Hashable, str] = {}  # observation key → observation name
+    names: dict[Hashable, str] = {}  # state key → state name
+    seen: dict[Hashable, str] = {}  # observation → observation name
     raw: dict[str, Any] = {}
     for read in reads.values():
         for k, obs in read.observation.items():
             if k not in names:
                 names[k] = _name_of(k, len(names))
-                raw[names[k]] = obs
+            shown = _key(obs)
+            if shown not in seen:
+                seen[shown] = _name_of(shown, len(seen))
+                raw[seen[shown]] = obs
+
+    def observed(read: _Read, k: Hashable) -> str:
+        """The name of what the state shows in this environment (a state key such as
+        MiniGrid's position may show another view in the other environment)."""
+        return seen[_key(read.observation[k])]
+
     base = reward or (lambda r: r)
     kinds = ("base", *objectives)
 
@@ -384,6 +396,7 @@ def _document(
         k
         for k in set(values["train"]) & set(values["deploy"])
         if np.array_equal(values["train"][k], values["deploy"][k])
+        and observed(reads["train"], k) == observed(reads["deploy"], k)
     }
 
     def state(env_name: str, k: Hashable) -> str:
@@ -402,7 +415,7 @@ def _document(
                     transitions.append([s, actions[a], target, step.prob])
             if s in states:
                 continue  # a shared state's objectives are written once
-            states[s] = names[k]
+            states[s] = observed(read, k)
             for a in range(n_actions):
                 for name, v in zip(kinds, values[env_name][k][a], strict=True):
                     if v != 0.0:
