@@ -451,3 +451,51 @@ def test_alignlens_gridworld_envs_read_back_by_search_with_a_neural_policy(examp
         assert there.analysis.returns.get(env_name, "base") == pytest.approx(
             here.analysis.returns.get(env_name, "base"), abs=1e-9
         )
+
+
+def test_reward_and_observation_wrappers_are_applied_to_the_table() -> None:
+    """The table path reads env.unwrapped.P; the world must still be the wrapped
+    environment's. TransformReward(10r − 0.01) makes R of every (state, action) 10 times
+    the hand-built expected reward less 0.01 (probabilities sum to 1); a one-hot
+    observation wrapper makes the policy see one-hot vectors, as an agent trained on the
+    wrapped environment did, and a policy that reads them acts as the same policy on
+    integers."""
+    from gymnasium.spaces import Box
+    from gymnasium.wrappers import TransformObservation, TransformReward
+
+    def wrapped():
+        env = gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True)
+        env = TransformReward(env, lambda r: 10 * r - 0.01)
+        space = Box(0.0, 1.0, (16,))
+        return TransformObservation(env, lambda s: np.eye(16)[s], space)
+
+    lake = world_from_gymnasium(wrapped(), wrapped(), discount=0.95)
+    _, reward = frozen_lake(TRAIN_MAP, slippery=True)
+    base = base_rows(lake.world)
+    for key, pay in reward.items():
+        assert base[key] == pytest.approx(10 * pay - 0.01, abs=1e-12)
+    seen = []
+
+    def act(observation):
+        seen.append(observation)
+        return int(np.argmax(observation)) % 4
+
+    one_hot = lake.policy(act)
+    assert seen and all(np.asarray(o).shape == (16,) for o in seen)
+    plain = world_from_gymnasium(
+        gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True),
+        gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True),
+        discount=0.95,
+    )
+    on_ints = plain.policy(lambda s: int(s) % 4)
+    np.testing.assert_array_equal(one_hot.train, on_ints.train)
+
+
+def test_a_wrapper_the_table_cannot_see_is_refused_by_name() -> None:
+    class Reversed(gym.ActionWrapper):
+        def action(self, action):
+            return 3 - action
+
+    env = Reversed(gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True))
+    with pytest.raises(AlignlensError, match="wrapped in Reversed"):
+        world_from_gymnasium(env, env, method="table")

@@ -199,9 +199,50 @@ def _table(env: Any) -> Any:
     return getattr(env.unwrapped, "P", None)
 
 
+PASSIVE_WRAPPERS = ("TimeLimit", "OrderEnforcing", "PassiveEnvChecker", "RecordEpisodeStatistics")
+"""Wrappers that change neither rewards, observations nor transitions (TimeLimit cuts
+episodes, which the world's discount stands in for)."""
+
+
+def _wrapped(env: Any, env_name: str) -> tuple[list[Callable], list[Callable]]:
+    """The reward and observation transforms of the wrappers around ``env``, innermost
+    first, for reading its table: a wrapper that changes anything else (actions, steps)
+    cannot be read from the table and is refused by name."""
+    import gymnasium
+
+    rewards: list[Callable] = []
+    observations: list[Callable] = []
+    layer = env
+    while isinstance(layer, gymnasium.Wrapper):
+        kind = type(layer).__name__
+        if isinstance(layer, gymnasium.RewardWrapper):
+            rewards.insert(0, layer.reward)
+        elif isinstance(layer, gymnasium.ObservationWrapper):
+            observations.insert(0, layer.observation)
+        elif kind not in PASSIVE_WRAPPERS:
+            raise WorldError(
+                f"the {env_name} environment is wrapped in {kind}, which the transition "
+                "table (env.unwrapped.P) does not see",
+                field=f"{env_name}_env",
+                fix="read it by search (method='search'), or apply the wrapper's effect "
+                "with a reward or observation wrapper",
+            )
+        layer = layer.env
+    return rewards, observations
+
+
+def _through(transforms: Sequence[Callable], value: Any) -> Any:
+    for transform in transforms:
+        value = transform(value)
+    return value
+
+
 def _read_table(env: Any, env_name: str) -> _Read:
     """The transition table ``P[s][a] = [(p, s', r, terminated), ...]`` and the start
-    distribution ``initial_state_distrib`` (or the reset state)."""
+    distribution ``initial_state_distrib`` (or the reset state), with the rewards and
+    observations passed through the wrappers around the environment, as an agent on the
+    wrapped environment receives them."""
+    rewards, observations = _wrapped(env, env_name)
     table = _table(env)
     if table is None:
         raise WorldError(
@@ -217,12 +258,22 @@ def _read_table(env: Any, env_name: str) -> _Read:
         start = {int(s): float(p) for s, p in enumerate(np.asarray(start_table)) if p > 0}
     outcomes = {
         int(s): [
-            [_Step(float(p), int(nxt), float(r), bool(done)) for p, nxt, r, done in rows[a]]
+            [
+                _Step(float(p), int(nxt), float(_through(rewards, float(r))), bool(done))
+                for p, nxt, r, done in rows[a]
+            ]
             for a in sorted(rows)
         ]
         for s, rows in table.items()
     }
-    return _Read(start, outcomes, {s: s for s in outcomes})
+    seen = {
+        int(nxt)
+        for rows in outcomes.values()
+        for steps in rows
+        for nxt in (x.next_key for x in steps)
+    }
+    shown = {s: _through(observations, s) for s in {*outcomes, *seen}}
+    return _Read(start, outcomes, shown)
 
 
 def _key(observation: Any) -> Hashable:
