@@ -499,3 +499,52 @@ def test_a_wrapper_the_table_cannot_see_is_refused_by_name() -> None:
     env = Reversed(gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True))
     with pytest.raises(AlignlensError, match="wrapped in Reversed"):
         world_from_gymnasium(env, env, method="table")
+
+
+def test_search_recovers_a_random_start_distribution() -> None:
+    """Taxi resets to one of 300 states (taxi, passenger and destination drawn at random).
+    Searching from reset(seed=0) alone found 101 states and J* = 4.25 where the table's
+    uniform start over the 300 gives another number; without seeds, search now resets until
+    the start set stops growing, finds all 300, takes their probabilities from the
+    environment's initial_state_distrib, and agrees with the table to 1e-12 (the note
+    says what it did)."""
+    from alignlens.solve import analyze_world
+
+    taxi = gym.make("Taxi-v4")
+    table = world_from_gymnasium(taxi, taxi, discount=0.9, method="table")
+    search = world_from_gymnasium(taxi, taxi, discount=0.9, method="search")
+    want, got = analyze_world(table.world).optimum, analyze_world(search.world).optimum
+    for env in ("train", "deploy"):
+        assert got.get(env, "base") == pytest.approx(want.get(env, "base"), abs=1e-12)
+    assert "found all 300 start states" in search.notes[0]
+
+
+class ThreeStarts(gym.Env):
+    """Starts in 0, 1 or 2 at random (no table); "a0" ends the episode paying the state's
+    number, "a1" moves to the next state, mod 3."""
+
+    observation_space = gym.spaces.Discrete(3)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.state = int(self.np_random.integers(3))
+        return self.state, {}
+
+    def step(self, action):
+        if action == 0:
+            return self.state, float(self.state), True, False, {}
+        self.state = (self.state + 1) % 3
+        return self.state, 0.0, False, False, {}
+
+
+def test_sampled_random_starts_are_stated() -> None:
+    """Without a table, the start distribution is the empirical one of the resets that
+    search made; all three starts are found and the note says how many resets it took."""
+    env = ThreeStarts()
+    lake = world_from_gymnasium(env, env, discount=0.9, method="search")
+    start = lake.world.environment("train").start
+    assert np.count_nonzero(start) == 3 and start.sum() == pytest.approx(1.0)
+    assert "empirical one of" in lake.notes[0] and "3 distinct start states" in lake.notes[0]
+    fixed = world_from_gymnasium(env, env, discount=0.9, method="search", seeds=[0])
+    assert np.count_nonzero(fixed.world.environment("train").start) == 1 and not fixed.notes

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from alignlens.caches import use_persistent_caches
 from alignlens.console import (
@@ -233,13 +234,17 @@ def diagnose_gym(
         tolerances=Tolerances(epsilon, tau, kappa, deploy_share),
     )
     if json_output:
-        print_json(result.document())
-    else:
-        console.print(
-            verdict_table(
-                result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
-            )
+        document = result.document()
+        document["world_notes"] = list(gym_world.notes)
+        print_json(document)
+        return
+    console.print(
+        verdict_table(
+            result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
         )
+    )
+    for note in gym_world.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
 
 
 @app.command()

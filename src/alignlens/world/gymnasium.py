@@ -51,6 +51,12 @@ from alignlens.world.model import World
 END = "end"
 STATE_LIMIT = 10_000
 TRIALS = 4  # search steps each (state, action) this often, under different random seeds
+START_PATIENCE = 100
+START_FACTOR = 5
+"""Without seeds, search resets until max(START_PATIENCE, START_FACTOR × starts found)
+resets in a row find no new start state: with k equally likely starts, one is missed with
+probability about e^−5 per start still unseen then."""
+RESET_LIMIT = 100_000
 Objective = Callable[[Any, int, Any], float]
 
 
@@ -61,6 +67,7 @@ class GymWorld:
 
     world: World
     observations: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
 
     def policy(self, act: Callable[[Any], Any], *, name: str = "policy"):
         """The tabular policy of ``act(observation) -> action index | probabilities``, called
@@ -107,7 +114,7 @@ def world_from_gymnasium(
     method: str = "auto",
     state_key: Callable[[Any], Hashable] | None = None,
     reward: Callable[[float], float] | None = None,
-    seeds: Sequence[int] = (0,),
+    seeds: Sequence[int] | None = None,
     state_limit: int = STATE_LIMIT,
     discount: float = 0.99,
     deploy_share: float = 0.5,
@@ -118,7 +125,9 @@ def world_from_gymnasium(
 
     ``method`` is "table", "search" or "auto" (the table where there is one and U is not
     read from ``info``). Search starts from ``reset(seed=s)`` for each of ``seeds``
-    (uniformly) and stops with an error beyond ``state_limit`` states. ``reward`` maps
+    (uniformly); without ``seeds`` it samples resets until the start set stops growing
+    (`sample_starts`, whose finding `GymWorld.notes` states). Search stops with an error
+    beyond ``state_limit`` states. ``reward`` maps
     the environment's reward to R (e.g. MiniGrid's time-dependent success reward to 1).
     """
     envs = {"train": train_env, "deploy": deploy_env}
@@ -130,6 +139,7 @@ def world_from_gymnasium(
             fix="give U either as a function or as an info key",
         )
     reads = {}
+    notes: list[str] = []
     for env_name, env in envs.items():
         how = method
         if how == "auto":
@@ -142,10 +152,10 @@ def world_from_gymnasium(
                     fix="read the environment by search (method='search'), or give U as a "
                     "function of (observation, action, next observation)",
                 )
-            reads[env_name] = _read_table(env, env_name)
+            reads[env_name] = _read_table(env, env_name, notes)
         elif how == "search":
             reads[env_name] = _search(
-                env, env_name, n_actions, state_key, intended_info, seeds, state_limit
+                env, env_name, n_actions, state_key, intended_info, seeds, state_limit, notes
             )
         else:
             raise WorldError(
@@ -164,7 +174,7 @@ def world_from_gymnasium(
     )
     from alignlens.world.files import world_from_dict
 
-    return GymWorld(world_from_dict(document, source="gymnasium"), observations)
+    return GymWorld(world_from_dict(document, source="gymnasium"), observations, tuple(notes))
 
 
 def _env_id(env: Any) -> str:
@@ -237,7 +247,7 @@ def _through(transforms: Sequence[Callable], value: Any) -> Any:
     return value
 
 
-def _read_table(env: Any, env_name: str) -> _Read:
+def _read_table(env: Any, env_name: str, notes: list[str]) -> _Read:
     """The transition table ``P[s][a] = [(p, s', r, terminated), ...]`` and the start
     distribution ``initial_state_distrib`` (or the reset state), with the rewards and
     observations passed through the wrappers around the environment, as an agent on the
@@ -252,8 +262,16 @@ def _read_table(env: Any, env_name: str) -> _Read:
         )
     start_table = getattr(env.unwrapped, "initial_state_distrib", None)
     if start_table is None:
-        state, _ = env.reset(seed=0)
-        start = {int(state): 1.0}
+        counts: dict[int, int] = {}
+
+        def reset(seed: int) -> bool:
+            state = int(env.unwrapped.reset(seed=seed)[0])
+            counts[state] = counts.get(state, 0) + 1
+            return counts[state] == 1
+
+        sample_starts(reset, env_name, notes)
+        total = sum(counts.values())
+        start = {s: n / total for s, n in counts.items()}
     else:
         start = {int(s): float(p) for s, p in enumerate(np.asarray(start_table)) if p > 0}
     outcomes = {
@@ -295,8 +313,9 @@ def _search(
     n_actions: int,
     state_key: Callable[[Any], Hashable] | None,
     intended_info: str | None,
-    seeds: Sequence[int],
+    seeds: Sequence[int] | None,
     state_limit: int,
+    notes: list[str],
 ) -> _Read:
     """Breadth-first search over reachable states, by deep copies of the environment."""
 
@@ -305,14 +324,37 @@ def _search(
 
     saved: dict[Hashable, Any] = {}
     observation: dict[Hashable, Any] = {}
-    start: dict[Hashable, float] = {}
-    for seed in seeds:
+    counts: dict[Hashable, int] = {}
+
+    def reset(seed: int) -> bool:
+        """Reset a copy with ``seed``; whether it started in a state not seen before."""
         e = _copy(env)
         first, _ = e.reset(seed=seed)
         k = key_of(e, first)
-        start[k] = start.get(k, 0.0) + 1.0 / len(seeds)
-        saved.setdefault(k, e)
-        observation.setdefault(k, first)
+        counts[k] = counts.get(k, 0) + 1
+        if k in saved:
+            return False
+        saved[k], observation[k] = e, first
+        return True
+
+    if seeds is not None:
+        for seed in seeds:
+            reset(seed)
+    else:
+        sample_starts(reset, env_name, notes)
+    total = sum(counts.values())
+    start = {k: n / total for k, n in counts.items()}
+    table = getattr(env.unwrapped, "initial_state_distrib", None)
+    if seeds is None and state_key is None and table is not None:
+        exact = {s: float(q) for s, q in enumerate(np.asarray(table)) if q > 0}
+        if set(exact) == set(start):  # every start found: take the table's probabilities
+            start = exact
+            if notes and notes[-1].startswith(f"the {env_name} environment's resets"):
+                notes[-1] = (
+                    f"the {env_name} environment's resets are random: search found all "
+                    f"{len(exact)} start states of its initial_state_distrib, whose "
+                    "probabilities it uses"
+                )
     outcomes: dict[Hashable, list[list[_Step]]] = {}
     todo = deque(saved)
     while todo:
@@ -359,6 +401,32 @@ def _search(
             rows.append([_Step(1.0, nk, r, terminated, hidden)])
         outcomes[k] = rows
     return _Read(start, outcomes, observation)
+
+
+def sample_starts(reset: Callable[[int], bool], env_name: str, notes: list[str]) -> None:
+    """Call ``reset(seed)`` (which says whether it found a new start state) for seeds 0, 1,
+    … until max(`START_PATIENCE`, `START_FACTOR` × starts found) resets in a row find no
+    new one; note the sampling when the resets turned out random."""
+    resets = quiet = found = 0
+    while quiet < max(START_PATIENCE, START_FACTOR * found):
+        if resets >= RESET_LIMIT:
+            raise WorldError(
+                f"{RESET_LIMIT} resets of the {env_name} environment kept finding new start states",
+                field="seeds",
+                fix="give the seeds of the resets to read (seeds=...), or read the "
+                "environment's transition table",
+            )
+        new = reset(resets)
+        found += new
+        quiet = 0 if new else quiet + 1
+        resets += 1
+    if found > 1:
+        notes.append(
+            f"the {env_name} environment's resets are random: its start distribution is the "
+            f"empirical one of {resets} resets (seeds 0–{resets - 1}), {found} distinct "
+            f"start states, sampled until {quiet} resets in a row found no new one; the "
+            "exact numbers are for that distribution"
+        )
 
 
 def _name_of(key: Hashable, index: int) -> str:
