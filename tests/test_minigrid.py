@@ -165,3 +165,31 @@ def test_partial_views_keep_each_environments_own_observations() -> None:
         returns.append(total)
     mean, se = float(np.mean(returns)), float(np.std(returns, ddof=1) / np.sqrt(len(returns)))
     assert abs(exact - mean) <= 4 * se + 1e-5, (exact, mean, se)
+
+
+def test_diagnose_gym_reads_minigrid_ids_and_a_policy_function(tmp_path, monkeypatch) -> None:
+    """From the command line, with nothing imported first: the MiniGrid ids register
+    themselves, the pair is read as a MiniGrid world, and the policy is a function named
+    MODULE:FUNCTION (here one that always moves forward: from (1, 1) facing east it enters
+    the lava at (3, 1) on its second step in both layouts, so it never reaches the goal:
+    return 0, regret 1, as bad as the class allows)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from alignlens.cli import app
+
+    (tmp_path / "straight.py").write_text("def forward(observation):\n    return 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = ["diagnose-gym", "--train", "MiniGrid-DistShift1-v0", "--deploy"]
+    args += ["MiniGrid-DistShift2-v0", "--policy", "straight:forward", "--json"]
+    result = CliRunner().invoke(app, [*args, "--discount", str(GAMMA)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["policy_name"] == "straight:forward"
+    assert doc["policy"]["train"]["base"] == 0.0 and doc["policy"]["deploy"]["base"] == 0.0
+    assert doc["regret"]["train"]["base"] == 1.0
+    bad = CliRunner().invoke(app, [*args[:-1], "--policy", "straight:backward"])
+    assert bad.exit_code == 2 and "has no function 'backward'" in bad.output
+    missing = CliRunner().invoke(app, [*args, "--import", "no_such_module_here"])
+    assert missing.exit_code == 2 and "cannot import 'no_such_module_here'" in missing.output

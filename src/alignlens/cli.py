@@ -176,7 +176,13 @@ def diagnose_gym(
         str, typer.Option(help="Training environment: ENV_ID[:key=value,...] or ENV_ID:{json}.")
     ],
     deploy: Annotated[str, typer.Option(help="Deployment environment, in the same form.")],
-    policy: Annotated[str, typer.Option(help="The policy: sb3:PATH.zip (Stable-Baselines3).")],
+    policy: Annotated[
+        str,
+        typer.Option(
+            help="The policy: sb3:PATH.zip (Stable-Baselines3), or MODULE:FUNCTION, a function "
+            "from an observation to an action or action probabilities."
+        ),
+    ],
     intended_info: Annotated[
         str | None, typer.Option(help="Read U from this info key per step (search only).")
     ] = None,
@@ -190,44 +196,73 @@ def diagnose_gym(
     tau: Tau = 0.1,
     kappa: Kappa = 0.9,
     deploy_share: Annotated[float, typer.Option(help="λ: share of the lifetime deployed.")] = 0.5,
+    modules: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--import",
+            help="Import this module first (e.g. one that registers environments); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Diagnose an agent trained elsewhere on registered Gymnasium environments: the exact
     world of the training and deployment environments, the agent's policy on it, and the
-    verdict of every lens."""
+    verdict of every lens. MiniGrid environments are read as MiniGrid worlds (the state is
+    the agent's position and direction)."""
     from alignlens.diagnosis import diagnose as run_diagnosis
-    from alignlens.policies.external import load_sb3, sb3_policy
+    from alignlens.policies.external import load_function, load_sb3, sb3_policy
     from alignlens.report import verdict_table
-    from alignlens.world.gymnasium import make_env, world_from_gymnasium
+    from alignlens.world.gymnasium import import_module, make_env, world_from_gymnasium
+    from alignlens.world.minigrid import is_minigrid, minigrid_world
 
-    scheme, _, path = policy.partition(":")
-    if scheme != "sb3" or not path:
-        raise AlignlensError(
-            f"unknown policy {policy!r}",
-            field="--policy",
-            fix="give a Stable-Baselines3 model as sb3:PATH.zip",
-        )
-    model = load_sb3(path)
+    for module in modules or ():
+        import_module(module, "--import")
     envs = {"--train": make_env(train, "--train"), "--deploy": make_env(deploy, "--deploy")}
-    for option, env in envs.items():
-        for space in ("observation_space", "action_space"):
-            if getattr(env, space) != getattr(model, space):
-                raise AlignlensError(
-                    f"the model's {space} is {getattr(model, space)}, the environment's is "
-                    f"{getattr(env, space)}",
-                    file=path,
-                    field=option,
-                    fix="diagnose a model on environments with the spaces it was trained on",
-                )
-    act = sb3_policy(model, deterministic=deterministic)
-    gym_world = world_from_gymnasium(
-        envs["--train"],
-        envs["--deploy"],
-        intended_info=intended_info,
-        discount=discount,
-        deploy_share=deploy_share,
-        state_limit=state_limit,
-    )
-    name = f"{Path(path).name}{' (deterministic)' if deterministic else ''}"
+    scheme, _, path = policy.partition(":")
+    if scheme == "sb3":
+        if not path:
+            raise AlignlensError(
+                f"unknown policy {policy!r}",
+                field="--policy",
+                fix="give a Stable-Baselines3 model as sb3:PATH.zip",
+            )
+        model = load_sb3(path)
+        for option, env in envs.items():
+            for space in ("observation_space", "action_space"):
+                if getattr(env, space) != getattr(model, space):
+                    raise AlignlensError(
+                        f"the model's {space} is {getattr(model, space)}, the environment's "
+                        f"is {getattr(env, space)}",
+                        file=path,
+                        field=option,
+                        fix="diagnose a model on environments with the spaces it was trained on",
+                    )
+        act = sb3_policy(model, deterministic=deterministic)
+        name = f"{Path(path).name}{' (deterministic)' if deterministic else ''}"
+    else:
+        act, name = load_function(policy), policy
+    if all(is_minigrid(env) for env in envs.values()):
+        if intended_info is not None:
+            raise AlignlensError(
+                "MiniGrid environments are read without info keys",
+                field="--intended-info",
+                fix="leave --intended-info out for MiniGrid environments",
+            )
+        gym_world = minigrid_world(
+            envs["--train"],
+            envs["--deploy"],
+            discount=discount,
+            deploy_share=deploy_share,
+            state_limit=state_limit,
+        )
+    else:
+        gym_world = world_from_gymnasium(
+            envs["--train"],
+            envs["--deploy"],
+            intended_info=intended_info,
+            discount=discount,
+            deploy_share=deploy_share,
+            state_limit=state_limit,
+        )
     result = run_diagnosis(
         gym_world.world,
         gym_world.policy(act, name=name),

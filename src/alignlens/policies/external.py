@@ -21,6 +21,36 @@ from alignlens.errors import PolicyError
 SB3_ALGORITHMS = ("PPO", "A2C", "DQN")
 
 
+def load_function(spec: str) -> Callable[[Any], Any]:
+    """``MODULE:FUNCTION``, a function from an observation to an action index or action
+    probabilities, imported by name (the module is the user's own code, run on import)."""
+    import importlib
+
+    module_name, _, function_name = spec.partition(":")
+    if not module_name or not function_name:
+        raise PolicyError(
+            f"{spec!r} is not MODULE:FUNCTION",
+            field="--policy",
+            fix="give the policy as sb3:PATH.zip or as MODULE:FUNCTION",
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise PolicyError(
+            f"cannot import {module_name!r} ({e})",
+            field="--policy",
+            fix="put the module on the Python path (e.g. run from its folder)",
+        ) from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise PolicyError(
+            f"{module_name!r} has no function {function_name!r}",
+            field="--policy",
+            fix="name a function of the module: MODULE:FUNCTION",
+        )
+    return function
+
+
 def load_sb3(path: str | Path) -> Any:
     """A saved Stable-Baselines3 model (``.zip``), whichever of `SB3_ALGORITHMS` saved it."""
     path = Path(path)

@@ -558,6 +558,25 @@ def _document(
     return document, raw
 
 
+REGISTERING_PACKAGES = {"MiniGrid-": "minigrid", "BabyAI-": "minigrid"}
+"""Environment id prefixes and the package whose import registers them with Gymnasium."""
+
+
+def import_module(name: str, option: str) -> Any:
+    """Import a module by name (e.g. one that registers environments); a clear error if it
+    is not installed."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        raise WorldError(
+            f"cannot import {name!r} ({e})",
+            field=option,
+            fix=f"install the package that provides {name!r} (pip install {name.split('.')[0]})",
+        ) from None
+
+
 def make_env(text: str, option: str) -> Any:
     """``gymnasium.make`` of an ``ENV_ID[:kwargs]`` option (see `parse_env_spec`)."""
     try:
@@ -569,6 +588,9 @@ def make_env(text: str, option: str) -> Any:
             fix='pip install "alignlens[gym]"',
         ) from None
     env_id, kwargs = parse_env_spec(text, option)
+    for prefix, package in REGISTERING_PACKAGES.items():
+        if env_id.startswith(prefix):
+            import_module(package, option)
     try:
         return gymnasium.make(env_id, **kwargs)
     except gymnasium.error.Error as e:

@@ -22,6 +22,11 @@ from alignlens.errors import WorldError
 from alignlens.world.gymnasium import STATE_LIMIT, GymWorld, Objective, world_from_gymnasium
 
 
+def is_minigrid(env: Any) -> bool:
+    """Whether ``env`` is a MiniGrid environment (it has an agent position and a grid)."""
+    return hasattr(env.unwrapped, "agent_pos") and hasattr(env.unwrapped, "grid")
+
+
 def agent_state(env: Any) -> Hashable:
     """(x, y, direction) of the agent."""
     u = env.unwrapped
@@ -41,7 +46,7 @@ def minigrid_world(
 ) -> GymWorld:
     """The exact world of two MiniGrid environments with static layouts (see the module)."""
     for env_name, env in (("train", train_env), ("deploy", deploy_env)):
-        if not hasattr(env.unwrapped, "agent_pos") or not hasattr(env.unwrapped, "grid"):
+        if not is_minigrid(env):
             raise WorldError(
                 f"the {env_name} environment is not a MiniGrid environment",
                 field=f"{env_name}_env",
