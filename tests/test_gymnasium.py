@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from alignlens.errors import AlignlensError, PolicyError
-from alignlens.world.gymnasium import END, parse_env_spec, world_from_gymnasium
+from alignlens.world.gym_specs import parse_env_spec
+from alignlens.world.gymnasium import END, world_from_gymnasium
 
 TRAIN_MAP = ["SFFF", "FHFH", "FFFH", "HFFG"]  # Gymnasium's 4×4 map
 DEPLOY_MAP = ["SFFF", "FFFH", "FHFH", "HFFG"]  # the holes of rows 1 and 2 moved

@@ -211,7 +211,8 @@ def diagnose_gym(
     from alignlens.diagnosis import diagnose as run_diagnosis
     from alignlens.policies.external import load_function, load_sb3, sb3_policy
     from alignlens.report import verdict_table
-    from alignlens.world.gymnasium import import_module, make_env, world_from_gymnasium
+    from alignlens.world.gym_specs import import_module, make_env
+    from alignlens.world.gymnasium import world_from_gymnasium
     from alignlens.world.minigrid import is_minigrid, minigrid_world
 
     for module in modules or ():
@@ -240,6 +241,7 @@ def diagnose_gym(
         name = f"{Path(path).name}{' (deterministic)' if deterministic else ''}"
     else:
         act, name = load_function(policy), policy
+    shape = {"discount": discount, "deploy_share": deploy_share, "state_limit": state_limit}
     if all(is_minigrid(env) for env in envs.values()):
         if intended_info is not None:
             raise AlignlensError(
@@ -247,21 +249,10 @@ def diagnose_gym(
                 field="--intended-info",
                 fix="leave --intended-info out for MiniGrid environments",
             )
-        gym_world = minigrid_world(
-            envs["--train"],
-            envs["--deploy"],
-            discount=discount,
-            deploy_share=deploy_share,
-            state_limit=state_limit,
-        )
+        gym_world = minigrid_world(envs["--train"], envs["--deploy"], **shape)
     else:
         gym_world = world_from_gymnasium(
-            envs["--train"],
-            envs["--deploy"],
-            intended_info=intended_info,
-            discount=discount,
-            deploy_share=deploy_share,
-            state_limit=state_limit,
+            envs["--train"], envs["--deploy"], intended_info=intended_info, **shape
         )
     result = run_diagnosis(
         gym_world.world,

@@ -1,0 +1,90 @@
+"""Gymnasium environments named on the command line: ``ENV_ID[:kwargs]`` specs, made with
+``gymnasium.make`` after importing the package that registers them (Gymnasium is an
+optional extra, imported lazily)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alignlens.errors import WorldError
+
+REGISTERING_PACKAGES = {"MiniGrid-": "minigrid", "BabyAI-": "minigrid"}
+"""Environment id prefixes and the package whose import registers them with Gymnasium."""
+
+
+def import_module(name: str, option: str) -> Any:
+    """Import a module by name (e.g. one that registers environments); a clear error if it
+    is not installed."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        raise WorldError(
+            f"cannot import {name!r} ({e})",
+            field=option,
+            fix=f"install the package that provides {name!r} (pip install {name.split('.')[0]})",
+        ) from None
+
+
+def make_env(text: str, option: str) -> Any:
+    """``gymnasium.make`` of an ``ENV_ID[:kwargs]`` option (see `parse_env_spec`)."""
+    try:
+        import gymnasium
+    except ImportError:
+        raise WorldError(
+            "Gymnasium environments need gymnasium",
+            field=option,
+            fix='pip install "alignlens[gym]"',
+        ) from None
+    env_id, kwargs = parse_env_spec(text, option)
+    for prefix, package in REGISTERING_PACKAGES.items():
+        if env_id.startswith(prefix):
+            import_module(package, option)
+    try:
+        return gymnasium.make(env_id, **kwargs)
+    except gymnasium.error.Error as e:
+        raise WorldError(
+            f"Gymnasium cannot make {env_id!r}: {e}",
+            field=option,
+            fix="give a registered environment id (gymnasium.pprint_registry() lists them)",
+        ) from None
+    except TypeError as e:
+        raise WorldError(
+            f"{env_id!r} does not take these keyword arguments: {e}",
+            field=option,
+            fix="give the keyword arguments the environment's constructor takes",
+        ) from None
+
+
+def parse_env_spec(text: str, option: str = "--train/--deploy") -> tuple[str, dict[str, Any]]:
+    """``ENV_ID`` or ``ENV_ID:{json}`` or ``ENV_ID:key=value,key=value`` (values read as JSON
+    where they parse, else as strings) → (id, keyword arguments)."""
+    env_id, _, rest = text.partition(":")
+    if not rest:
+        return env_id, {}
+    if rest.lstrip().startswith("{"):
+        try:
+            kwargs = json.loads(rest)
+        except json.JSONDecodeError as e:
+            raise WorldError(
+                f"the keyword arguments of {env_id!r} are not JSON ({e.msg})",
+                field=option,
+                fix='write them as ENV_ID:{"key": value} or ENV_ID:key=value,key=value',
+            ) from None
+        return env_id, kwargs
+    kwargs = {}
+    for part in rest.split(","):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise WorldError(
+                f"{part!r} is not key=value",
+                field=option,
+                fix="write keyword arguments as ENV_ID:key=value,key=value",
+            )
+        try:
+            kwargs[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key.strip()] = value
+    return env_id, kwargs
