@@ -149,7 +149,7 @@ def base_rows(world) -> dict:
 def test_frozen_lake_pair_equals_the_hand_built_world() -> None:
     train = gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True)
     deploy = gym.make("FrozenLake-v1", desc=DEPLOY_MAP, is_slippery=True)
-    world = world_from_gymnasium(train, deploy, discount=0.95).world
+    world = world_from_gymnasium(train, deploy, discount=0.95, horizon=None).world
     assert not world.shared_dynamics  # the holes moved: the same cells, other dynamics
     for env_name, desc in (("train", TRAIN_MAP), ("deploy", DEPLOY_MAP)):
         transitions, reward = frozen_lake(desc, slippery=True)
@@ -166,7 +166,7 @@ def test_frozen_lake_pair_equals_the_hand_built_world() -> None:
 
 def test_cliff_walking_equals_the_hand_built_world() -> None:
     env = gym.make("CliffWalking-v1")
-    world = world_from_gymnasium(env, env).world
+    world = world_from_gymnasium(env, env, horizon=None).world
     transitions, reward = cliff_walking()
     got = rows_of(world, "train")
     assert_same({k: v for k, v in got.items() if k in transitions}, transitions)
@@ -177,7 +177,7 @@ def test_cliff_walking_equals_the_hand_built_world() -> None:
 
 def test_taxi_equals_the_hand_built_world() -> None:
     env = gym.make("Taxi-v4")
-    world = world_from_gymnasium(env, env).world
+    world = world_from_gymnasium(env, env, horizon=None).world
     transitions, reward, start = taxi()
     got = rows_of(world, "train")
     # Reachable: the 300 start states and the 100 with the passenger aboard (25 cells × 4
@@ -201,8 +201,8 @@ def test_search_agrees_with_the_transition_table(env_id: str) -> None:
 
     kwargs = {"is_slippery": False} if env_id == "FrozenLake-v1" else {}
     env = gym.make(env_id, **kwargs)
-    by_table = world_from_gymnasium(env, env, method="table").world
-    by_search = world_from_gymnasium(env, env, method="search").world
+    by_table = world_from_gymnasium(env, env, method="table", horizon=None).world
+    by_search = world_from_gymnasium(env, env, method="search", horizon=None).world
     searched = rows_of(by_search, "train")
     assert_same({k: v for k, v in rows_of(by_table, "train").items() if k in searched}, searched)
     base = base_rows(by_table)
@@ -223,7 +223,9 @@ def test_intended_and_goals_as_functions_of_observations() -> None:
     def stay(obs, action, next_obs) -> float:
         return 1.0 if next_obs == obs else 0.0
 
-    world = world_from_gymnasium(env, env, intended=into_hole, goals={"stay": stay}).world
+    world = world_from_gymnasium(
+        env, env, intended=into_hole, goals={"stay": stay}, horizon=None
+    ).world
     s1, down = world.states.index("s1"), world.actions.index("a1")
     assert world.intended[s1, down] == pytest.approx(1 / 3)  # down from s1: s5 a third
     s0, left = world.states.index("s0"), world.actions.index("a0")
@@ -369,8 +371,55 @@ def test_diagnose_gym_command(sb3_model) -> None:
     document = json.loads(result.stdout)
     assert set(document["verdicts"]) == {"wentworth", "hubinger", "ngo", "shah", "two_d"}
     assert document["policy_name"] == "frozen.zip"
+    # Checked against 1,000 rollouts of each environment by default, cut at 100 steps.
+    certificate = document["certificate"]
+    assert certificate["episodes"] == 1000 and certificate["passed"]
+    assert [r["environment"] for r in certificate["rows"]] == ["train", "deploy"]
+    for row in certificate["rows"]:
+        assert row["exact"] == document["policy"][row["environment"]]["base"]
     table = CliRunner().invoke(app, args)
     assert table.exit_code == 0 and "wentworth" in table.output
+    assert "exact returns against 1000 rollouts" in table.output
+    unchecked = CliRunner().invoke(app, [*args, "--check", "0", "--horizon", "none"])
+    assert unchecked.exit_code == 0 and "not checked against rollouts" in unchecked.output
+
+
+def test_diagnose_gym_refuses_a_table_that_lies(tmp_path, monkeypatch) -> None:
+    """Taxi's fickle passenger is not in its table: the command stops with exit status 2
+    and says so, instead of printing verdicts on the wrong numbers."""
+    from typer.testing import CliRunner
+
+    from alignlens.cli import app
+
+    (tmp_path / "taxi_driver.py").write_text(TAXI_DRIVER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = ["diagnose-gym", "--train", "Taxi-v4", "--deploy", "Taxi-v4:fickle_passenger=true"]
+    args += ["--policy", "taxi_driver:act", "--check", "3000"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "the table does not describe the environment" in result.output
+    assert "deploy_env" in result.output and "Traceback" not in result.output
+    assert "verdicts" not in result.output  # nothing printed on the wrong numbers
+
+
+TAXI_DRIVER = """
+import gymnasium as gym
+import numpy as np
+
+table = gym.make("Taxi-v4").unwrapped.P
+v = np.zeros(500)
+for _ in range(300):  # value iteration on the plain Taxi's table, γ = 0.99
+    q = np.array(
+        [[sum(p * (r + 0.99 * v[n] * (not d)) for p, n, r, d in table[s][a]) for a in range(6)]
+         for s in range(500)]
+    )
+    v = q.max(axis=1)
+best = q.argmax(axis=1)
+
+
+def act(observation):
+    return int(best[int(observation)])
+"""
 
 
 @pytest.mark.parametrize(
@@ -389,6 +438,12 @@ def test_diagnose_gym_command(sb3_model) -> None:
             },
             "state_limit",
         ),
+        ({"--check": "1"}, "--check"),
+        ({"--check": "-5"}, "--check"),
+        ({"--horizon": "soon"}, "--horizon"),
+        ({"--horizon": "0"}, "--horizon"),
+        ({"--horizon": "none", "--discount": "1"}, "--horizon N"),
+        ({"--deploy": "FrozenLake-v1:is_slippery=false,max_episode_steps=50"}, "--horizon N"),
     ],
 )
 def test_diagnose_gym_bad_input(sb3_model, change: dict, field: str) -> None:
@@ -470,7 +525,7 @@ def test_reward_and_observation_wrappers_are_applied_to_the_table() -> None:
         space = Box(0.0, 1.0, (16,))
         return TransformObservation(env, lambda s: np.eye(16)[s], space)
 
-    lake = world_from_gymnasium(wrapped(), wrapped(), discount=0.95)
+    lake = world_from_gymnasium(wrapped(), wrapped(), discount=0.95, horizon=None)
     _, reward = frozen_lake(TRAIN_MAP, slippery=True)
     base = base_rows(lake.world)
     for key, pay in reward.items():
@@ -487,6 +542,7 @@ def test_reward_and_observation_wrappers_are_applied_to_the_table() -> None:
         gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True),
         gym.make("FrozenLake-v1", desc=TRAIN_MAP, is_slippery=True),
         discount=0.95,
+        horizon=None,
     )
     on_ints = plain.policy(lambda s: int(s) % 4)
     np.testing.assert_array_equal(one_hot.train, on_ints.train)

@@ -71,7 +71,10 @@ def test_distshift_states_and_optima_against_the_grid(distshift) -> None:
         layout = cells(env_id)
         floor = sum(kind == "empty" for kind in layout.values())
         env = world.environment(env_name)
-        assert int((env.present & ~env.terminal).sum()) == 4 * floor  # every floor cell, 4 ways
+        live = {int(world.base_state[s]) for s in np.flatnonzero(env.present & ~env.terminal)}
+        assert len(live) == 4 * floor  # every floor cell, 4 ways
+        # MiniGrid cuts episodes after max_steps = 4 · width · height steps: the horizon.
+        assert world.horizon == gym.make(env_id).unwrapped.max_steps == 4 * 9 * 7
         # R pays 1 on entering the goal, so J* = γ^(n − 1) for the fewest steps n.
         n = steps_to_goal(layout)
         assert analysis.optimum.get(env_name, "base") == pytest.approx(GAMMA ** (n - 1))

@@ -189,7 +189,22 @@ def diagnose_gym(
     deterministic: Annotated[
         bool, typer.Option(help="Judge the model's deterministic prediction.")
     ] = False,
-    discount: Annotated[float, typer.Option(help="γ of the world (episodes are not cut).")] = 0.99,
+    discount: Annotated[float, typer.Option(help="γ of the world.")] = 0.99,
+    horizon: Annotated[
+        str,
+        typer.Option(
+            help="Episode length: time-limit (where the environments cut episodes), a number "
+            "of steps, or none (ignore time limits; needs a discount below 1)."
+        ),
+    ] = "time-limit",
+    check: Annotated[
+        int,
+        typer.Option(
+            help="Roll the policy this many times in each environment and compare the exact "
+            "returns with the rollouts (0: no check)."
+        ),
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed of the check's rollouts.")] = 0,
     state_limit: Annotated[int, typer.Option(help="Most states a search may find.")] = 10_000,
     json_output: AsJson = False,
     epsilon: Epsilon = 1e-6,
@@ -207,14 +222,24 @@ def diagnose_gym(
     """Diagnose an agent trained elsewhere on registered Gymnasium environments: the exact
     world of the training and deployment environments, the agent's policy on it, and the
     verdict of every lens. MiniGrid environments are read as MiniGrid worlds (the state is
-    the agent's position and direction)."""
+    the agent's position and direction). The exact returns are checked against rollouts of
+    the environments (--check)."""
     from alignlens.diagnosis import diagnose as run_diagnosis
     from alignlens.policies.external import load_function, load_sb3, sb3_policy
     from alignlens.report import verdict_table
-    from alignlens.world.gym_specs import import_module, make_env
+    from alignlens.report.terminal import certificate_table
+    from alignlens.world.gym_certificate import certify
+    from alignlens.world.gym_specs import import_module, make_env, parse_horizon
     from alignlens.world.gymnasium import world_from_gymnasium
     from alignlens.world.minigrid import is_minigrid, minigrid_world
 
+    if check < 0 or check == 1:
+        raise AlignlensError(
+            f"--check {check} cannot estimate a standard error",
+            field="--check",
+            fix="give 0 (no check) or at least 2 rollouts per environment",
+        )
+    world_horizon = parse_horizon(horizon, "--horizon")
     for module in modules or ():
         import_module(module, "--import")
     envs = {"--train": make_env(train, "--train"), "--deploy": make_env(deploy, "--deploy")}
@@ -241,7 +266,12 @@ def diagnose_gym(
         name = f"{Path(path).name}{' (deterministic)' if deterministic else ''}"
     else:
         act, name = load_function(policy), policy
-    shape = {"discount": discount, "deploy_share": deploy_share, "state_limit": state_limit}
+    shape = {
+        "discount": discount,
+        "horizon": world_horizon,
+        "deploy_share": deploy_share,
+        "state_limit": state_limit,
+    }
     if all(is_minigrid(env) for env in envs.values()):
         if intended_info is not None:
             raise AlignlensError(
@@ -254,14 +284,15 @@ def diagnose_gym(
         gym_world = world_from_gymnasium(
             envs["--train"], envs["--deploy"], intended_info=intended_info, **shape
         )
+    table = gym_world.policy(act, name=name)
+    certificate = certify(gym_world, table, episodes=check, seed=seed) if check else None
     result = run_diagnosis(
-        gym_world.world,
-        gym_world.policy(act, name=name),
-        tolerances=Tolerances(epsilon, tau, kappa, deploy_share),
+        gym_world.world, table, tolerances=Tolerances(epsilon, tau, kappa, deploy_share)
     )
     if json_output:
         document = result.document()
         document["world_notes"] = list(gym_world.notes)
+        document["certificate"] = certificate.document() if certificate else None
         print_json(document)
         return
     console.print(
@@ -269,6 +300,10 @@ def diagnose_gym(
             result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
         )
     )
+    if certificate is not None:
+        console.print(certificate_table(certificate))
+    else:
+        console.print(Text("not checked against rollouts (--check 0)", style="yellow"))
     for note in gym_world.notes:
         console.print(Text(f"note: {note}", style="yellow"))
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import PolicyError
+from alignlens.world.gym_specs import import_module
 
 SB3_ALGORITHMS = ("PPO", "A2C", "DQN")
 
@@ -24,8 +25,6 @@ SB3_ALGORITHMS = ("PPO", "A2C", "DQN")
 def load_function(spec: str) -> Callable[[Any], Any]:
     """``MODULE:FUNCTION``, a function from an observation to an action index or action
     probabilities, imported by name (the module is the user's own code, run on import)."""
-    import importlib
-
     module_name, _, function_name = spec.partition(":")
     if not module_name or not function_name:
         raise PolicyError(
@@ -33,14 +32,7 @@ def load_function(spec: str) -> Callable[[Any], Any]:
             field="--policy",
             fix="give the policy as sb3:PATH.zip or as MODULE:FUNCTION",
         )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        raise PolicyError(
-            f"cannot import {module_name!r} ({e})",
-            field="--policy",
-            fix="put the module on the Python path (e.g. run from its folder)",
-        ) from None
+    module = import_module(module_name, "--policy")
     function = getattr(module, function_name, None)
     if not callable(function):
         raise PolicyError(

@@ -24,6 +24,7 @@ from alignlens.world.model import World
 
 if TYPE_CHECKING:
     from alignlens.verdict_range import VerdictRange
+    from alignlens.world.gym_certificate import Certificate
 
 NORMALISER_MEANINGS = {
     "range": "normalised by the class's range V* − W (the default normaliser)",
@@ -258,6 +259,40 @@ def verdict_table(
     if over_optimal is not None:
         parts.append(Text(f"the policy diagnosed: {over_optimal.rule}"))
     return Group(*parts, table, thresholds, legend)
+
+
+def certificate_table(certificate: Certificate) -> Group:
+    """Each exact return beside the mean of the rollouts, its standard error and z-score."""
+    table = Table(
+        title=f"exact returns against {certificate.episodes} rollouts of each environment "
+        f"(seed {certificate.seed})"
+    )
+    for column in ("environment", "objective", "exact", "rollouts", "z"):
+        table.add_column(
+            column, justify="left" if column in ("environment", "objective") else "right"
+        )
+    for r in certificate.rows:
+        table.add_row(
+            r.environment,
+            "R" if r.objective == "base" else "U",
+            f"{r.exact:.6g}",
+            f"{r.mean:.6g} ± {r.standard_error:.2g}",
+            f"{r.z:+.2f}",
+        )
+    cut = {r.steps for r in certificate.rows if r.steps is not None}
+    notes = [
+        f"agreement within {certificate.threshold:g} standard errors: the table describes "
+        "the environments as far as rollouts can tell"
+        if certificate.passed
+        else f"beyond {certificate.threshold:g} standard errors"
+    ]
+    if cut:
+        expected = ", ".join(f"{r.expected:.6g}" for r in certificate.rows)
+        notes.append(
+            f"without a horizon, rollouts stop after {cut.pop()} steps; z compares them with "
+            f"the exact return of those steps ({expected})"
+        )
+    return Group(table, Text("\n".join(notes)))
 
 
 def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bool = True) -> Group:

@@ -11,20 +11,45 @@ from alignlens.errors import WorldError
 
 REGISTERING_PACKAGES = {"MiniGrid-": "minigrid", "BabyAI-": "minigrid"}
 """Environment id prefixes and the package whose import registers them with Gymnasium."""
+TIME_LIMIT = "time-limit"
+
+
+def parse_horizon(text: str, option: str) -> int | str | None:
+    """A horizon option: "time-limit", "none" or a positive number of steps."""
+    word = text.strip().lower()
+    if word == TIME_LIMIT:
+        return TIME_LIMIT
+    if word == "none":
+        return None
+    if word.isdigit() and int(word) >= 1:
+        return int(word)
+    raise WorldError(
+        f"{text!r} is not an episode length",
+        field=option,
+        fix=f"give {TIME_LIMIT} (where the environments cut episodes), a positive number of "
+        "steps, or none (ignore time limits)",
+    )
 
 
 def import_module(name: str, option: str) -> Any:
-    """Import a module by name (e.g. one that registers environments); a clear error if it
-    is not installed."""
+    """Import a module by name (e.g. one that registers environments, or the user's policy),
+    looking in the current folder first, as ``python -m`` does; a clear error if it is not
+    there or not installed."""
     import importlib
+    import os
+    import sys
 
+    here = os.getcwd()
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
     try:
         return importlib.import_module(name)
     except ImportError as e:
         raise WorldError(
             f"cannot import {name!r} ({e})",
             field=option,
-            fix=f"install the package that provides {name!r} (pip install {name.split('.')[0]})",
+            fix=f"run from the folder that holds {name.split('.')[0]}.py, add that folder to "
+            f"PYTHONPATH, or install the package that provides {name!r}",
         ) from None
 
 

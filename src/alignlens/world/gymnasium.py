@@ -17,7 +17,11 @@ Two ways to read an environment:
 Either way:
 
 - a transition that terminates the episode leads to one terminal state, ``end``;
-  truncation (time limits) is ignored: discounting (``discount``) stands in for it;
+- a time limit (Gymnasium's ``TimeLimit`` wrapper, which ``gymnasium.make`` adds where
+  the environment is registered with ``max_episode_steps``) is honoured as the world's
+  finite horizon by default: the world is time-augmented, so its exact returns are those
+  of episodes cut where the environment cuts them. ``horizon=N`` sets another episode
+  length, and ``horizon=None`` ignores time limits (discounting stands in for them);
 - R is the environment's expected reward per (state, action); U (``intended``) and each
   goal are functions of (observation, action, next observation), or U is read from a
   named ``info`` key per step (``intended_info``, the hidden-reward convention of the AI
@@ -45,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import WorldError
+from alignlens.world.gym_specs import TIME_LIMIT
 from alignlens.world.model import World
 
 END = "end"
@@ -56,26 +61,30 @@ START_FACTOR = 5
 resets in a row find no new start state: with k equally likely starts, one is missed with
 probability about e^−5 per start still unseen then."""
 RESET_LIMIT = 100_000
+Horizon = int | str | None
 Objective = Callable[[Any, int, Any], float]
 
 
 @dataclass(frozen=True, eq=False)
 class GymWorld:
     """A world read from Gymnasium environments, with the raw observation of each
-    observation name (what a policy trained on the environment sees)."""
+    observation name (what a policy trained on the environment sees), and what was read
+    (`Reading`, for certifying the world against rollouts of the environments)."""
 
     world: World
     observations: Mapping[str, Any]
     notes: tuple[str, ...] = ()
+    reading: Reading | None = None
 
     def policy(self, act: Callable[[Any], Any], *, name: str = "policy"):
         """The tabular policy of ``act(observation) -> action index | probabilities``, called
         once per distinct observation (a `TabularPolicy` acting alike on states that look
-        alike). The terminal state ``end`` acts uniformly (it takes no action)."""
+        alike). The terminal states (``end``, and the end of a horizon) act uniformly (they
+        take no action)."""
         from alignlens.policies.tabular import policy_from_callable
 
         def on_name(observation: Hashable) -> Any:
-            if observation == END:
+            if str(observation) not in self.observations:
                 return np.full(self.world.n_actions, 1.0 / self.world.n_actions)
             return act(self.observations[str(observation)])
 
@@ -96,11 +105,50 @@ class _Step:
 
 @dataclass
 class _Read:
-    """One environment read out: start keys, outcomes per state key, raw observations."""
+    """One environment read out: start keys, outcomes per state key, raw observations, and
+    the reset seeds whose empirical start distribution ``start`` is (None where ``start``
+    is the environment's own)."""
 
     start: dict[Hashable, float]
     outcomes: dict[Hashable, list[list[_Step]]]  # state → per action
     observation: dict[Hashable, Any]  # state and next-state keys → raw observation
+    seeds: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Reading:
+    """What a world was read from: the environments (as passed, wrappers included), each
+    one's read-out, and how its objectives were made from the environments' steps."""
+
+    envs: Mapping[str, Any]
+    reads: Mapping[str, _Read]
+    intended: Objective | None
+    intended_info: str | None
+    reward: Callable[[float], float] | None
+
+    def rewards(
+        self, step_reward: float, hidden: float | None, here: Any, action: int, there: Any
+    ) -> tuple[float, float]:
+        """(R, U) of one step from ``here`` by ``action`` to ``there`` that paid
+        ``step_reward``, with ``hidden`` the value of the ``intended_info`` key."""
+        return _rewards(self.reward, self.intended, hidden, step_reward, here, action, there)
+
+
+def _rewards(
+    reward: Callable[[float], float] | None,
+    intended: Objective | None,
+    hidden: float | None,
+    step_reward: float,
+    here: Any,
+    action: int,
+    there: Any,
+) -> tuple[float, float]:
+    """(R, U) of one step: R is the reward mapped by ``reward``; U is ``intended`` of the
+    step, else the hidden reward read from info, else R."""
+    r = float(reward(step_reward)) if reward is not None else float(step_reward)
+    if intended is not None:
+        return r, float(intended(here, action, there))
+    return r, (float(hidden) if hidden is not None else r)
 
 
 def world_from_gymnasium(
@@ -116,6 +164,7 @@ def world_from_gymnasium(
     seeds: Sequence[int] | None = None,
     state_limit: int = STATE_LIMIT,
     discount: float = 0.99,
+    horizon: Horizon = TIME_LIMIT,
     deploy_share: float = 0.5,
     action_names: Sequence[str] | None = None,
     name: str | None = None,
@@ -128,9 +177,15 @@ def world_from_gymnasium(
     (`sample_starts`, whose finding `GymWorld.notes` states). Search stops with an error
     beyond ``state_limit`` states. ``reward`` maps
     the environment's reward to R (e.g. MiniGrid's time-dependent success reward to 1).
+    ``horizon`` is the episode length: "time-limit" (the default) takes it from the
+    environments' time limits (`time_limit`), an integer sets it, None ignores time limits.
     """
     envs = {"train": train_env, "deploy": deploy_env}
     n_actions = _check_actions(envs)
+    if horizon == TIME_LIMIT:
+        horizon = resolve_horizon({e: time_limit(env) for e, env in envs.items()}, discount)
+    else:
+        horizon = resolve_horizon({}, discount, horizon)
     if intended is not None and intended_info is not None:
         raise WorldError(
             "both intended and intended_info are given",
@@ -162,23 +217,103 @@ def world_from_gymnasium(
                 field="method",
                 fix='use "table", "search" or "auto"',
             )
-    objectives: dict[str, Objective | None] = {"intended": intended, **(goals or {})}
     document, observations = _document(
-        reads, n_actions, objectives, intended_info is not None, reward, action_names
+        reads, n_actions, intended, goals or {}, reward, action_names
     )
     document.update(
-        name=name or f"{_env_id(train_env)} → {_env_id(deploy_env)}",
+        name=name or world_name(train_env, deploy_env),
         discount=discount,
         deploy_share=deploy_share,
     )
+    if horizon is not None:
+        document["horizon"] = horizon
     from alignlens.world.files import world_from_dict
 
-    return GymWorld(world_from_dict(document, source="gymnasium"), observations, tuple(notes))
+    reading = Reading(envs, reads, intended, intended_info, reward)
+    world = world_from_dict(document, source="gymnasium")
+    return GymWorld(world, observations, tuple(notes), reading)
 
 
-def _env_id(env: Any) -> str:
-    spec = getattr(env, "spec", None)
-    return spec.id if spec is not None else type(env.unwrapped).__name__
+def world_name(train_env: Any, deploy_env: Any) -> str:
+    """``TRAIN → DEPLOY``, each environment's id followed by the keyword arguments it was
+    made with where the two differ (e.g. the maps)."""
+    specs = {"train": getattr(train_env, "spec", None), "deploy": getattr(deploy_env, "spec", None)}
+    kwargs = {e: dict(spec.kwargs) if spec is not None else {} for e, spec in specs.items()}
+    differ = sorted(
+        k
+        for k in {*kwargs["train"], *kwargs["deploy"]}
+        if kwargs["train"].get(k) != kwargs["deploy"].get(k)
+    )
+
+    def named(env: Any, env_name: str) -> str:
+        spec = specs[env_name]
+        base = spec.id if spec is not None else type(env.unwrapped).__name__
+        shown = [f"{k}={_short(kwargs[env_name][k])}" for k in differ if k in kwargs[env_name]]
+        return f"{base} ({', '.join(shown)})" if shown else base
+
+    return f"{named(train_env, 'train')} → {named(deploy_env, 'deploy')}"
+
+
+def _short(value: Any, width: int = 48) -> str:
+    """A keyword argument's value in a name: rows of a map joined by "/", cut to ``width``."""
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        text = "/".join(value)
+    else:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def time_limit(env: Any) -> int | None:
+    """The episode length of the ``TimeLimit`` wrappers around ``env`` (the shortest, if
+    several), or None."""
+    import gymnasium
+
+    limits = []
+    layer = env
+    while isinstance(layer, gymnasium.Wrapper):
+        if isinstance(layer, gymnasium.wrappers.TimeLimit):
+            limits.append(int(layer._max_episode_steps))
+        layer = layer.env
+    return min(limits, default=None)
+
+
+def resolve_horizon(
+    limits: Mapping[str, int | None], discount: float, horizon: Horizon = TIME_LIMIT
+) -> int | None:
+    """The world's horizon: ``horizon`` where it is a number or None, else the common episode
+    length ``limits`` gives each environment (a clear error where they differ); discount 1
+    needs one."""
+    where = "horizon=N (--horizon N on the command line)"
+    if horizon == TIME_LIMIT:
+        lengths = set(limits.values())
+        if len(lengths) > 1:
+            said = ", ".join(
+                f"the {e} environment's {'at ' + str(n) + ' steps' if n else 'never'}"
+                for e, n in limits.items()
+            )
+            raise WorldError(
+                f"the environments cut episodes at different lengths ({said})",
+                field="horizon",
+                fix=f"give one episode length for both, {where}, or ignore the time limits, "
+                "horizon=None (--horizon none)",
+            )
+        horizon = lengths.pop() if lengths else None
+    elif horizon is not None and (
+        isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1
+    ):
+        raise WorldError(
+            f"horizon {horizon!r} is not a number of steps",
+            field="horizon",
+            fix=f'give a positive whole number of steps, "{TIME_LIMIT}" or None',
+        )
+    if horizon is None and discount >= 1.0:
+        raise WorldError(
+            "discount 1 needs a finite horizon, or returns can be infinite, and the "
+            "environments have no time limit",
+            field="horizon",
+            fix=f"give the episode length, {where}, or a discount below 1",
+        )
+    return None if horizon is None else int(horizon)
 
 
 def _check_actions(envs: Mapping[str, Any]) -> int:
@@ -210,7 +345,7 @@ def _table(env: Any) -> Any:
 
 PASSIVE_WRAPPERS = ("TimeLimit", "OrderEnforcing", "PassiveEnvChecker", "RecordEpisodeStatistics")
 """Wrappers that change neither rewards, observations nor transitions (TimeLimit cuts
-episodes, which the world's discount stands in for)."""
+episodes: the world's horizon, `time_limit`)."""
 
 
 def _wrapped(env: Any, env_name: str) -> tuple[list[Callable], list[Callable]]:
@@ -268,10 +403,11 @@ def _read_table(env: Any, env_name: str, notes: list[str]) -> _Read:
             counts[state] = counts.get(state, 0) + 1
             return counts[state] == 1
 
-        sample_starts(reset, env_name, notes)
+        seeds = tuple(range(sample_starts(reset, env_name, notes)))
         total = sum(counts.values())
         start = {s: n / total for s, n in counts.items()}
     else:
+        seeds = None
         start = {int(s): float(p) for s, p in enumerate(np.asarray(start_table)) if p > 0}
     outcomes = {
         int(s): [
@@ -290,7 +426,7 @@ def _read_table(env: Any, env_name: str, notes: list[str]) -> _Read:
         for nxt in (x.next_key for x in steps)
     }
     shown = {s: _through(observations, s) for s in {*outcomes, *seen}}
-    return _Read(start, outcomes, shown)
+    return _Read(start, outcomes, shown, seeds)
 
 
 def _key(observation: Any) -> Hashable:
@@ -337,17 +473,18 @@ def _search(
         return True
 
     if seeds is not None:
-        for seed in seeds:
+        used: tuple[int, ...] | None = tuple(int(seed) for seed in seeds)
+        for seed in used:
             reset(seed)
     else:
-        sample_starts(reset, env_name, notes)
+        used = tuple(range(sample_starts(reset, env_name, notes)))
     total = sum(counts.values())
     start = {k: n / total for k, n in counts.items()}
     table = getattr(env.unwrapped, "initial_state_distrib", None)
     if seeds is None and state_key is None and table is not None:
         exact = {s: float(q) for s, q in enumerate(np.asarray(table)) if q > 0}
         if set(exact) == set(start):  # every start found: take the table's probabilities
-            start = exact
+            start, used = exact, None
             if notes and notes[-1].startswith(f"the {env_name} environment's resets"):
                 notes[-1] = (
                     f"the {env_name} environment's resets are random: search found all "
@@ -399,13 +536,14 @@ def _search(
                 todo.append(nk)
             rows.append([_Step(1.0, nk, r, terminated, hidden)])
         outcomes[k] = rows
-    return _Read(start, outcomes, observation)
+    return _Read(start, outcomes, observation, used)
 
 
-def sample_starts(reset: Callable[[int], bool], env_name: str, notes: list[str]) -> None:
+def sample_starts(reset: Callable[[int], bool], env_name: str, notes: list[str]) -> int:
     """Call ``reset(seed)`` (which says whether it found a new start state) for seeds 0, 1,
     … until max(`START_PATIENCE`, `START_FACTOR` × starts found) resets in a row find no
-    new one; note the sampling when the resets turned out random."""
+    new one; note the sampling when the resets turned out random. Returns the number of
+    resets (seeds 0 to that number − 1)."""
     resets = quiet = found = 0
     while quiet < max(START_PATIENCE, START_FACTOR * found):
         if resets >= RESET_LIMIT:
@@ -426,6 +564,7 @@ def sample_starts(reset: Callable[[int], bool], env_name: str, notes: list[str])
             f"start states, sampled until {quiet} resets in a row found no new one; the "
             "exact numbers are for that distribution"
         )
+    return resets
 
 
 def _name_of(key: Hashable, index: int) -> str:
@@ -456,8 +595,8 @@ def _copy(env: Any) -> Any:
 def _document(
     reads: Mapping[str, _Read],
     n_actions: int,
-    objectives: Mapping[str, Objective | None],
-    hidden: bool,
+    intended: Objective | None,
+    goals: Mapping[str, Objective],
     reward: Callable[[float], float] | None,
     action_names: Sequence[str] | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -487,8 +626,7 @@ def _document(
         MiniGrid's position may show another view in the other environment)."""
         return seen[_key(read.observation[k])]
 
-    base = reward or (lambda r: r)
-    kinds = ("base", *objectives)
+    kinds = ("base", "intended", *goals)
 
     def expected(read: _Read, k: Hashable) -> np.ndarray:
         """The expected value of every objective, per action [A, objectives]."""
@@ -496,16 +634,9 @@ def _document(
         for a, steps in enumerate(read.outcomes[k]):
             for step in steps:
                 here, there = read.observation[k], read.observation[step.next_key]
+                r, u = _rewards(reward, intended, step.hidden, step.reward, here, a, there)
                 out[a] += step.prob * np.array(
-                    [
-                        base(step.reward),
-                        *(
-                            (step.hidden if hidden and name == "intended" else base(step.reward))
-                            if f is None
-                            else float(f(here, a, there))
-                            for name, f in objectives.items()
-                        ),
-                    ]
+                    [r, u, *(float(f(here, a, there)) for f in goals.values())]
                 )
         return out
 
@@ -551,7 +682,7 @@ def _document(
         "objectives": {
             "base": objective_rows["base"],
             "intended": objective_rows["intended"],
-            "goals": {g: objective_rows[g] for g in objectives if g != "intended"},
+            "goals": {g: objective_rows[g] for g in goals},
         },
     }
     return document, raw

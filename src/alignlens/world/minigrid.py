@@ -6,9 +6,11 @@ is checked: two resets must give the same grid), so the environments are enumera
 search from ``reset`` with that as the state key. MiniGrid pays 1 − 0.9·t/T for reaching
 the goal at step t of at most T; that depends on the step count, which the state leaves
 out, so R here is 1 for reaching the goal and discounting (``discount``) stands in for the
-time penalty. Actions keep MiniGrid's names (left, right, forward, pickup, drop, toggle,
-done). Pass the environments wrapped as the agent saw them (e.g. ``ImgObsWrapper``):
-observations are recorded as the outermost wrapper returns them.
+time penalty. MiniGrid cuts episodes after ``max_steps`` steps: that is the world's horizon
+by default (time-augmented states, as for a Gymnasium ``TimeLimit``). Actions keep
+MiniGrid's names (left, right, forward, pickup, drop, toggle, done). Pass the environments
+wrapped as the agent saw them (e.g. ``ImgObsWrapper``): observations are recorded as the
+outermost wrapper returns them.
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import WorldError
-from alignlens.world.gymnasium import STATE_LIMIT, GymWorld, Objective, world_from_gymnasium
+from alignlens.world.gymnasium import (
+    STATE_LIMIT,
+    TIME_LIMIT,
+    GymWorld,
+    Horizon,
+    Objective,
+    resolve_horizon,
+    time_limit,
+    world_from_gymnasium,
+)
 
 
 def is_minigrid(env: Any) -> bool:
@@ -40,11 +51,14 @@ def minigrid_world(
     intended: Objective | None = None,
     goals: Mapping[str, Objective] | None = None,
     discount: float = 0.99,
+    horizon: Horizon = TIME_LIMIT,
     deploy_share: float = 0.5,
     state_limit: int = STATE_LIMIT,
     name: str | None = None,
 ) -> GymWorld:
-    """The exact world of two MiniGrid environments with static layouts (see the module)."""
+    """The exact world of two MiniGrid environments with static layouts (see the module).
+    ``horizon`` "time-limit" is the episode length at which MiniGrid (or a ``TimeLimit``
+    around it) cuts episodes; an integer sets it, None ignores it."""
     for env_name, env in (("train", train_env), ("deploy", deploy_env)):
         if not is_minigrid(env):
             raise WorldError(
@@ -63,6 +77,19 @@ def minigrid_world(
                 fix="use a MiniGrid environment with a static layout (e.g. DistShift, LavaGap "
                 "with a fixed seed wrapper)",
             )
+    if horizon == TIME_LIMIT:
+        limits = {
+            env_name: min(
+                (
+                    n
+                    for n in (time_limit(env), getattr(env.unwrapped, "max_steps", None))
+                    if n is not None
+                ),
+                default=None,
+            )
+            for env_name, env in (("train", train_env), ("deploy", deploy_env))
+        }
+        horizon = resolve_horizon(limits, discount)
     actions = [a.name for a in train_env.unwrapped.actions]
     return world_from_gymnasium(
         train_env,
@@ -74,6 +101,7 @@ def minigrid_world(
         reward=lambda r: float(r > 0),
         state_limit=state_limit,
         discount=discount,
+        horizon=horizon,
         deploy_share=deploy_share,
         action_names=actions,
         name=name,
