@@ -304,3 +304,58 @@ def test_a_fixed_seed_lava_gap_against_search_and_rollouts() -> None:
         assert analyze_world(world).optimum.train_base == pytest.approx(0.95 ** (n - 1))
         certificate = certify(gym_world, careful, episodes=500, seed=0)
     assert certificate.passed
+
+
+# --- Optima of the registered toy-text environments against pymdptoolbox -----------------
+
+TOY_TEXT = {
+    "lake 4x4": ("FrozenLake-v1", {"is_slippery": False}),
+    "lake 4x4 slippery": ("FrozenLake-v1", {}),
+    "lake 8x8 slippery": ("FrozenLake8x8-v1", {}),
+    "cliff": ("CliffWalking-v1", {}),
+    "cliff slippery": ("CliffWalking-v1", {"is_slippery": True}),
+    "taxi rainy": ("Taxi-v4", {"is_rainy": True}),
+}
+
+
+def arrays_from_table(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dense P [A, S+1, S+1] and R [S+1, A] straight from ``env.unwrapped.P`` (a terminating
+    step goes to an absorbing state S), and the start distribution."""
+    table = env.unwrapped.P
+    n, a = len(table), env.action_space.n
+    p, r = np.zeros((a, n + 1, n + 1)), np.zeros((n + 1, a))
+    p[:, n, n] = 1.0
+    for s, rows in table.items():
+        for action, outcomes in rows.items():
+            for q, nxt, reward, done in outcomes:
+                p[action, s, n if done else nxt] += q
+                r[s, action] += q * reward
+    start = np.zeros(n + 1)
+    distrib = getattr(env.unwrapped, "initial_state_distrib", None)
+    if distrib is not None:
+        start[:n] = distrib
+    else:
+        start[int(env.reset(seed=0)[0])] = 1.0  # these three start in one fixed state
+    return p, r, start
+
+
+@pytest.mark.parametrize("case", list(TOY_TEXT))
+def test_toy_text_optima_agree_with_pymdptoolbox(case: str) -> None:
+    """J* in training of each registered environment, read with its time limit (backward
+    induction by pymdptoolbox's FiniteHorizon) or without one (its PolicyIteration, whose
+    evaluations are exact linear solves), to 1e-9."""
+    import mdptoolbox.mdp
+
+    env_id, kwargs = TOY_TEXT[case]
+    env = gym.make(env_id, **kwargs)
+    world = world_from_gymnasium(env, env, discount=GAMMA).world
+    p, r, start = arrays_from_table(env)
+    if world.horizon is not None:
+        solver = mdptoolbox.mdp.FiniteHorizon(p, r, GAMMA, world.horizon)
+        solver.run()
+        want = float(start @ solver.V[:, 0])
+    else:
+        solver = mdptoolbox.mdp.PolicyIteration(p, r, GAMMA, eval_type=0, max_iter=1000)
+        solver.run()
+        want = float(start @ np.asarray(solver.V))
+    assert analyze_world(world).optimum.train_base == pytest.approx(want, abs=1e-9)
