@@ -12,12 +12,12 @@ import gymnasium as gym
 import minigrid  # noqa: F401  (registers the MiniGrid environments)
 import numpy as np
 import pytest
-from tests.test_gymnasium import TRAIN_MAP, frozen_lake, taxi
-from tests.test_minigrid import steps_to_goal
+from tests.test_gymnasium import DEPLOY_MAP, TRAIN_MAP, frozen_lake, taxi
+from tests.test_minigrid import careful, layout_of, steps_to_goal
 
 from alignlens.errors import AlignlensError, WorldError
 from alignlens.solve import analyze_world
-from alignlens.world.gym_certificate import _moments, _policy_rows, certify
+from alignlens.world.gym_certificate import _actions_by_observation, _moments, certify
 from alignlens.world.gymnasium import END, world_from_gymnasium
 from alignlens.world.minigrid import minigrid_world
 
@@ -83,12 +83,22 @@ def test_horizon_errors_name_an_option_that_exists() -> None:
     both = world_from_gymnasium(lake, big, horizon=150).world
     assert both.horizon == 150
     cliff = gym.make("CliffWalking-v1")  # no time limit
-    with pytest.raises(WorldError, match="discount 1 needs a finite horizon") as e:
+    with pytest.raises(WorldError, match="discount 1 without a finite horizon") as e:
         world_from_gymnasium(cliff, cliff, discount=1.0)
     assert "--horizon N" in e.value.fix
+    with pytest.raises(WorldError, match="more than 2,000,000") as e:
+        world_from_gymnasium(gym.make("Taxi-v4"), gym.make("Taxi-v4"), horizon=10**6)
+    assert e.value.field == "horizon" and "--horizon none" in e.value.fix
     for bad in (0, -3, "soon", True, 2.5):
         with pytest.raises(WorldError, match="not a number of steps"):
             world_from_gymnasium(lake, lake, horizon=bad)
+
+
+def test_a_horizon_past_the_time_limit_is_noted() -> None:
+    lake = gym.make("FrozenLake-v1")
+    assert world_from_gymnasium(lake, lake).notes == ()
+    notes = world_from_gymnasium(lake, lake, horizon=150).notes
+    assert notes and "cuts episodes after 100 steps" in notes[0]
 
 
 def test_the_worlds_name_says_which_maps_differ() -> None:
@@ -100,6 +110,13 @@ def test_the_worlds_name_says_which_maps_differ() -> None:
         gym.make("FrozenLake-v1", desc=TRAIN_MAP), gym.make("FrozenLake-v1", desc=TRAIN_MAP)
     ).world
     assert desc.name == "FrozenLake-v1 → FrozenLake-v1"  # nothing differs
+    cells = [np.array([list(row) for row in m]) for m in (TRAIN_MAP, DEPLOY_MAP)]
+    arrays = world_from_gymnasium(
+        gym.make("FrozenLake-v1", desc=cells[0]), gym.make("FrozenLake-v1", desc=cells[1])
+    ).world  # arrays compared as arrays, shown row by row
+    assert arrays.name == (
+        "FrozenLake-v1 (desc=SFFF/FHFH/FFFH/HFFG) → FrozenLake-v1 (desc=SFFF/FFFH/FHFH/HFFG)"
+    )
 
 
 # --- The certificate: exact returns against rollouts --------------------------------------
@@ -230,7 +247,7 @@ def test_the_exact_variance_agrees_with_the_rollouts() -> None:
     act = taxi_policy(0.3)
     from alignlens.world.gym_certificate import _rollouts
 
-    rows = _policy_rows(gym_world, gym_world.policy(act), "deploy")
+    rows = _actions_by_observation(gym_world, gym_world.policy(act), "deploy")
     reading = gym_world.reading
     mean, variance = _moments(reading.reads["deploy"], reading, rows, GAMMA, 200)
     sample = _rollouts(reading, "deploy", rows, GAMMA, 200, 4000, np.random.default_rng(1))
@@ -250,7 +267,7 @@ def test_a_deterministic_return_has_no_variance() -> None:
     def act(s) -> int:
         return 2 if int(s) in (0, 1) else 1  # right, right, down, down
 
-    rows = _policy_rows(gym_world, gym_world.policy(act), "train")
+    rows = _actions_by_observation(gym_world, gym_world.policy(act), "train")
     mean, variance = _moments(gym_world.reading.reads["train"], gym_world.reading, rows, GAMMA, 100)
     assert mean[0] == pytest.approx(GAMMA**3) and variance[0] == pytest.approx(0.0, abs=1e-15)
     certificate = certify(gym_world, act, episodes=20)
@@ -258,31 +275,38 @@ def test_a_deterministic_return_has_no_variance() -> None:
 
 
 def test_certify_refuses_what_it_cannot_check() -> None:
+    """Too few episodes, a bad seed, and a policy that acts on more than the agent sees (a
+    finite-horizon optimum acts by step, which rollouts of the agent cannot know)."""
+    from alignlens.errors import PolicyError
+
     env = gym.make("FrozenLake-v1")
     gym_world = world_from_gymnasium(env, env)
     with pytest.raises(AlignlensError, match="cannot estimate a standard error"):
         certify(gym_world, uniform(4), episodes=1)
+    with pytest.raises(AlignlensError, match="not a whole number") as e:
+        certify(gym_world, uniform(4), seed=-1)
+    assert e.value.field == "seed"
+    table = gym_world.policy(uniform(4))
+    by_step = table.train.copy()
+    world = gym_world.world
+    late = np.flatnonzero([name.endswith("@50") for name in world.states])
+    by_step[late] = [1.0, 0.0, 0.0, 0.0]
+    stepwise = type(table).fixed("by step", by_step)
+    with pytest.raises(PolicyError, match="acts differently on states that show the same"):
+        certify(gym_world, stepwise)
+
+
+def test_rollouts_without_a_horizon_are_cut() -> None:
+    """γ = 0.9999 and no horizon: γ^T < 1e-3 needs 69,075 steps; rollouts stop at 1,000 and
+    are compared with the exact return of those 1,000 steps."""
+    cliff = gym.make("CliffWalking-v1")
+    gym_world = world_from_gymnasium(cliff, cliff, discount=0.9999)
+    certificate = certify(gym_world, uniform(4), episodes=20, seed=0)
+    assert all(row.steps == 1000 for row in certificate.rows)
+    assert certificate.passed
 
 
 # --- MiniGrid: DistShift and a fixed-seed LavaGap ------------------------------------------
-
-
-def layout_of(env) -> dict[tuple[int, int], str]:
-    env.reset(seed=0)
-    grid = env.unwrapped.grid
-    return {
-        (x, y): (grid.get(x, y).type if grid.get(x, y) is not None else "empty")
-        for x in range(grid.width)
-        for y in range(grid.height)
-    }
-
-
-def careful(view: np.ndarray) -> np.ndarray:
-    """Forward unless the 7×7 view shows lava or wall ahead, then mostly turn."""
-    ahead = int(view[3, 5, 0])  # MiniGrid object index: 2 wall, 9 lava
-    p = np.full(7, 0.01)
-    p[:3] = (0.45, 0.45, 0.05) if ahead in (2, 9) else (0.12, 0.12, 0.71)
-    return p / p.sum()
 
 
 def test_a_fixed_seed_lava_gap_against_search_and_rollouts() -> None:
@@ -303,7 +327,10 @@ def test_a_fixed_seed_lava_gap_against_search_and_rollouts() -> None:
         n = steps_to_goal(layout_of(make()))
         assert analyze_world(world).optimum.train_base == pytest.approx(0.95 ** (n - 1))
         certificate = certify(gym_world, careful, episodes=500, seed=0)
-    assert certificate.passed
+        assert certificate.passed
+        with pytest.raises(WorldError, match="ends these episodes after 100 steps") as e:
+            minigrid_world(make(), make(), discount=0.95, horizon=150)
+    assert e.value.field == "horizon"
 
 
 # --- Optima of the registered toy-text environments against pymdptoolbox -----------------

@@ -442,6 +442,8 @@ def act(observation):
         ({"--check": "-5"}, "--check"),
         ({"--horizon": "soon"}, "--horizon"),
         ({"--horizon": "0"}, "--horizon"),
+        ({"--horizon": "²"}, "--horizon"),
+        ({"--seed": "-1"}, "--seed"),
         ({"--horizon": "none", "--discount": "1"}, "--horizon N"),
         ({"--deploy": "FrozenLake-v1:is_slippery=false,max_episode_steps=50"}, "--horizon N"),
     ],

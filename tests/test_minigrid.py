@@ -21,7 +21,11 @@ MOVES = [(1, 0), (0, 1), (-1, 0), (0, -1)]  # MiniGrid's directions: east, south
 
 def cells(env_id: str) -> dict[tuple[int, int], str]:
     """Every cell's object type, from MiniGrid's own grid ("empty" for floor)."""
-    env = gym.make(env_id)
+    return layout_of(gym.make(env_id))
+
+
+def layout_of(env) -> dict[tuple[int, int], str]:
+    """Every cell's object type in ``env`` after a reset with seed 0."""
     env.reset(seed=0)
     grid = env.unwrapped.grid
     return {
@@ -114,6 +118,15 @@ def test_an_sb3_agent_on_the_shifted_strip(distshift) -> None:
     assert np.asarray(observation).shape == train.observation_space.shape
 
 
+def careful(view: np.ndarray) -> np.ndarray:
+    """Forward unless the cell ahead (view[3, 5]: the agent sits at the bottom middle) is
+    lava or wall, then mostly turn; a little of everything always."""
+    ahead = int(view[3, 5, 0])  # MiniGrid object index: 2 wall, 9 lava
+    p = np.full(7, 0.01)
+    p[:3] = (0.45, 0.45, 0.05) if ahead in (2, 9) else (0.12, 0.12, 0.71)
+    return p / p.sum()
+
+
 def test_partial_views_keep_each_environments_own_observations() -> None:
     """DistShift1 against DistShift2 through the agent's 7×7 view (`ImgObsWrapper`): where
     the lava moved, a position shows another view in deployment than in training, and
@@ -145,14 +158,7 @@ def test_partial_views_keep_each_environments_own_observations() -> None:
     ]
     assert moved, "no position shows a different view in deployment"
 
-    def act(view: np.ndarray) -> np.ndarray:
-        """Forward unless the cell ahead (view[3, 5]: the agent sits at the bottom middle)
-        is lava or wall, then mostly turn; a little of everything always."""
-        ahead = int(view[3, 5, 0])  # MiniGrid object index: 2 wall, 9 lava
-        p = np.full(7, 0.01)
-        p[:3] = (0.45, 0.45, 0.05) if ahead in (2, 9) else (0.12, 0.12, 0.71)
-        return p / p.sum()
-
+    act = careful
     exact = diagnose(world, lake.policy(act)).analysis.returns.deploy_base
     env = make("MiniGrid-DistShift2-v0")
     rng = np.random.default_rng(0)

@@ -239,6 +239,12 @@ def diagnose_gym(
             field="--check",
             fix="give 0 (no check) or at least 2 rollouts per environment",
         )
+    if not 0 <= seed < 2**63:
+        raise AlignlensError(
+            f"--seed {seed} is not a whole number from 0 to 2^63 − 1",
+            field="--seed",
+            fix="give a seed such as 0",
+        )
     world_horizon = parse_horizon(horizon, "--horizon")
     for module in modules or ():
         import_module(module, "--import")

@@ -281,8 +281,8 @@ def certificate_table(certificate: Certificate) -> Group:
         )
     cut = {r.steps for r in certificate.rows if r.steps is not None}
     notes = [
-        f"agreement within {certificate.threshold:g} standard errors: the table describes "
-        "the environments as far as rollouts can tell"
+        f"agreement within {certificate.threshold:g} standard errors: the world and the "
+        "environments give this policy the same returns, as far as rollouts can tell"
         if certificate.passed
         else f"beyond {certificate.threshold:g} standard errors"
     ]

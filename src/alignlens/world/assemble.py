@@ -16,6 +16,7 @@ from jaxtyping import Bool, Float, Int
 from alignlens.errors import Problem, Problems, WorldError
 from alignlens.world.graph import reachable_from, successor_reach
 from alignlens.world.horizon import (
+    END_OBSERVATION,
     unroll_dynamics,
     unroll_index,
     unroll_start,
@@ -101,7 +102,7 @@ def _assemble(raw: RawWorld) -> World:
         rewards = {name: unroll_states(u, r) for name, r in rewards.items()}
         end_obs = len(observation_names)
         observation = unroll_states(u, observation, fill=end_obs)
-        observation_names = (*observation_names, "<end>")
+        observation_names = (*observation_names, END_OBSERVATION)
         base_state = u.base_state
         states = tuple(
             "end" if b < 0 else f"{raw.states[b]}@{t}"

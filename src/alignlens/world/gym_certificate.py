@@ -7,8 +7,8 @@ reader can tell that from the table alone, so the exact numbers are checked agai
 environments themselves: ``episodes`` rollouts of the policy in each environment, wrappers
 included, each cut where the world cuts episodes, give the mean discounted return of R (and
 of U where U is not R). A world without a horizon has endless episodes: its rollouts are
-cut after the first T steps with γ^T < `TAIL`, and are compared with the exact return of
-those T steps (the rest, at most γ^T of the weight, is the same dynamics further on).
+cut after the first T steps with γ^T < `TAIL` (at most `CUT_LIMIT`), and are compared with
+the exact return of those T steps (the rest is the same dynamics further on).
 
 Each row's z-score divides the difference by the standard error sqrt(σ²/n), where σ² is the
 larger of the sample variance and the exact variance of the return *if the world is right*
@@ -16,9 +16,13 @@ larger of the sample variance and the exact variance of the return *if the world
 rewards). The exact variance keeps a rare event that a sample missed (a goal reached once in
 a thousand episodes) from looking certain; the sample variance keeps a heavy tail from
 looking like a lie. Beyond ``threshold`` standard errors (4 by default) the world does not
-describe the environment, and `certify` refuses it. The exact mean of the read-out is also
-checked against the world's own evaluation of the policy (a second, independent
-computation of every exact number shown).
+describe the environment, and `certify` refuses it. A certificate is about this policy's
+returns: a table wrong only where the policy never goes passes. The exact mean of the
+read-out is also checked against the world's own evaluation of the policy (a second
+computation from the same read-out, which catches a world assembled wrongly).
+
+The environments passed are the ones rolled out: `certify` resets and steps them, and
+replaces their random generators.
 
 Randomness comes from ``seed`` only: actions are drawn from the policy's probabilities,
 resets use seeds drawn from the seeds behind the world's start distribution (where it is the
@@ -38,12 +42,13 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from jaxtyping import Float
 
-from alignlens.errors import WorldError
+from alignlens.errors import PolicyError, WorldError
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.gymnasium import GymWorld, Reading, _key, _Read
 
 THRESHOLD = 4.0
 TAIL = 1e-3  # without a horizon, rollouts stop once γ^t falls below this
+CUT_LIMIT = 1000  # ... or after this many steps, whichever comes first
 AGREE = 1e-8  # relative agreement of the world's evaluation and the read-out's
 ROUND_OFF = 1e-12  # a standard deviation below this (relative) is round-off: the return is certain
 OBJECTIVE_NAMES = {"base": "R", "intended": "U"}
@@ -139,7 +144,13 @@ def certify(
         raise WorldError(
             f"{episodes!r} episodes cannot estimate a standard error",
             field="episodes",
-            fix="roll out at least 2 episodes per environment (200 is a modest default)",
+            fix="roll out at least 2 episodes per environment (1000 is a modest default)",
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise WorldError(
+            f"seed {seed!r} is not a whole number from 0 to 2^63 − 1",
+            field="seed",
+            fix="give a seed such as 0",
         )
     world = gym_world.world
     if not isinstance(policy, TabularPolicy):
@@ -147,16 +158,18 @@ def certify(
     objectives = ("base", "intended") if _has_own_u(reading) else ("base",)
     rng = np.random.default_rng(seed)
     g, horizon = world.discount, world.horizon
-    cut = None if horizon is not None else max(1, math.ceil(math.log(TAIL) / math.log(g)))
+    cut = None
+    if horizon is None:
+        cut = min(CUT_LIMIT, max(1, math.ceil(math.log(TAIL) / math.log(g))))
     rows = []
     for env_name in ("train", "deploy"):
         read = reading.reads[env_name]
-        rows_by_observation = _policy_rows(gym_world, policy, env_name)
-        mean, _ = _moments(read, reading, rows_by_observation, g, horizon)
-        expected, variance = (
-            _moments(read, reading, rows_by_observation, g, cut) if cut else (mean, _)
-        )
-        sample = _rollouts(reading, env_name, rows_by_observation, g, horizon or cut, episodes, rng)
+        acting = _actions_by_observation(gym_world, policy, env_name)
+        mean, variance = _moments(read, reading, acting, g, horizon)
+        expected = mean
+        if cut is not None:
+            expected, variance = _moments(read, reading, acting, g, cut)
+        sample = _rollouts(reading, env_name, acting, g, horizon or cut, episodes, rng)
         for j, objective in enumerate(objectives):
             exact = _world_return(gym_world, policy, env_name, objective)
             scale = max(1.0, abs(exact))
@@ -178,14 +191,14 @@ def certify(
                 z = 0.0 if abs(difference) <= AGREE * scale else math.copysign(math.inf, difference)
             rows.append(
                 CheckRow(
-                    env_name,
-                    objective,
-                    exact,
-                    float(sample[:, j].mean()),
-                    error,
-                    z,
-                    cut,
-                    float(expected[j]) if cut else None,
+                    environment=env_name,
+                    objective=objective,
+                    exact=exact,
+                    mean=float(sample[:, j].mean()),
+                    standard_error=error,
+                    z=z,
+                    steps=cut,
+                    expected=float(expected[j]) if cut else None,
                 )
             )
     certificate = Certificate(tuple(rows), episodes, seed, threshold)
@@ -209,19 +222,31 @@ def _has_own_u(reading: Reading) -> bool:
     return reading.intended is not None or reading.intended_info is not None
 
 
-def _policy_rows(
+def _actions_by_observation(
     gym_world: GymWorld, policy: TabularPolicy, env_name: str
 ) -> dict[Hashable, np.ndarray]:
     """The policy's action probabilities in ``env_name`` per observation (by its identity,
-    `_key`)."""
+    `_key`): rollouts know what the agent sees, so the policy must act on that alone."""
     world = gym_world.world
-    first_state = {}
-    for s, o in enumerate(world.observation):
-        first_state.setdefault(int(o), s)
-    out = {}
+    table = policy.acting_in(env_name)
+    live = ~world.environment(env_name).terminal
+    out: dict[Hashable, np.ndarray] = {}
     for o, name in enumerate(world.observation_names):
-        if name in gym_world.observations:
-            out[_key(gym_world.observations[name])] = policy.acting_in(env_name)[first_state[o]]
+        if name not in gym_world.observations:
+            continue  # the terminal states
+        states = np.flatnonzero((world.observation == o) & live)
+        if states.size == 0:
+            continue
+        rows = table[states]
+        if not np.allclose(rows, rows[0], rtol=0.0, atol=1e-12):
+            raise PolicyError(
+                f"policy {policy.name!r} acts differently on states that show the same "
+                f"observation ({name}), by step or by state: rollouts cannot tell them apart",
+                field="policy",
+                fix="certify a policy of observations (a function of the observation, or "
+                "GymWorld.policy of one)",
+            )
+        out[_key(gym_world.observations[name])] = rows[0]
     return out
 
 
@@ -238,7 +263,7 @@ def _world_return(
 def _moments(
     read: _Read,
     reading: Reading,
-    rows: Mapping[Hashable, np.ndarray],
+    acting: Mapping[Hashable, np.ndarray],
     discount: float,
     horizon: int | None,
 ) -> tuple[Float[np.ndarray, " O"], Float[np.ndarray, " O"]]:
@@ -255,7 +280,9 @@ def _moments(
     for k in keys:
         i = index[k]
         here = read.observation[k]
-        probs = rows[_key(here)]
+        if _key(here) not in acting:
+            continue  # a state the world never reaches acts on nothing (0 if it is reached)
+        probs = acting[_key(here)]
         for a, steps in enumerate(read.outcomes[k]):
             for step in steps:
                 w = probs[a] * step.prob
@@ -318,7 +345,7 @@ def _row_sums(src: list[int], values: np.ndarray, n: int) -> np.ndarray:
 def _rollouts(
     reading: Reading,
     env_name: str,
-    rows: Mapping[Hashable, np.ndarray],
+    acting: Mapping[Hashable, np.ndarray],
     discount: float,
     steps: int,
     episodes: int,
@@ -330,7 +357,7 @@ def _rollouts(
     read = reading.reads[env_name]
     n_objectives = 2 if _has_own_u(reading) else 1
     out = np.zeros((episodes, n_objectives))
-    cumulative = {k: np.cumsum(row) for k, row in rows.items()}
+    cumulative = {k: np.cumsum(row) for k, row in acting.items()}
     for episode in range(episodes):
         reset_seed = int(rng.choice(read.seeds)) if read.seeds else int(rng.integers(2**31 - 1))
         observation, _ = env.reset(seed=reset_seed)
@@ -362,9 +389,12 @@ def _rollouts(
     return out
 
 
-def _row_for(rows: Mapping[Hashable, np.ndarray], observation: Any, env_name: str) -> np.ndarray:
+def _row_for(
+    cumulative: Mapping[Hashable, np.ndarray], observation: Any, env_name: str
+) -> np.ndarray:
+    """The cumulative action probabilities at ``observation``."""
     key = _key(observation)
-    if key not in rows:
+    if key not in cumulative:
         raise WorldError(
             f"a rollout of the {env_name} environment reached an observation the world does "
             "not have: the table does not describe the environment",
@@ -372,4 +402,4 @@ def _row_for(rows: Mapping[Hashable, np.ndarray], observation: Any, env_name: st
             fix="read the environment by search (method='search') if it is deterministic, or "
             "give it a transition table that describes every state it reaches",
         )
-    return rows[key]
+    return cumulative[key]

@@ -21,7 +21,7 @@ def parse_horizon(text: str, option: str) -> int | str | None:
         return TIME_LIMIT
     if word == "none":
         return None
-    if word.isdigit() and int(word) >= 1:
+    if word.isascii() and word.isdecimal() and int(word) >= 1:
         return int(word)
     raise WorldError(
         f"{text!r} is not an episode length",
@@ -33,15 +33,14 @@ def parse_horizon(text: str, option: str) -> int | str | None:
 
 def import_module(name: str, option: str) -> Any:
     """Import a module by name (e.g. one that registers environments, or the user's policy),
-    looking in the current folder first, as ``python -m`` does; a clear error if it is not
-    there or not installed."""
+    from the Python path or else the current folder; a clear error if it is in neither."""
     import importlib
     import os
     import sys
 
     here = os.getcwd()
     if here not in sys.path and "" not in sys.path:
-        sys.path.insert(0, here)
+        sys.path.append(here)  # after installed packages, which a local file cannot shadow
     try:
         return importlib.import_module(name)
     except ImportError as e:

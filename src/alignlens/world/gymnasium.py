@@ -50,6 +50,7 @@ import numpy as np
 
 from alignlens.errors import WorldError
 from alignlens.world.gym_specs import TIME_LIMIT
+from alignlens.world.horizon import END_OBSERVATION
 from alignlens.world.model import World
 
 END = "end"
@@ -61,6 +62,8 @@ START_FACTOR = 5
 resets in a row find no new start state: with k equally likely starts, one is missed with
 probability about e^−5 per start still unseen then."""
 RESET_LIMIT = 100_000
+AUGMENTED_LIMIT = 2_000_000
+"""Most states a time-augmented world may have (the states read, once per step)."""
 Horizon = int | str | None
 Objective = Callable[[Any, int, Any], float]
 
@@ -84,7 +87,7 @@ class GymWorld:
         from alignlens.policies.tabular import policy_from_callable
 
         def on_name(observation: Hashable) -> Any:
-            if str(observation) not in self.observations:
+            if observation in (END, END_OBSERVATION):
                 return np.full(self.world.n_actions, 1.0 / self.world.n_actions)
             return act(self.observations[str(observation)])
 
@@ -182,10 +185,9 @@ def world_from_gymnasium(
     """
     envs = {"train": train_env, "deploy": deploy_env}
     n_actions = _check_actions(envs)
-    if horizon == TIME_LIMIT:
-        horizon = resolve_horizon({e: time_limit(env) for e, env in envs.items()}, discount)
-    else:
-        horizon = resolve_horizon({}, discount, horizon)
+    limits = {e: time_limit(env) for e, env in envs.items()}
+    horizon = resolve_horizon(limits, discount, horizon)
+    notes: list[str] = _beyond_limits(limits, horizon)
     if intended is not None and intended_info is not None:
         raise WorldError(
             "both intended and intended_info are given",
@@ -193,7 +195,6 @@ def world_from_gymnasium(
             fix="give U either as a function or as an info key",
         )
     reads = {}
-    notes: list[str] = []
     for env_name, env in envs.items():
         how = method
         if how == "auto":
@@ -217,6 +218,15 @@ def world_from_gymnasium(
                 field="method",
                 fix='use "table", "search" or "auto"',
             )
+    size = sum(len(read.observation) for read in reads.values()) * (horizon or 1)
+    if size > AUGMENTED_LIMIT:
+        raise WorldError(
+            f"a horizon of {horizon} steps makes about {size:,} states (the states read, once "
+            f"per step), more than {AUGMENTED_LIMIT:,}",
+            field="horizon",
+            fix="give a shorter episode length (horizon=N, --horizon N), or ignore the time "
+            "limits (horizon=None, --horizon none) with a discount below 1",
+        )
     document, observations = _document(
         reads, n_actions, intended, goals or {}, reward, action_names
     )
@@ -242,7 +252,7 @@ def world_name(train_env: Any, deploy_env: Any) -> str:
     differ = sorted(
         k
         for k in {*kwargs["train"], *kwargs["deploy"]}
-        if kwargs["train"].get(k) != kwargs["deploy"].get(k)
+        if not _same(kwargs["train"].get(k), kwargs["deploy"].get(k))
     )
 
     def named(env: Any, env_name: str) -> str:
@@ -254,12 +264,24 @@ def world_name(train_env: Any, deploy_env: Any) -> str:
     return f"{named(train_env, 'train')} → {named(deploy_env, 'deploy')}"
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Whether two keyword arguments are equal (arrays element by element)."""
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except Exception:  # values that cannot be compared are shown
+        return False
+
+
 def _short(value: Any, width: int = 48) -> str:
     """A keyword argument's value in a name: rows of a map joined by "/", cut to ``width``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | tuple) and all(isinstance(v, list | tuple) for v in value):
+        value = ["".join(map(str, row)) for row in value]  # a map given cell by cell
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         text = "/".join(value)
     else:
-        text = str(value)
+        text = " ".join(str(value).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -275,6 +297,16 @@ def time_limit(env: Any) -> int | None:
             limits.append(int(layer._max_episode_steps))
         layer = layer.env
     return min(limits, default=None)
+
+
+def _beyond_limits(limits: Mapping[str, int | None], horizon: int | None) -> list[str]:
+    """Notes for environments whose time limit cuts episodes before ``horizon``."""
+    return [
+        f"the {e} environment cuts episodes after {n} steps; the world runs them to "
+        f"{horizon}, steps its agents never take"
+        for e, n in limits.items()
+        if n is not None and horizon is not None and horizon > n
+    ]
 
 
 def resolve_horizon(
@@ -308,8 +340,7 @@ def resolve_horizon(
         )
     if horizon is None and discount >= 1.0:
         raise WorldError(
-            "discount 1 needs a finite horizon, or returns can be infinite, and the "
-            "environments have no time limit",
+            "discount 1 without a finite horizon: returns can be infinite",
             field="horizon",
             fix=f"give the episode length, {where}, or a discount below 1",
         )

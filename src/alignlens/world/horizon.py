@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
+END_OBSERVATION = "<end>"
+"""The observation of the absorbing state after the last step."""
+
 
 @dataclass(frozen=True, eq=False)
 class Unrolled:

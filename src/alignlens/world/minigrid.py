@@ -15,6 +15,7 @@ outermost wrapper returns them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -77,6 +78,14 @@ def minigrid_world(
                 fix="use a MiniGrid environment with a static layout (e.g. DistShift, LavaGap "
                 "with a fixed seed wrapper)",
             )
+    steps = min(getattr(env.unwrapped, "max_steps", math.inf) for env in (train_env, deploy_env))
+    if isinstance(horizon, int) and not isinstance(horizon, bool) and horizon > steps:
+        raise WorldError(
+            f"MiniGrid ends these episodes after {steps} steps; a horizon of {horizon} would "
+            "score goals reached later, which MiniGrid pays nothing for, as successes",
+            field="horizon",
+            fix=f"give a horizon of at most {steps} steps, or leave the default (time-limit)",
+        )
     if horizon == TIME_LIMIT:
         limits = {
             env_name: min(
