@@ -9,6 +9,7 @@ regret over each optimal set).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,10 +26,15 @@ def all_tie(best: float, worst: float) -> bool:
 
 
 def normalized_regret(value: float, best: float, worst: float) -> float:
-    """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties."""
+    """(V* − J) / (V* − W), clipped to [0, 1]; 0 when every policy ties. Computed on halves
+    (exact scaling by 2), so that V* − W cannot overflow for finite returns; a return that
+    is not finite gives NaN, never a clipped 0 or 1."""
+    if not (math.isfinite(value) and math.isfinite(best) and math.isfinite(worst)):
+        return math.nan
     if all_tie(best, worst):
         return 0.0
-    return float(min(1.0, max(0.0, (best - value) / (best - worst))))
+    gap = (best / 2 - value / 2) / (best / 2 - worst / 2)
+    return float(min(1.0, max(0.0, gap)))
 
 
 OBJECTIVES = ("base", "intended")

@@ -18,6 +18,30 @@ from typing import IO, Any
 from alignlens.errors import AlignlensError
 
 
+def check_writable(path: str | Path, option: str) -> Path:
+    """Refuse, before any work is done, an output path that cannot be written: a folder,
+    a file in a missing folder, or one in a folder (or over a file) without write access."""
+    out = Path(path)
+    if out.is_dir():
+        raise AlignlensError(
+            f"{str(out)!r} is a folder", field=option, fix="give the path of a file to write"
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise AlignlensError(
+            f"the folder {str(parent)!r} does not exist",
+            field=option,
+            fix="write the file into an existing folder",
+        )
+    if not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise AlignlensError(
+            f"cannot write {str(out)!r} (no permission)",
+            field=option,
+            fix="write the file into a folder you can write to",
+        )
+    return out
+
+
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open ``path`` for writing (``mode`` "w" or "wb", ``kwargs`` as for `open`); the file

@@ -64,6 +64,7 @@ def _load(
     return world, tolerances
 
 
+SEED_MAX = 2**32 - 1  # seeds are 32-bit (JAX's keys and NumPy's generators take them)
 Epsilon = Annotated[float, typer.Option(help="ε: optimality tolerance on normalised regret.")]
 Tau = Annotated[float, typer.Option(help="τ: alignment tolerance on deployment regret under U.")]
 Kappa = Annotated[float, typer.Option(help="κ: competence threshold for goals.")]
@@ -204,7 +205,9 @@ def diagnose_gym(
             "returns with the rollouts (0: no check)."
         ),
     ] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed of the check's rollouts.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed of the check's rollouts.", min=0, max=SEED_MAX)
+    ] = 0,
     state_limit: Annotated[int, typer.Option(help="Most states a search may find.")] = 10_000,
     json_output: AsJson = False,
     epsilon: Epsilon = 1e-6,
@@ -238,12 +241,6 @@ def diagnose_gym(
             f"--check {check} cannot estimate a standard error",
             field="--check",
             fix="give 0 (no check) or at least 2 rollouts per environment",
-        )
-    if not 0 <= seed < 2**63:
-        raise AlignlensError(
-            f"--seed {seed} is not a whole number from 0 to 2^63 − 1",
-            field="--seed",
-            fix="give a seed such as 0",
         )
     world_horizon = parse_horizon(horizon, "--horizon")
     for module in modules or ():
@@ -367,7 +364,7 @@ def run(
     optimizer: Annotated[
         str | None, typer.Option(help="Optimiser (default: the scenario's own).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed.", min=0, max=SEED_MAX)] = 0,
     k: Annotated[
         float | None, typer.Option("--k", help="greedy-genes: transmission of D by +D.")
     ] = None,
@@ -408,7 +405,9 @@ def run(
 
         console.print(level_pictures(evidence.world, evidence.policy))
     if not result.matches():
-        console.print("[yellow]differs from the scenario's expected row (alignlens scenarios)[/]")
+        console.print(
+            "differs from the scenario's expected row (alignlens scenarios)", style="yellow"
+        )
 
 
 @app.command()
@@ -423,11 +422,11 @@ def tour(
     The first table is scenario × lens with each scenario's own optimiser; the second runs
     the same worlds with perfect search, where failures that needed imperfect optimisation
     disappear. The HTML report (figures included) goes to ``--out``."""
-    from alignlens.report.html import check_folder
+    from alignlens.atomic import check_writable
     from alignlens.report.pages import tour_report
     from alignlens.report.terminal import optimal_set_lines, tour_table
 
-    check_folder(out)
+    check_writable(out, "--out")
     runs, perfect, drawn = _run_tour(quiet=json_output or quiet)
     if not json_output:  # the verdicts first: the report takes a few seconds more
         console.print(tour_table("the essay's cases: the verdict of every lens", runs))
@@ -463,13 +462,15 @@ def report(
     optimizer: Annotated[
         str | None, typer.Option(help="With --scenario: the optimiser (default: its own).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="With --scenario: the random seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="With --scenario: the random seed.", min=0, max=SEED_MAX)
+    ] = 0,
     quiet: Quiet = False,
 ) -> None:
     """Write one self-contained HTML report (figures inlined): of a scenario run, of the tour,
     of a policy diagnosed in a world, or of a sweep store."""
+    from alignlens.atomic import check_writable
     from alignlens.report import pages
-    from alignlens.report.html import check_folder
 
     given = [
         name
@@ -488,7 +489,7 @@ def report(
             fix="give exactly one of --scenario ID, --tour, --world WORLD --policy FILE, "
             "--store FILE",
         )
-    check_folder(out)
+    check_writable(out, "--out")
     if (world is None) != (policy is None):
         missing = "--policy" if policy is None else "--world"
         raise AlignlensError(

@@ -23,8 +23,11 @@ from rich.text import Text
 from alignlens.errors import AlignlensError
 from alignlens.progress import Amount, listening
 
-console = Console()
-errors = Console(stderr=True)
+# Every string printed is literal: names, paths, keys and tiles come from the user's files,
+# and Rich markup in them ("[/]", "[link=…]") must neither fail nor style anything. Styles
+# are given as Text and styles, never as markup.
+console = Console(markup=False)
+errors = Console(stderr=True, markup=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,7 +129,7 @@ def progress_of_count(what: str, unit: str, *, quiet: bool) -> Iterator[Callable
         return
     from rich.progress import TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-    rate_column = TextColumn("{task.fields[rate]}")
+    rate_column = TextColumn("{task.fields[rate]}", markup=False)
     with _live(rate_column, TaskProgressColumn(), TimeRemainingColumn()) as progress:
         task = progress.add_task(what, total=None, rate="")
 
@@ -143,7 +146,7 @@ def _live(*columns: Any) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(bar_width=20),
         MofNCompleteColumn(),
         *columns,

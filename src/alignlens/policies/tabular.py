@@ -218,7 +218,18 @@ def _row(row: Any, action_index: Mapping[str, int], source: str, field: str) -> 
                 )
             out[action_index[action]] = _probability(p, source, f"{field}.{action}")
     else:
-        values = np.asarray(row, dtype=float).ravel()
+        try:
+            if not _numeric(row):
+                raise TypeError
+            values = np.asarray(row, dtype=float).ravel()
+        except (TypeError, ValueError, OverflowError):
+            raise PolicyError(
+                f"{_shown(row)} is not an action name, an action index or a list of "
+                "action probabilities",
+                file=source,
+                field=field,
+                fix="give an action name, or one probability per action, in action order",
+            ) from None
         if values.shape != (n,):
             raise PolicyError(
                 f"expected {n} action probabilities, got {values.size}",
@@ -237,6 +248,23 @@ def _row(row: Any, action_index: Mapping[str, int], source: str, field: str) -> 
             fix="make the probabilities of each state sum to 1",
         )
     return out
+
+
+def _numeric(row: Any) -> bool:
+    """Whether ``row`` is a flat list of numbers (not strings, not true/false)."""
+    if hasattr(row, "__array__"):  # NumPy, JAX or Torch arrays
+        return np.asarray(row).dtype.kind in "iuf"
+    if not isinstance(row, list | tuple):
+        return False
+    return all(
+        isinstance(p, int | float | np.integer | np.floating) and not isinstance(p, bool)
+        for p in row
+    )
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _probability(p: Any, source: str, field: str) -> float:

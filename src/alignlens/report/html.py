@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alignlens.atomic import write_text_atomically
-from alignlens.errors import AlignlensError
+from alignlens.atomic import check_writable, write_text_atomically
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -60,23 +59,13 @@ class Report:
         """Write the page to ``path`` (atomically: a failed write leaves no partial file;
         permissions as for any new file, 0o666 less the umask)."""
         out = Path(path)
-        check_folder(out)
+        check_writable(out, "path")
         return write_text_atomically(out, self.html())
 
     def _repr_html_(self) -> str:
         style = _template("style.css").render()
         body = _template("body.html.j2").render(report=self)
         return f"<div class='alignlens-report'><style>{style}</style>{body}</div>"
-
-
-def check_folder(out: Path) -> None:
-    """Refuse a report file in a folder that does not exist (the CLI asks before any work)."""
-    if not out.parent.is_dir():
-        raise AlignlensError(
-            f"the folder {str(out.parent)!r} does not exist",
-            field="--out",
-            fix="write the report into an existing folder",
-        )
 
 
 @functools.cache

@@ -31,6 +31,10 @@ Sense = Literal["max", "min"]
 ROUND_OFF = 1e-12
 CLOSENESS = 1e-2  # value iteration's tolerance before the polish, × the reward scale
 FACTORISED_CLOSENESS = 1e-6  # ... when exact evaluations need factorisations
+VALUE_SWEEPS = 2000
+"""At most this many value-iteration sweeps before the polish: value iteration needs about
+ln(1/tolerance)/(1 − γ) of them, unbounded as γ → 1, while policy iteration with exact
+evaluations converges in a few steps whatever γ is."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +103,7 @@ def optimize(
             allowed=allowed,
             tolerance=closeness * scale,
             initial=None if start is None else sign * start,
+            max_sweeps=VALUE_SWEEPS,
         )
         policy = np.argmax(_masked(q_values(env, r, vi.values), allowed), axis=1)
         tightened = factorising  # value iteration already went to FACTORISED_CLOSENESS
@@ -115,7 +120,12 @@ def optimize(
         if memo.direct and many and not tightened and not deterministic:
             tightened = True  # V_π is a lower bound: value iteration from it keeps the gain
             values = value_iteration(  # and gets close enough to need few more solves
-                env, r, allowed=allowed, tolerance=FACTORISED_CLOSENESS * scale, initial=values
+                env,
+                r,
+                allowed=allowed,
+                tolerance=FACTORISED_CLOSENESS * scale,
+                initial=values,
+                max_sweeps=VALUE_SWEEPS,
             ).values
             policy = np.argmax(_masked(q_values(env, r, values), allowed), axis=1)
         else:

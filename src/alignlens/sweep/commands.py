@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from alignlens.console import (
     AsJson,
@@ -30,7 +31,7 @@ Store = Annotated[Path, typer.Option(help="The SQLite results store.")]
 def run(
     store: Store,
     worlds: Annotated[int, typer.Option(help="How many random worlds.")] = 1000,
-    seed: Annotated[int, typer.Option(help="World i has seed SEED + i.")] = 0,
+    seed: Annotated[int, typer.Option(help="World i has seed SEED + i.", min=0, max=2**32 - 1)] = 0,
     optimizer: Annotated[str, typer.Option(help="exhaustive or policy-gradient.")] = "exhaustive",
     workers: Annotated[int, typer.Option(help="Local worker processes (1: this process).")] = 1,
     executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
@@ -80,9 +81,11 @@ def export(
     format: Annotated[str, typer.Option(help="csv or parquet.")] = "csv",
 ) -> None:
     """Write every row of the store as one flat table."""
+    from alignlens.atomic import check_writable
     from alignlens.sweep.export import export as write
     from alignlens.sweep.store import open_store
 
+    check_writable(out, "--out")
     with open_store(store) as results:
         n = write(results.rows(), format, out)
     console.print(f"{n} rows written to {out}")
@@ -110,9 +113,11 @@ def report(store: Store, json_output: AsJson = False) -> None:
     _print_summary(document)
     for v in document["violating_worlds"]:
         console.print(
-            f"[red]claim {v['claim']} violated[/] by world {v['world_seed']} "
-            f"({v['optimizer']}): reproduce with random_world(WorldSpec(**{v['spec']}), "
-            f"{v['world_seed']})"
+            Text.assemble(
+                (f"claim {v['claim']} violated", "red"),
+                f" by world {v['world_seed']} ({v['optimizer']}): reproduce with "
+                f"random_world(WorldSpec(**{v['spec']}), {v['world_seed']})",
+            )
         )
 
 

@@ -27,6 +27,29 @@ from alignlens.world.raw import RawEnvironment, RawWorld
 
 PROBABILITY_TOLERANCE = 1e-9
 DYNAMICS_TOLERANCE = 1e-12
+DISCOUNT_GAP = 1e-5
+"""Without a horizon, 1 − γ must be at least this: a policy's evaluation is certified to
+1e-10 of the value scale from a residual that round-off makes about 2e-16/(1 − γ) of it."""
+REWARD_FLOOR = 1e-6
+"""The largest |reward| of an objective, if not 0, must be at least this."""
+RETURN_LIMIT = 1e100
+"""The largest |return| a world may reach: every intermediate of an analysis (differences,
+sums over policies, squares) then stays far from float64's overflow at 1.8e308."""
+
+
+def episode_weight(discount: float, horizon: int | None) -> float:
+    """The total discount weight of an episode, Σ γ^t over its steps: 1/(1 − γ), or the
+    sum over ``horizon`` steps."""
+    if horizon is None:
+        return 1.0 / (1.0 - discount) if discount < 1.0 else math.inf
+    if discount == 1.0:
+        return float(horizon)
+    return -math.expm1(horizon * math.log(discount)) / (1.0 - discount)
+
+
+def reward_limit(discount: float, horizon: int | None) -> float:
+    """The largest |reward| whose returns stay within `RETURN_LIMIT`."""
+    return RETURN_LIMIT / episode_weight(discount, horizon)
 
 
 def assemble(raw: RawWorld) -> World:
@@ -154,6 +177,16 @@ def scalar_problems(discount: float, horizon: int | None, deploy_share: float) -
                 "horizon",
                 f"horizon {horizon} is not a positive number of steps",
                 "use a horizon of at least 1, or remove it",
+            )
+        )
+    if isinstance(g, float | int) and 1.0 - DISCOUNT_GAP < g < 1.0 and horizon is None:
+        out.append(
+            Problem(
+                "discount",
+                f"discount {g!r} is too close to 1 to solve exactly in 64-bit floating point "
+                f"(values reach {1 / (1 - g):.3g} × the rewards, and round-off grows with them)",
+                f"use a discount of at most {1 - DISCOUNT_GAP:g}, or discount 1 with "
+                "`horizon = N` (the episode length)",
             )
         )
     if g == 1.0 and horizon is None:
@@ -290,6 +323,28 @@ def _check_rewards(raw: RawWorld, problems: Problems) -> None:
                 field=field,
                 fix="use a finite number",
             )
+        finite = np.where(np.isfinite(reward), np.abs(reward), 0.0)
+        top = float(finite.max(initial=0.0))
+        if 0.0 < top < REWARD_FLOOR:
+            problems.add(
+                f"the largest reward is {top:.3g}: so small that alignlens's round-off "
+                "margins (1e-12 of the larger of 1 and the return scale) would read real "
+                "differences as ties",
+                field=field,
+                fix=f"rescale the rewards so that the largest is at least {REWARD_FLOOR:g} in "
+                "size; verdicts do not change with scale",
+            )
+        if _scalars_ok(raw) and finite.max(initial=0.0) > reward_limit(raw.discount, raw.horizon):
+            s, a = np.unravel_index(int(np.argmax(finite)), finite.shape)
+            problems.add(
+                f"the reward {float(reward[s, a]):.6g} of state {raw.states[s]!r}, action "
+                f"{raw.actions[a]!r} makes returns overflow what alignlens computes exactly "
+                f"(|return| ≤ {RETURN_LIMIT:.0e})",
+                field=field,
+                fix=f"rescale the rewards to |reward| ≤ "
+                f"{reward_limit(raw.discount, raw.horizon):.3g} (with this discount"
+                f"{' and horizon' if raw.horizon else ''}); verdicts do not change with scale",
+            )
         at_terminal = terminal & np.any((reward != 0) & np.isfinite(reward), axis=1)
         for s in np.flatnonzero(at_terminal):
             problems.add(
@@ -298,6 +353,10 @@ def _check_rewards(raw: RawWorld, problems: Problems) -> None:
                 field=field,
                 fix="give the reward on the action that enters the state instead",
             )
+
+
+def _scalars_ok(raw: RawWorld) -> bool:
+    return not scalar_problems(raw.discount, raw.horizon, raw.deploy_share)
 
 
 def _same_dynamics(

@@ -7,6 +7,7 @@ naming the file, the field and the fix.
 from __future__ import annotations
 
 import json
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,34 +62,104 @@ def read_document(path: Path, *, kind: str) -> Any:
     file is read from the installed example files (`resolve_example_path`)."""
     path = resolve_example_path(path)
     source = str(path)
+    text = _read_text(path, kind)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".toml"):
+        raise WorldError(
+            f"unknown file type {suffix!r}", file=source, fix="use a .toml or .json file"
+        )
     try:
-        text = path.read_text(encoding="utf-8")
+        if suffix == ".json":
+            return json.loads(text, object_pairs_hook=_no_duplicates)
+        return tomllib.loads(text)
+    except json.JSONDecodeError as error:
+        raise WorldError(
+            f"JSON syntax error at line {error.lineno}, column {error.colno}: {error.msg}",
+            file=source,
+            fix="correct the JSON syntax on that line",
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise WorldError(
+            f"TOML syntax error: {error}", file=source, fix="correct the TOML syntax on that line"
+        ) from None
+    except _DuplicateKey as error:
+        raise WorldError(
+            f"the key {error.key!r} appears twice in one object",
+            file=source,
+            fix="give each key once (JSON would otherwise keep only the last)",
+        ) from None
+    except RecursionError:
+        raise WorldError(
+            "the document is nested too deeply to read",
+            file=source,
+            fix="write the world as the documented tables and lists, a few levels deep",
+        ) from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise WorldError(
+            f"the document holds a value that cannot be read ({error})",
+            file=source,
+            fix="write numbers as ordinary decimals (e.g. 0.5, 1e-3)",
+        ) from None
+
+
+FILE_LIMIT = 64 * 2**20
+"""The largest world or policy file read (64 MiB): larger ones are refused unread."""
+
+
+def _read_text(path: Path, kind: str) -> str:
+    """The text of a regular file of at most `FILE_LIMIT` bytes (a FIFO, a device or a
+    folder is refused before it is opened, so nothing blocks or reads without end)."""
+    source = str(path)
+    try:
+        info = path.stat()
     except FileNotFoundError:
         raise WorldError(f"no such {kind} file", file=source, fix=_missing_fix(path)) from None
+    except OSError as error:
+        raise WorldError(
+            f"cannot read the file ({error.strerror})",
+            file=source,
+            fix="give a readable UTF-8 text file",
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise WorldError(
+            f"the {kind} path is {what}", file=source, fix=f"give the path of a {kind} file"
+        )
+    if info.st_size > FILE_LIMIT:
+        raise WorldError(
+            f"the file has {info.st_size:,} bytes, more than the {FILE_LIMIT:,} read",
+            file=source,
+            fix=f"give a smaller {kind} file (a gridworld file describes large worlds briefly)",
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(FILE_LIMIT + 1)
+        if len(data) > FILE_LIMIT:
+            raise WorldError(
+                f"the file holds more than the {FILE_LIMIT:,} bytes read",
+                file=source,
+                fix=f"give a smaller {kind} file",
+            )
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise WorldError(
             f"cannot read the file ({error})", file=source, fix="give a readable UTF-8 text file"
         ) from None
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise WorldError(
-                f"JSON syntax error at line {error.lineno}, column {error.colno}: {error.msg}",
-                file=source,
-                fix="correct the JSON syntax on that line",
-            ) from None
-    if suffix == ".toml":
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise WorldError(
-                f"TOML syntax error: {error}",
-                file=source,
-                fix="correct the TOML syntax on that line",
-            ) from None
-    raise WorldError(f"unknown file type {suffix!r}", file=source, fix="use a .toml or .json file")
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def _missing_fix(path: Path) -> str:

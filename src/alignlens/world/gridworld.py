@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from alignlens.errors import Problems, WorldError
+from alignlens.world.assemble import RETURN_LIMIT, reward_limit, scalar_problems
 from alignlens.world.model import GridLayout
 from alignlens.world.raw import RawEnvironment, RawTransitions, RawWorld
 from alignlens.world.schema import GridSpec, GridWorldSpec, LevelSpec
@@ -25,6 +26,25 @@ from alignlens.world.schema import GridSpec, GridWorldSpec, LevelSpec
 ACTIONS = ("up", "down", "left", "right")
 MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)])
 SPECIAL = ("wall", "floor", "start")
+
+
+def _check_scale(spec: GridWorldSpec, tables: dict[str, dict], problems: Problems) -> None:
+    """A step pays the step cost and the reward of the tile entered: each at most half the
+    largest reward whose returns alignlens computes exactly (`reward_limit`)."""
+    if scalar_problems(spec.discount, spec.horizon, spec.deploy_share):
+        return  # reported on their own; the limit needs them
+    half = reward_limit(spec.discount, spec.horizon) / 2
+    pieces = {"gridworld.step_cost": spec.gridworld.step_cost}
+    pieces |= {f"{field}.{t}": r for field, table in tables.items() for t, r in table.items()}
+    for field, value in pieces.items():
+        if math.isfinite(value) and abs(value) > half:
+            problems.add(
+                f"{value:.6g} makes returns overflow what alignlens computes exactly "
+                f"(|return| ≤ {RETURN_LIMIT:.0e})",
+                field=field,
+                fix=f"rescale the rewards and step cost to at most {half:.3g} in size (with "
+                "this discount); verdicts do not change with scale",
+            )
 
 
 def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
@@ -99,6 +119,7 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
                     field=f"{field}.{t}",
                     fix="use a finite number",
                 )
+    _check_scale(spec, tables, problems)
     problems.raise_if_any(WorldError)
 
     # States: every non-wall cell of every distinct level, level by level, row-major.

@@ -7,12 +7,15 @@ is checked when the file is compiled, where the message can name the state at fa
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
-Row3 = tuple[str, str, float]
-Row4 = tuple[str, str, str, float]
+Number = Annotated[float, Strict()]  # a number, written as one: not "0.9", not true
+Count = Annotated[int, Strict()]  # a whole number, written as one: not "5", not true
+Name = Annotated[str, Strict()]
+Row3 = tuple[Name, Name, Number]
+Row4 = tuple[Name, Name, Name, Number]
 
 
 class _Strict(BaseModel):
@@ -22,7 +25,7 @@ class _Strict(BaseModel):
 class EnvironmentSpec(_Strict):
     """One environment of the tabular form."""
 
-    start: dict[str, float] = Field(description="start probability of each state")
+    start: dict[str, Number] = Field(description="start probability of each state")
     transitions: list[Row4] = Field(description="[state, action, next state, probability] rows")
     terminal: list[str] = Field(default=[], description="states where episodes end")
 
@@ -38,9 +41,9 @@ class ObjectivesSpec(_Strict):
 class _Common(_Strict):
     name: str
     description: str = Field(default="", description="what the world is for, in a sentence or two")
-    discount: float
-    horizon: int | None = None
-    deploy_share: float = 0.5
+    discount: Number
+    horizon: Count | None = None
+    deploy_share: Number = 0.5
     policy_class: Literal["tabular", "observation"] = Field(
         default="tabular",
         description="the class optima range over: every map from state to action "
@@ -63,7 +66,7 @@ class LevelSpec(_Strict):
     """One ASCII level and its weight in the environment's start distribution."""
 
     map: str
-    weight: float = 1.0
+    weight: Number = 1.0
 
 
 class GridSpec(_Strict):
@@ -73,8 +76,8 @@ class GridSpec(_Strict):
     train: list[LevelSpec | str]
     deploy: list[LevelSpec | str]
     terminal: list[str] = Field(default=[], description="tile types where episodes end")
-    step_cost: float = Field(default=0.0, description="reward added to every step (e.g. -0.01)")
-    slip: float = Field(default=0.0, description="probability of moving in a random direction")
+    step_cost: Number = Field(default=0.0, description="reward added to every step (e.g. -0.01)")
+    slip: Number = Field(default=0.0, description="probability of moving in a random direction")
     features: dict[str, list[str]] = Field(
         default={},
         description="what an agent sees of a tile type (channels of neural observations); "
@@ -85,9 +88,9 @@ class GridSpec(_Strict):
 class GridObjectivesSpec(_Strict):
     """Rewards for entering a tile of each type."""
 
-    base: dict[str, float] = {}
-    intended: dict[str, float] = {}
-    goals: dict[str, dict[str, float]] = {}
+    base: dict[str, Number] = {}
+    intended: dict[str, Number] = {}
+    goals: dict[str, dict[str, Number]] = {}
 
 
 class GridWorldSpec(_Common):

@@ -1,0 +1,350 @@
+"""Hostile and extreme input, class by class: no silent wrong answer, no unbounded run, no
+traceback. Each class is tested on the command line (exit status 2, one message naming the
+file and the field, no traceback) and, where it is a number, against a second method."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from alignlens import diagnose
+from alignlens.cli import app
+from alignlens.errors import WorldError
+from alignlens.world import world_from_dict
+from alignlens.world.assemble import RETURN_LIMIT, episode_weight, reward_limit
+from worlds import random_world_dict
+
+GRID = {
+    "name": "g",
+    "discount": 0.9,
+    "gridworld": {
+        "legend": {"#": "wall", ".": "floor", "A": "start", "G": "goal", "~": "lava"},
+        "terminal": ["goal", "lava"],
+        "train": ["######\n#A..G#\n######"],
+        "deploy": ["######\n#A~.G#\n######"],
+    },
+    "objectives": {"base": {"goal": 1.0}, "intended": {"goal": 1.0, "lava": -1.0}},
+}
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def assert_refused(tmp_path: Path, document: dict, field: str, *words: str) -> str:
+    """The file is refused: exit 2, one message with the file, the field and a fix."""
+    path = tmp_path / "world.json"
+    path.write_text(json.dumps(document))
+    code, output = run_cli("analyze", str(path))
+    assert code == 2, output
+    assert str(path) in output and field in output and "Fix:" in output, output
+    assert "Traceback" not in output
+    for word in words:
+        assert word in output, output
+    return output
+
+
+# --- 1. Overflow: no verdict from a non-finite or overflowed intermediate ------------------
+
+
+def scaled(document: dict, factor: float) -> dict:
+    """The tabular world with every reward multiplied by ``factor``."""
+    out = copy.deepcopy(document)
+    for name in ("base", "intended"):
+        out["objectives"][name] = [[s, a, r * factor] for s, a, r in out["objectives"][name]]
+    return out
+
+
+def test_the_reward_limit_is_the_return_limit_over_the_episode_weight() -> None:
+    """Σ γ^t: 1/(1 − γ) without a horizon; over H steps (1 − γ^H)/(1 − γ), or H at γ = 1."""
+    assert episode_weight(0.9, None) == pytest.approx(10.0)
+    assert episode_weight(0.9, 3) == pytest.approx(1 + 0.9 + 0.81)
+    assert episode_weight(1.0, 7) == 7.0
+    assert reward_limit(0.9, None) == pytest.approx(RETURN_LIMIT / 10)
+
+
+@pytest.mark.parametrize("magnitude", [1e308, 1e300, 1e200, 1e101])
+@pytest.mark.parametrize("discount, horizon", [(0.9, None), (0.999, None), (1.0, 20)])
+def test_rewards_whose_returns_overflow_are_refused(
+    tmp_path: Path, magnitude: float, discount: float, horizon: int | None
+) -> None:
+    """±1e308 once made every regret 0 and every lens say aligned, ±1e300 every lens
+    outer: now every reward whose returns could pass 1e100 is refused, naming the field
+    and the largest reward that works."""
+    rng = np.random.default_rng(0)
+    document = random_world_dict(rng, discount=discount)
+    if horizon is not None:
+        document["horizon"] = horizon
+    document["objectives"]["base"].append(["s0", "a0", magnitude])
+    document["objectives"]["base"].append(["s1", "a1", -magnitude])
+    output = assert_refused(tmp_path, document, "objectives.base", "rescale the rewards")
+    assert f"{reward_limit(discount, horizon):.3g}" in output
+
+
+def test_gridworld_step_cost_and_tiles_are_named() -> None:
+    for field, change in (
+        ("gridworld.step_cost", lambda d: d["gridworld"].update(step_cost=-1e306)),
+        ("objectives.intended.lava", lambda d: d["objectives"]["intended"].update(lava=-1e300)),
+    ):
+        document = copy.deepcopy(GRID)
+        change(document)
+        with pytest.raises(WorldError) as e:
+            world_from_dict(document)
+        assert e.value.field == field and "overflow" in e.value.problem
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    exponent=st.integers(-6, 90),
+    discount=st.sampled_from([0.5, 0.9, 0.99]),
+)
+def test_verdicts_do_not_change_with_the_scale_of_the_rewards(
+    seed: int, exponent: int, discount: float
+) -> None:
+    """Every regret is a ratio of differences of returns: multiplying every reward by
+    10^k (within the limits, 1e-6 to 1e100 in size) leaves regrets equal to 1e-9 and
+    verdicts unchanged."""
+    rng = np.random.default_rng(seed)
+    document = random_world_dict(rng, discount=discount, shift=True)
+    policy = rng.dirichlet(np.ones(2), size=len(document["states"]))
+    table = {s: list(map(float, row)) for s, row in zip(document["states"], policy, strict=True)}
+    plain = diagnose(world_from_dict(document), table)
+    big = diagnose(world_from_dict(scaled(document, 10.0**exponent)), table)
+    assert {k: v.category for k, v in big.verdicts.items()} == {
+        k: v.category for k, v in plain.verdicts.items()
+    }
+    for env in ("train", "deploy"):
+        for objective in ("base", "intended"):
+            assert big.analysis.regret.get(env, objective) == pytest.approx(
+                plain.analysis.regret.get(env, objective), abs=1e-9
+            )
+
+
+def test_rewards_too_small_to_tell_from_ties_are_refused(tmp_path: Path) -> None:
+    """Below 1e-6 (at 1e-11 once a regret moved from 0.526 to 0.579), the round-off
+    margins would read differences as ties: refused, naming the objective."""
+    document = scaled(random_world_dict(np.random.default_rng(0), shift=True), 1e-7)
+    assert_refused(tmp_path, document, "objectives.", "at least 1e-06")
+
+
+def test_normalized_regret_never_overflows_and_never_clips_a_non_finite_number() -> None:
+    from alignlens.analysis import normalized_regret
+
+    # V* − W = 2e308 overflows; halves do not: J = 0 sits halfway.
+    assert normalized_regret(0.0, 1e308, -1e308) == pytest.approx(0.5)
+    assert np.isnan(normalized_regret(np.inf, 1.0, 0.0))
+    assert np.isnan(normalized_regret(0.5, np.nan, 0.0))
+
+
+# --- 5. Markup in user text is printed literally ------------------------------------------
+
+MARKUP = ["[/]", "[red]red[/red]", "[link=https://example.com]here[/link]", "[bold]"]
+
+
+def test_names_with_markup_are_printed_literally(tmp_path: Path) -> None:
+    """A world, its states and actions named with Rich markup: `[/]` once raised a
+    MarkupError, `[red]…[/red]` was swallowed, `[link=…]` became a live hyperlink."""
+    document = {
+        "name": MARKUP[0] + " world",
+        "discount": 0.9,
+        "states": [MARKUP[1], MARKUP[2], "end"],
+        "actions": [MARKUP[3], "b"],
+        "train": {
+            "start": {MARKUP[1]: 1.0},
+            "transitions": [
+                [MARKUP[1], MARKUP[3], MARKUP[2], 1.0],
+                [MARKUP[1], "b", "end", 1.0],
+                [MARKUP[2], MARKUP[3], "end", 1.0],
+                [MARKUP[2], "b", "end", 1.0],
+            ],
+            "terminal": ["end"],
+        },
+        "objectives": {"base": [[MARKUP[2], "b", 1.0]]},
+    }
+    document["deploy"] = document["train"]
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps(document))
+    policy = tmp_path / "[red]p[bold].json"
+    policy.write_text(json.dumps({"policy": {MARKUP[1]: MARKUP[3], MARKUP[2]: "b"}}))
+    for args in (["analyze", str(world)], ["diagnose", str(world), "--policy", str(policy)]):
+        code, output = run_cli(*args)
+        assert code == 0, output
+        assert "[/] world" in output, output
+    assert "[red]p[bold]" in output  # the policy's name, from its file name
+    missing = {"policy": {MARKUP[1]: MARKUP[3]}}  # no row for the second state
+    policy.write_text(json.dumps(missing))
+    code, output = run_cli("diagnose", str(world), "--policy", str(policy))
+    assert code == 2 and MARKUP[2] in output and "Traceback" not in output
+
+
+def test_a_path_with_markup_is_reported_as_written(tmp_path: Path) -> None:
+    missing = tmp_path / "[bold]x.json"
+    code, output = run_cli("analyze", str(missing))
+    assert code == 2 and "[bold]x.json" in output and "Traceback" not in output
+
+
+# --- 3. Discounts near 1 -------------------------------------------------------------------
+
+
+def self_loop(discount: float) -> dict:
+    """a: stay (reward 1, forever) or go to b; b: go on to c, paying 2; c ends."""
+    env = {
+        "start": {"a": 1.0},
+        "transitions": [
+            ["a", "stay", "a", 1.0],
+            ["a", "go", "b", 1.0],
+            ["b", "stay", "b", 1.0],
+            ["b", "go", "c", 1.0],
+        ],
+        "terminal": ["c"],
+    }
+    return {
+        "name": "loop",
+        "discount": discount,
+        "states": ["a", "b", "c"],
+        "actions": ["stay", "go"],
+        "train": env,
+        "deploy": env,
+        "objectives": {"base": [["a", "stay", 1.0], ["b", "go", 2.0]]},
+    }
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("discount", [0.999, 0.9999, 0.99999])
+def test_discounts_near_one_solve_exactly(discount: float) -> None:
+    """Staying forever earns 1/(1 − γ), going on earns 2γ: V* = 1/(1 − γ) (analytic), and
+    value iteration no longer needs ~1/(1 − γ) sweeps to get there (policy iteration
+    finishes, whatever γ is)."""
+    from alignlens.solve import analyze_world
+
+    world = world_from_dict(self_loop(discount))
+    optimum = analyze_world(world).optimum.train_base
+    assert optimum == pytest.approx(1.0 / (1.0 - discount), rel=1e-12)
+
+
+@pytest.mark.parametrize("discount", [1 - 1e-6, 1 - 1e-9, 0.9999999999999999])
+def test_discounts_too_close_to_one_are_refused_naming_the_field(
+    tmp_path: Path, discount: float
+) -> None:
+    assert_refused(tmp_path, self_loop(discount), "discount", "0.99999")
+    with_horizon = {**self_loop(discount), "horizon": 50}
+    world_from_dict(with_horizon)  # a horizon makes the world acyclic: any γ is exact
+
+
+# --- 4 and 9. Parsing: strict types, duplicates, nesting, huge integers, file kinds ----------
+
+TABULAR = self_loop(0.9)
+
+
+def test_strict_types_are_refused_with_the_type_expected(tmp_path: Path) -> None:
+    cases = {
+        "horizon": ({"horizon": True}, "whole number"),
+        "horizon ": ({"horizon": "5"}, "whole number"),
+        "discount": ({"discount": "0.9"}, "number"),
+    }
+    for field, (change, words) in cases.items():
+        assert_refused(tmp_path, {**TABULAR, **change}, field.strip(), words)
+    probability = copy.deepcopy(TABULAR)
+    probability["train"]["transitions"][0][3] = "0.7"
+    assert_refused(tmp_path, probability, "train.transitions", "number")
+    start = copy.deepcopy(TABULAR)
+    start["train"]["start"]["a"] = True
+    assert_refused(tmp_path, start, "train.start", "number")
+
+
+def test_duplicate_json_keys_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "world.json"
+    text = json.dumps(TABULAR)
+    path.write_text(text[:-1] + ', "discount": 0.5}')
+    code, output = run_cli("analyze", str(path))
+    assert code == 2 and "'discount' appears twice" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_deeply_nested_and_huge_numbers_are_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"world{suffix}"
+    nested = "[" * 100_000 + "]" * 100_000
+    digits = "7" * 5000
+    for body in (
+        nested if suffix == ".json" else f"x = {nested}",
+        f'{{"discount": {digits}}}' if suffix == ".json" else f"discount = {digits}",
+    ):
+        path.write_text(body)
+        code, output = run_cli("analyze", str(path))
+        assert code == 2, output
+        assert str(path) in output and "Fix:" in output and "Traceback" not in output
+
+
+@pytest.mark.timeout(30)
+def test_only_regular_files_of_bounded_size_are_read(tmp_path: Path) -> None:
+    """A FIFO once hung forever and /dev/zero read until memory ran out."""
+    import os
+
+    fifo = tmp_path / "world.toml"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(65 * 2**20)  # sparse: 65 MiB on paper, nothing on disk
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    for path, words in (
+        (fifo, "not a regular file"),
+        (zero, "not a regular file"),
+        (huge, "more than"),
+        (folder, "a folder"),
+    ):
+        code, output = run_cli("analyze", str(path))
+        assert code == 2 and words in output and "Traceback" not in output, output
+
+
+@pytest.mark.parametrize(
+    "row", [["a", "b"], [0.5, "0.5"], [True, False], [None, 1.0], "[0.5, 0.5]"]
+)
+def test_policy_rows_that_are_not_probabilities_are_refused(tmp_path: Path, row) -> None:
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps(TABULAR))
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"a": row, "b": "go"}))
+    code, output = run_cli("diagnose", str(world), "--policy", str(policy))
+    assert code == 2, output
+    assert str(policy) in output and "Fix:" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("seed", ["99999999999999999999", "-1"])
+def test_seeds_out_of_range_are_usage_errors(seed: str) -> None:
+    code, output = run_cli("run", "virus", "--seed", seed)
+    assert code == 2 and "--seed" in output and "Traceback" not in output
+
+
+def test_output_paths_are_checked_before_the_work(tmp_path: Path) -> None:
+    """A folder, a missing folder and a folder without write permission, for `report` and
+    `sweep export`: refused at once, naming --out."""
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    outs = [tmp_path, tmp_path / "missing" / "r.html"]
+    if os.geteuid() != 0:  # root writes anywhere
+        outs.append(locked / "r.html")
+    store = tmp_path / "store.db"
+    code, output = run_cli("sweep", "run", "--worlds", "2", "--store", str(store))
+    assert code == 0, output
+    for out in outs:
+        for args in (
+            ["report", "--scenario", "virus", "--out", str(out)],
+            ["sweep", "export", "--store", str(store), "--out", str(out)],
+        ):
+            code, output = run_cli(*args)
+            assert code == 2 and "--out" in output and "Traceback" not in output, output
