@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from alignlens import diagnose
 from alignlens.cli import app
-from alignlens.errors import WorldError
+from alignlens.errors import PolicyError, WorldError
 from alignlens.world import world_from_dict
 from alignlens.world.assemble import RETURN_LIMIT, episode_weight, reward_limit
 from worlds import random_world_dict
@@ -348,3 +348,101 @@ def test_output_paths_are_checked_before_the_work(tmp_path: Path) -> None:
         ):
             code, output = run_cli(*args)
             assert code == 2 and "--out" in output and "Traceback" not in output, output
+
+
+# --- 6. A model file cannot run code ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crafted(tmp_path_factory):
+    """A real PPO model whose pickled policy class is replaced by a payload that, when
+    unpickled, creates the file ``pwned`` (the way a crafted file runs code in
+    Stable-Baselines3's loader)."""
+    import base64
+    import pickle
+    import zipfile
+
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+    folder = tmp_path_factory.mktemp("sb3")
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    model = PPO("MlpPolicy", env, n_steps=64, batch_size=32, seed=0, device="cpu")
+    model.learn(64)
+    model.save(folder / "plain.zip")
+    marker = folder / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    with zipfile.ZipFile(folder / "plain.zip") as source:
+        files = {name: source.read(name) for name in source.namelist()}
+    data = json.loads(files["data"])
+    data["policy_class"][":serialized:"] = base64.b64encode(pickle.dumps(Payload())).decode()
+    files["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(folder / "crafted.zip", "w") as out:
+        for name, content in files.items():
+            out.writestr(name, content)
+    return folder, marker
+
+
+def test_a_crafted_model_runs_nothing(crafted) -> None:
+    """Loaded safely (the default), from Python and from the command line, the payload
+    never runs, and the policy acts as the model did; the full loader, asked for by
+    name, would run it (which is why it needs --trust-model)."""
+    import numpy as np
+    from stable_baselines3 import PPO
+
+    from alignlens.policies.external import load_sb3, sb3_policy
+
+    folder, marker = crafted
+    safe = sb3_policy(load_sb3(folder / "crafted.zip"))
+    plain = sb3_policy(PPO.load(folder / "plain.zip", device="cpu"))
+    for state in range(16):
+        np.testing.assert_allclose(safe(state), plain(state), rtol=0, atol=1e-7)
+    code, output = run_cli(
+        "diagnose-gym",
+        "--train",
+        "FrozenLake-v1:is_slippery=false",
+        "--deploy",
+        "FrozenLake-v1:is_slippery=false",
+        "--policy",
+        f"sb3:{folder / 'crafted.zip'}",
+        "--check",
+        "0",
+    )
+    assert code == 0, output
+    assert not marker.exists()
+    with pytest.raises(PolicyError):  # the loader that unpickles: the payload runs,
+        load_sb3(folder / "crafted.zip", trust=True)  # then the model is unusable
+    assert marker.exists()
+
+
+def test_a_model_the_safe_loader_does_not_know_is_refused(crafted, tmp_path: Path) -> None:
+    import zipfile
+
+    folder, _ = crafted
+    with zipfile.ZipFile(folder / "plain.zip") as source:
+        files = {name: source.read(name) for name in source.namelist()}
+    data = json.loads(files["data"])
+    data["policy_class"]["__init__"] = "<function EvilPolicy.__init__ at 0x0>"
+    files["data"] = json.dumps(data).encode()
+    strange = tmp_path / "strange.zip"
+    with zipfile.ZipFile(strange, "w") as out:
+        for name, content in files.items():
+            out.writestr(name, content)
+    not_a_zip = tmp_path / "text.zip"
+    not_a_zip.write_text("hello")
+    for path, words in ((strange, "EvilPolicy"), (not_a_zip, "not a saved")):
+        code, output = run_cli(
+            "diagnose-gym",
+            "--train",
+            "FrozenLake-v1",
+            "--deploy",
+            "FrozenLake-v1",
+            "--policy",
+            f"sb3:{path}",
+        )
+        assert code == 2 and words in output and "--trust-model" in output, output
+        assert "Traceback" not in output

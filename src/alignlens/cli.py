@@ -190,6 +190,14 @@ def diagnose_gym(
     deterministic: Annotated[
         bool, typer.Option(help="Judge the model's deterministic prediction.")
     ] = False,
+    trust_model: Annotated[
+        bool,
+        typer.Option(
+            "--trust-model",
+            help="Load the model with Stable-Baselines3's own loader, which runs code that "
+            "the file may hold (only for files you trust).",
+        ),
+    ] = False,
     discount: Annotated[float, typer.Option(help="γ of the world.")] = 0.99,
     horizon: Annotated[
         str,
@@ -254,7 +262,9 @@ def diagnose_gym(
                 field="--policy",
                 fix="give a Stable-Baselines3 model as sb3:PATH.zip",
             )
-        model = load_sb3(path)
+        first = envs["--train"]
+        spaces = (first.observation_space, first.action_space)
+        model = load_sb3(path, spaces=spaces, trust=trust_model)
         for option, env in envs.items():
             for space in ("observation_space", "action_space"):
                 if getattr(env, space) != getattr(model, space):

@@ -43,8 +43,14 @@ def load_function(spec: str) -> Callable[[Any], Any]:
     return function
 
 
-def load_sb3(path: str | Path) -> Any:
-    """A saved Stable-Baselines3 model (``.zip``), whichever of `SB3_ALGORITHMS` saved it."""
+def load_sb3(
+    path: str | Path, *, spaces: tuple[Any, Any] | None = None, trust: bool = False
+) -> Any:
+    """A saved Stable-Baselines3 model (``.zip``). By default its policy is rebuilt without
+    running anything in the file (`alignlens.policies.sb3_safe`; ``spaces``, the
+    environments' observation and action spaces, are needed unless both are Discrete).
+    ``trust`` uses Stable-Baselines3's own loader, which unpickles parts of the file and
+    so runs any code a crafted file holds: only for files you trust."""
     path = Path(path)
     if not path.is_file():
         raise PolicyError(
@@ -58,6 +64,10 @@ def load_sb3(path: str | Path) -> Any:
             field="--policy",
             fix="pip install stable-baselines3",
         ) from None
+    if not trust:
+        from alignlens.policies.sb3_safe import load_safely
+
+        return load_safely(path, spaces)
     for name in SB3_ALGORITHMS:
         try:
             return getattr(stable_baselines3, name).load(str(path), device="cpu")
