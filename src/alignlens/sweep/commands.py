@@ -70,7 +70,7 @@ def run(
     if json_output:
         print_json(document)
         return
-    _print_summary(document)
+    _print_summary(document, optimizer)
 
 
 @sweep_app.command("export")
@@ -94,31 +94,39 @@ def export(
 @sweep_app.command("report")
 @reports_errors
 def report(store: Store, json_output: AsJson = False) -> None:
-    """Claims 1–3 (with any violating world), claim 4, verdicts per lens, disagreements."""
+    """Claims 1–3 (with any violating world), claim 4, verdicts per lens, disagreements:
+    for each optimiser whose rows the store holds, on its own. Reads the store, changes
+    nothing."""
     from alignlens.sweep.claims import summary
     from alignlens.sweep.store import open_store
 
     with open_store(store) as results:
-        rows = results.rows()
-    document = summary(rows)
-    document["violating_worlds"] = [
-        {"world_seed": r["world_seed"], "optimizer": r["optimizer"], "spec": r["spec"], "claim": c}
-        for r in rows
-        for c in ("1", "2", "3")
-        if r[f"claim{c}_violated"]
-    ]
+        by_optimizer = {name: results.rows(name) for name in results.optimizers()}
+    documents = {}
+    for name, rows in by_optimizer.items():
+        document = summary(rows)
+        document["violating_worlds"] = [
+            {"world_seed": r["world_seed"], "spec": r["spec"], "claim": c}
+            for r in rows
+            for c in ("1", "2", "3")
+            if r[f"claim{c}_violated"]
+        ]
+        documents[name] = document
     if json_output:
-        print_json(document)
+        print_json({"store": str(store), "optimizers": documents})
         return
-    _print_summary(document)
-    for v in document["violating_worlds"]:
-        console.print(
-            Text.assemble(
-                (f"claim {v['claim']} violated", "red"),
-                f" by world {v['world_seed']} ({v['optimizer']}): reproduce with "
-                f"random_world(WorldSpec(**{v['spec']}), {v['world_seed']})",
+    if not documents:
+        console.print(f"the store {store} holds no worlds yet")
+    for name, document in documents.items():
+        _print_summary(document, name)
+        for v in document["violating_worlds"]:
+            console.print(
+                Text.assemble(
+                    (f"claim {v['claim']} violated", "red"),
+                    f" by world {v['world_seed']} ({name}): reproduce with "
+                    f"random_world(WorldSpec(**{v['spec']}), {v['world_seed']})",
+                )
             )
-        )
 
 
 CLAIMS = {
@@ -129,10 +137,10 @@ CLAIMS = {
 }
 
 
-def _print_summary(document: dict[str, Any]) -> None:
+def _print_summary(document: dict[str, Any], optimizer: str) -> None:
     from alignlens.report.terminal import category_legend
 
-    claims = Table(title=f"claims over {document['worlds']} worlds (docs/model.md)")
+    claims = Table(title=f"claims over {document['worlds']} worlds ({optimizer})")
     claims.add_column("claim")
     claims.add_column("says")
     claims.add_column("checked", justify="right")

@@ -9,8 +9,10 @@ command computes only the missing rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -174,26 +176,54 @@ def run_sweep(
             f"{field} must be at least 1", field=field, fix="give a positive count"
         )
     wanted = range(seed, seed + worlds)
-    with open_store(store, spec.as_dict()) as results:
-        todo = [s for s in wanted if s not in results.done(optimizer)]
-        batches = [todo[i : i + batch] for i in range(0, len(todo), batch)]
-        done = worlds - len(todo)
-        if on_batch:
-            on_batch(done, worlds)
-        computed = (
-            _map_ray(spec, batches, optimizer, address)
-            if executor == "ray"
-            else _map(spec, batches, optimizer, workers)
-        )
-        for rows in computed:
-            results.add(rows)
-            done += len(rows)
+    existed = Path(store).exists()
+    try:
+        with open_store(store, spec.as_dict()) as results:
+            finished = results.done(optimizer)  # one query: resuming is linear in the work
+            done = sum(1 for s in finished if s in wanted)
+            batches = _batches(wanted, finished, batch)
             if on_batch:
                 on_batch(done, worlds)
-        rows = [
-            r for r in results.rows() if r["optimizer"] == optimizer and r["world_seed"] in wanted
-        ]
+            computed = (
+                _map_ray(spec, batches, optimizer, address)
+                if executor == "ray"
+                else _map(spec, batches, optimizer, workers)
+            )
+            for rows in computed:  # each batch committed as it comes: nothing waits for all
+                results.add(rows)
+                done += len(rows)
+                if on_batch:
+                    on_batch(done, worlds)
+            rows = [r for r in results.rows(optimizer) if r["world_seed"] in wanted]
+    except BaseException:
+        if not existed and _holds_no_rows(Path(store)):
+            Path(store).unlink(missing_ok=True)  # a failed first run leaves no store behind
+        raise
     return summary(rows)
+
+
+def _batches(wanted: range, finished: set[int], size: int) -> Iterator[list[int]]:
+    """The seeds of ``wanted`` not in ``finished``, ``size`` at a time, lazily (a request
+    for 10⁹ worlds starts at once and holds one batch in memory)."""
+    batch: list[int] = []
+    for s in wanted:
+        if s not in finished:
+            batch.append(s)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _holds_no_rows(path: Path) -> bool:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+            return db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
+    except sqlite3.DatabaseError:
+        return False
 
 
 def _rows_in_worker(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict]:
@@ -207,8 +237,9 @@ def _rows_in_worker(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> li
     return _rows_of(spec, seeds, optimizer)
 
 
-def _map(spec: WorldSpec, batches: list[list[int]], optimizer: str, workers: int):
-    """The rows of each batch, in order: in this process, or in ``workers`` processes."""
+def _map(spec: WorldSpec, batches: Iterator[list[int]], optimizer: str, workers: int):
+    """The rows of each batch, in order: in this process, or in ``workers`` processes (at
+    most two batches per worker in flight)."""
     if workers == 1:
         for seeds in batches:
             yield _rows_of(spec, seeds, optimizer)
@@ -217,9 +248,22 @@ def _map(spec: WorldSpec, batches: list[list[int]], optimizer: str, workers: int
 
     context = multiprocessing.get_context("spawn")  # JAX does not survive fork
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(_rows_in_worker, spec, seeds, optimizer) for seeds in batches]
-        for future in futures:
-            yield future.result()
+        yield from _in_order(
+            (pool.submit(_rows_in_worker, spec, seeds, optimizer) for seeds in batches),
+            lambda future: future.result(),
+            2 * workers,
+        )
+
+
+def _in_order(started: Iterator[Any], result: Callable[[Any], Any], window: int) -> Iterator:
+    """The results of lazily started tasks, in order, with at most ``window`` running."""
+    pending: deque = deque()
+    for task in started:
+        pending.append(task)
+        if len(pending) >= window:
+            yield result(pending.popleft())
+    while pending:
+        yield result(pending.popleft())
 
 
 def _map_ray(spec: WorldSpec, batches: list[list[int]], optimizer: str, address: str | None):
@@ -243,6 +287,7 @@ def _map_ray(spec: WorldSpec, batches: list[list[int]], optimizer: str, address:
                 fix="give the address of a running cluster (ray status prints it), or none",
             ) from None
     task = ray.remote(_rows_in_worker)
-    pending = [task.remote(spec, seeds, optimizer) for seeds in batches]
-    for ref in pending:
-        yield ray.get(ref)
+    window = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
+    yield from _in_order(
+        (task.remote(spec, seeds, optimizer) for seeds in batches), ray.get, window
+    )

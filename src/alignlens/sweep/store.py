@@ -43,10 +43,12 @@ class Store:
 
     def done(self, optimizer: str) -> set[int]:
         """The world seeds that already have a row for ``optimizer``."""
-        cursor = self._db.execute(
-            "SELECT world_seed FROM results WHERE optimizer = ?", (optimizer,)
-        )
+        cursor = self._read("SELECT world_seed FROM results WHERE optimizer = ?", (optimizer,))
         return {int(seed) for (seed,) in cursor}
+
+    def optimizers(self) -> list[str]:
+        """The optimisers the store holds rows of, in name order."""
+        return [name for (name,) in self._read("SELECT DISTINCT optimizer FROM results ORDER BY 1")]
 
     def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Write ``rows`` in one transaction (a row already there is kept, not doubled)."""
@@ -57,18 +59,45 @@ class Store:
                 f"INSERT OR IGNORE INTO results ({', '.join(COLUMNS)}) VALUES ({marks})", values
             )
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Every row, in (optimizer, world_seed) order, with ``document`` parsed."""
-        cursor = self._db.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM results ORDER BY optimizer, world_seed"
+    def rows(self, optimizer: str | None = None) -> list[dict[str, Any]]:
+        """Every row (of ``optimizer``, if given), in (optimizer, world_seed) order, with
+        ``document`` and ``spec`` parsed; a row that cannot be read is a clear error."""
+        where, args = ("WHERE optimizer = ?", (optimizer,)) if optimizer else ("", ())
+        cursor = self._read(
+            f"SELECT {', '.join(COLUMNS)} FROM results {where} ORDER BY optimizer, world_seed",
+            args,
         )
         out = []
         for values in cursor:
             row = dict(zip(COLUMNS, values, strict=True))
-            row["document"] = json.loads(row["document"])
-            row["spec"] = json.loads(row["spec"])
+            try:
+                row["document"] = json.loads(row["document"])
+                row["spec"] = json.loads(row["spec"])
+            except (TypeError, ValueError) as e:
+                raise AlignlensError(
+                    f"the row of world {row['world_seed']} ({row['optimizer']}) is not valid "
+                    f"JSON ({e})",
+                    file=str(self.path),
+                    field="--store",
+                    fix="rerun the sweep into a new store (the damaged row cannot be read)",
+                ) from None
             out.append(row)
         return out
+
+    def _read(self, query: str, args: tuple = ()) -> list[tuple]:
+        try:
+            return self._db.execute(query, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise _damaged(self.path, e) from None
+
+
+def _damaged(path: Path, error: Exception) -> AlignlensError:
+    return AlignlensError(
+        f"the store cannot be read ({error})",
+        file=str(path),
+        field="--store",
+        fix="rerun the sweep into a new store (this file is damaged)",
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -77,16 +106,25 @@ def _cell(value: Any) -> Any:
 
 @contextmanager
 def open_store(path: str | Path, spec: Mapping[str, Any] | None = None) -> Iterator[Store]:
-    """Open (creating if needed) the store at ``path``; with ``spec``, check or record the
-    generator parameters it holds."""
+    """Open the store at ``path``. With ``spec`` (a sweep writing to it), create it if it
+    does not exist, and check or record the generator parameters it holds; without,
+    open it read-only, changing nothing. A file that is not an alignlens store (another
+    SQLite database, an older store, anything else) is refused untouched."""
     path = Path(path)
-    if spec is None and not path.exists():
+    fresh = spec is not None and (not path.exists() or (path.is_file() and _empty(path)))
+    if not fresh and not path.is_file():
         raise AlignlensError(
             "no such store", file=str(path), field="--store", fix="give the file a sweep wrote"
         )
     try:
-        db = sqlite3.connect(path)
-        db.executescript(SCHEMA)
+        if fresh:
+            db = sqlite3.connect(path)
+            db.executescript(SCHEMA)
+        else:
+            db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode={'rw' if spec is not None else 'ro'}", uri=True
+            )
+            _check_store(db, path)
     except sqlite3.DatabaseError as e:
         raise AlignlensError(
             f"not a results store ({e})",
@@ -100,6 +138,32 @@ def open_store(path: str | Path, spec: Mapping[str, Any] | None = None) -> Itera
         yield Store(db, path)
     finally:
         db.close()
+
+
+def _empty(path: Path) -> bool:
+    return path.stat().st_size == 0
+
+
+def _check_store(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse, without writing, a database that is not an alignlens results store."""
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not {"meta", "results"} <= tables:
+        db.close()
+        raise AlignlensError(
+            "not an alignlens results store (it has no results table)",
+            file=str(path),
+            field="--store",
+            fix="give a file that `alignlens sweep run` wrote, or a new path for a new store",
+        )
+    columns = tuple(row[1] for row in db.execute("PRAGMA table_info(results)"))
+    if columns != COLUMNS:
+        db.close()
+        raise AlignlensError(
+            "a results store of another alignlens version (its columns differ)",
+            file=str(path),
+            field="--store",
+            fix="rerun the sweep into a new store with this version",
+        )
 
 
 def _check_spec(db: sqlite3.Connection, path: Path, spec: Mapping[str, Any]) -> None:
