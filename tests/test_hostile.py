@@ -553,3 +553,226 @@ def test_a_huge_request_commits_its_first_batch_at_once(tmp_path: Path) -> None:
         run_sweep(WorldSpec(states=4, actions=2), 10**9, 0, str(store), on_batch=stop_after_first)
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 32
+
+
+# --- 2. Resource bounds: estimated before anything is allocated ---------------------------
+
+
+def test_sizes_parse() -> None:
+    from alignlens.limits import parse_size
+
+    assert parse_size("512M") == 512 * 2**20 and parse_size("8G") == 8 * 2**30
+    assert parse_size("1000") == 1000 and parse_size("1.5k") == 1536
+    with pytest.raises(WorldError, match="not a size"):
+        parse_size("lots")
+    code, output = run_cli("--max-memory", "lots", "scenarios")
+    assert code == 2 and "--max-memory" in output and "Traceback" not in output
+
+
+@pytest.mark.timeout(60)
+def test_a_huge_gridworld_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """2,000 × 2,000 cells under a 1 GiB budget (a 5,000 × 5,000 level once parsed for 91 s
+    and died with a MemoryError): refused from the length of its levels."""
+    level = "\n".join(["#" * 2000] + ["#" + "." * 1998 + "#"] * 1998 + ["#" * 2000])
+    level = level.replace(".", "A", 1).replace(".", "G", 1)
+    document = copy.deepcopy(GRID)
+    document["gridworld"]["train"] = [level]
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(document))
+    code, output = run_cli("--max-memory", "1G", "analyze", str(path))
+    assert code == 2 and "gridworld" in output and "more than the 1 GiB" in output, output
+
+
+def wide(n: int) -> dict:
+    """s0 reaches n states at once; each of them ends the episode."""
+    states = ["s0", *(f"t{i}" for i in range(n)), "end"]
+    rows = [["s0", "go", f"t{i}", 1.0 / n] for i in range(n)]
+    rows += [[f"t{i}", "go", "end", 1.0] for i in range(n)]
+    env = {"start": {"s0": 1.0}, "transitions": rows, "terminal": ["end"]}
+    return {
+        "name": "wide",
+        "discount": 0.9,
+        "states": states,
+        "actions": ["go"],
+        "train": env,
+        "deploy": env,
+        "objectives": {"base": [["t0", "go", 1.0]]},
+    }
+
+
+def test_one_wide_state_is_refused_with_its_width() -> None:
+    """One state with 3,000 successors makes every row 3,000 wide: refused under a 64 MiB
+    budget, saying so (a 30,000-wide one once built a 6.7 GiB table)."""
+    from alignlens.limits import set_budget
+
+    set_budget(64 * 2**20)
+    try:
+        with pytest.raises(WorldError, match="one state-action has 3,000 successors") as e:
+            world_from_dict(wide(3000))
+        assert e.value.field == "transitions" and "--max-memory" in e.value.fix
+        world_from_dict(wide(300))  # 300 wide fits
+    finally:
+        set_budget(None)
+
+
+@pytest.mark.timeout(120)
+def test_long_horizons_are_solved_or_refused() -> None:
+    """γ = 1 and 10⁵ steps: staying earns 1 a step, V* = 10⁵ (one backward pass, not a
+    sweep per step); 10⁹ and 10¹⁸ steps are refused naming the horizon."""
+    from alignlens.solve import analyze_world
+
+    world = world_from_dict({**self_loop(1.0), "horizon": 10**5})
+    assert analyze_world(world).optimum.train_base == 10**5
+    for steps in (10**9, 10**18):
+        with pytest.raises(WorldError, match="more than") as e:
+            world_from_dict({**self_loop(1.0), "horizon": steps})
+        assert e.value.field == "horizon"
+
+
+def test_sweeps_too_large_for_memory_are_refused(tmp_path: Path) -> None:
+    store = tmp_path / "runs.db"
+    for args, field in (
+        (["--successors", "10000000"], "--successors"),
+        (["--states", "20000000"], "--states"),
+    ):
+        code, output = run_cli("sweep", "run", "--worlds", "1", "--store", str(store), *args)
+        assert code == 2 and field in output and "Traceback" not in output, output
+        assert not store.exists()
+
+
+def test_under_an_address_space_limit_a_large_world_is_refused_not_crashed(tmp_path: Path) -> None:
+    """With ``ulimit -v`` at 3 GiB the default budget is half of it: a world estimated at
+    more is refused with exit status 2 and no traceback."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps(wide(6000)))
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))\n"
+        "from alignlens.cli import main\n"
+        "sys.argv = ['alignlens', 'analyze', sys.argv[1]]\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "more than" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- 10. Messages name the field the user wrote ----------------------------------------------
+
+
+def test_huge_level_weights_are_shares_not_overflows() -> None:
+    """Weights 1e308 and 3e308 once summed to inf and blamed "gridworld.train.start", a
+    field the gridworld form does not have: weights are relative, so these are ¼ and ¾."""
+    document = copy.deepcopy(GRID)
+    level = GRID["gridworld"]["deploy"][0]
+    document["gridworld"]["deploy"] = [
+        {"map": level, "weight": 1e308},
+        {"map": level.replace("~", "."), "weight": 1.7e308},
+    ]
+    world = world_from_dict(document)
+    starts = world.deploy.start[world.deploy.start > 0]
+    assert sorted(starts) == pytest.approx([1 / 2.7, 1.7 / 2.7])
+
+
+# --- The classes together: documents mutated at random -------------------------------------
+
+HOSTILE = [
+    None,
+    True,
+    "",
+    "[/]",
+    "[red]x[/red]",
+    "[link=https://example.com]x[/link]",
+    "0.7",
+    "x" * 10_000,
+    -1,
+    0,
+    2**70,
+    1e308,
+    -1e308,
+    5e-324,
+    [],
+    {},
+    [[[[[[[[[[[]]]]]]]]]]],
+    {"a": {"b": {"c": [1, "2", None]}}},
+    ["s0", "left"],
+    ["s0", "left", "s1", 1.0, "extra"],
+]
+
+
+def paths_of(document: object, prefix: tuple = ()) -> list[tuple]:
+    """Every path (keys and indices) to a value inside ``document``."""
+    out = [prefix] if prefix else []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            out += paths_of(value, (*prefix, key))
+    elif isinstance(document, list):
+        for i, value in enumerate(document):
+            out += paths_of(value, (*prefix, i))
+    return out
+
+
+def replaced(document: dict, path: tuple, value: object) -> dict:
+    out = copy.deepcopy(document)
+    target = out
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return out
+
+
+VALID_TABULAR = json.loads(json.dumps({**self_loop(0.9), "horizon": 4}))
+VALID_GRID = json.loads(json.dumps(GRID))
+
+
+@pytest.mark.timeout(600)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_mutated_documents_never_crash(tmp_path_factory, data) -> None:
+    """A valid world (tabular or gridworld) with one value anywhere replaced by a hostile
+    one (a wrong type, an extreme number, markup, nesting, a long string): `analyze`
+    either answers or exits 2 with one message naming the file and a fix, never a
+    traceback."""
+    base = data.draw(st.sampled_from([VALID_TABULAR, VALID_GRID]))
+    path = data.draw(st.sampled_from(paths_of(base)))
+    value = data.draw(st.sampled_from(HOSTILE))
+    document = replaced(base, path, value)
+    world = tmp_path_factory.mktemp("mutated") / "world.json"
+    world.write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["analyze", str(world)])
+    assert result.exit_code in (0, 2), (path, value, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        path,
+        value,
+        repr(result.exception),
+    )
+    if result.exit_code == 2:
+        assert str(world) in result.output and "Fix:" in result.output, (path, value)
+
+
+@pytest.mark.timeout(600)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_mutated_policies_never_crash(tmp_path_factory, data) -> None:
+    folder = tmp_path_factory.mktemp("policy")
+    world = folder / "world.json"
+    world.write_text(json.dumps(self_loop(0.9)))
+    base = {"policy": {"a": "stay", "b": {"stay": 0.5, "go": 0.5}}}
+    path = data.draw(st.sampled_from(paths_of(base)))
+    value = data.draw(st.sampled_from(HOSTILE))
+    policy = folder / "policy.json"
+    policy.write_text(json.dumps(replaced(base, path, value)))
+    result = CliRunner().invoke(app, ["diagnose", str(world), "--policy", str(policy)])
+    assert result.exit_code in (0, 2), (path, value, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        path,
+        value,
+        repr(result.exception),
+    )
+    if result.exit_code == 2:
+        assert "Fix:" in result.output, (path, value, result.output)

@@ -23,7 +23,7 @@ from alignlens.console import (
     progress_of_stages,
     reports_errors,
 )
-from alignlens.errors import AlignlensError
+from alignlens.errors import AlignlensError, PolicyError
 from alignlens.sweep.commands import sweep_app
 from alignlens.tolerances import Tolerances
 
@@ -35,6 +35,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sweep_app, name="sweep")
+
+
+@app.callback()
+@reports_errors
+def _everywhere(
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            help="Most memory a world may take (e.g. 4G); default: half the memory "
+            "available. Larger worlds are refused before anything is allocated.",
+        ),
+    ] = None,
+) -> None:
+    from alignlens.limits import parse_size, set_budget
+
+    set_budget(None if max_memory is None else parse_size(max_memory))
 
 
 def _load(
@@ -297,7 +314,12 @@ def diagnose_gym(
         gym_world = world_from_gymnasium(
             envs["--train"], envs["--deploy"], intended_info=intended_info, **shape
         )
-    table = gym_world.policy(act, name=name)
+    try:
+        table = gym_world.policy(act, name=name)
+    except PolicyError as error:  # name the option, not the inner call
+        raise PolicyError(
+            f"{error.problem} (at {error.field})", file=policy, field="--policy", fix=error.fix
+        ) from None
     certificate = certify(gym_world, table, episodes=check, seed=seed) if check else None
     result = run_diagnosis(
         gym_world.world, table, tolerances=Tolerances(epsilon, tau, kappa, deploy_share)

@@ -45,6 +45,14 @@ def reports_errors(command: F) -> F:
             message = Text.assemble(("error:", "bold red"), " ", str(error))
             errors.print(message, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except MemoryError:  # past what the estimates foresaw
+            message = Text.assemble(
+                ("error:", "bold red"),
+                " ran out of memory. Fix: give a smaller world, or a smaller --max-memory so "
+                "that alignlens refuses such worlds before it starts",
+            )
+            errors.print(message, markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -96,7 +96,7 @@ def lift(world: World, per_base_state: Float[np.ndarray, "B A"]) -> Float[np.nda
 
 
 def policy_from_mapping(
-    world: World, mapping: Mapping[str, Any], *, source: str = "<python>", name: str = "policy"
+    world: World, mapping: Any, *, source: str = "<python>", name: str = "policy"
 ) -> TabularPolicy:
     """A table from ``{state: action name | {action: probability}}`` (docs/world-files.md).
 

@@ -63,6 +63,26 @@ def sweep_deterministic(next_state, reward, values, discount, terminal, allowed,
 
 
 @no_type_check
+@numba.njit(fastmath=FASTMATH, cache=True)
+def backward_sweep(next_state, prob, reward, discount, terminal, allowed, use_mask, values):
+    """Backward induction in one pass: states from last to first, each from its
+    successors' final values (every successor of a state has a larger index)."""
+    n_states, n_actions, n_succ = next_state.shape
+    for s in range(n_states - 1, -1, -1):
+        best = 0.0
+        if not terminal[s]:
+            best = -np.inf
+            for a in range(n_actions):
+                if use_mask and not allowed[s, a]:
+                    continue
+                acc = 0.0
+                for k in range(n_succ):
+                    acc += prob[s, a, k] * values[next_state[s, a, k]]
+                best = max(best, reward[s, a] + discount * acc)
+        values[s] = best
+
+
+@no_type_check
 @numba.njit(cache=True)
 def chain_walk(successor, reward, discount, values):
     n = successor.shape[0]

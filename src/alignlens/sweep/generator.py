@@ -35,6 +35,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from alignlens.errors import AlignlensError
+from alignlens.world.assemble import DISCOUNT_GAP
 
 if TYPE_CHECKING:
     from alignlens.solve.analyze_many import StackedWorlds
@@ -84,7 +85,11 @@ class WorldSpec:
             ("rewards", self.rewards in REWARDS, f"use one of {', '.join(REWARDS)}"),
             ("shift", self.shift in SHIFTS, f"use one of {', '.join(SHIFTS)}"),
             ("extra", self.extra >= 1, "use at least 1"),
-            ("discount", 0.0 < self.discount < 1.0, "use a value in (0, 1)"),
+            (
+                "discount",
+                0.0 < self.discount <= 1.0 - DISCOUNT_GAP,
+                f"use a value in (0, {1.0 - DISCOUNT_GAP:g}]",
+            ),
             ("end", 0.0 <= self.end < 1.0, "use a value in [0, 1)"),
             ("same_objective", 0.0 <= self.same_objective <= 1.0, "use a value in [0, 1]"),
             ("deploy_share", 0.0 <= self.deploy_share <= 1.0, "use a value in [0, 1]"),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alignlens.errors import AlignlensError
+from alignlens.limits import check_fits, table_bytes
 from alignlens.sweep.claims import LENSES, claims, summary
 from alignlens.sweep.generator import WorldBatch, WorldSpec, random_batch, world_document
 from alignlens.sweep.store import open_store
@@ -175,6 +176,13 @@ def run_sweep(
         raise AlignlensError(
             f"{field} must be at least 1", field=field, fix="give a positive count"
         )
+    check_fits(
+        table_bytes(spec.states + spec.extra, spec.actions, spec.successors) * 2 * batch * workers,
+        f"{workers} × {batch} worlds of {spec.states:,} states × {spec.actions} actions × "
+        f"{spec.successors:,} successors at a time",
+        field="--states" if spec.states > spec.successors else "--successors",
+        fix="give fewer states, actions or successors (or fewer workers)",
+    )
     wanted = range(seed, seed + worlds)
     existed = Path(store).exists()
     try:

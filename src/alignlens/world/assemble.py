@@ -8,12 +8,14 @@ time-augments finite horizons.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp
 from jaxtyping import Bool, Float, Int
 
 from alignlens.errors import Problem, Problems, WorldError
+from alignlens.limits import budget, check_fits, table_bytes
 from alignlens.world.graph import reachable_from, successor_reach
 from alignlens.world.horizon import (
     END_OBSERVATION,
@@ -110,6 +112,7 @@ def _assemble(raw: RawWorld) -> World:
         **{f"goal:{k}": v for k, v in raw.goals.items()},
     }
     starts = {"train": raw.train.start, "deploy": raw.deploy.start}
+    _check_size(raw, {id(m): m for m, _ in dynamics.values()}.values())
     compiled: dict[int, tuple] = {}  # one array set per distinct matrix: shared stays shared
     for matrix, terminal in dynamics.values():
         compiled.setdefault(id(matrix), (*_successors(matrix, n_states, n_actions), terminal))
@@ -375,6 +378,29 @@ def _keep_rows(
 ) -> sp.csr_matrix:
     keep = np.repeat(present, n_actions).astype(float)
     return sp.csr_matrix(sp.diags(keep) @ matrix)
+
+
+def _check_size(raw: RawWorld, matrices: Iterable[sp.csr_matrix]) -> None:
+    """Refuse, before the successor tables are built, a world whose tables (every
+    state-action row as wide as the widest, once per step of a horizon) will not fit."""
+    n_states, n_actions = len(raw.states), len(raw.actions)
+    steps = raw.horizon or 1
+    widths = [max(1, int(np.diff(m.indptr).max(initial=0))) for m in matrices]
+    estimate = sum(table_bytes(n_states * steps, n_actions, k) for k in widths)
+    widest = max(widths)
+    mean = max(m.nnz for m in matrices) / max(1, n_states * n_actions)
+    what = f"{n_states:,} states × {n_actions} actions × {widest:,} successors"
+    if raw.horizon:
+        what += f" × {raw.horizon:,} steps"
+    if widest > 4 * max(1.0, mean):
+        what += f" (one state-action has {widest:,} successors, and every row is as wide)"
+    fits = table_bytes(n_states, n_actions, widest) * len(widths) <= budget()
+    check_fits(
+        estimate,
+        f"the world's successor tables, {what},",
+        field="horizon" if raw.horizon and fits else "transitions",
+        fix="give a shorter horizon" if raw.horizon and fits else "give a smaller world",
+    )
 
 
 def _successors(

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from alignlens.errors import Problems, WorldError
+from alignlens.limits import check_fits, table_bytes
 from alignlens.world.assemble import RETURN_LIMIT, reward_limit, scalar_problems
 from alignlens.world.model import GridLayout
 from alignlens.world.raw import RawEnvironment, RawTransitions, RawWorld
@@ -51,6 +52,19 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     """The world of a gridworld file; a `WorldError` lists every problem found at once
     (the levels and tile types are checked only once the legend is valid)."""
     grid = spec.gridworld
+    cells = sum(
+        len(level if isinstance(level, str) else level.map)
+        for env in ("train", "deploy")
+        for level in getattr(grid, env)
+    )
+    steps = spec.horizon if isinstance(spec.horizon, int) and spec.horizon > 0 else 1
+    check_fits(  # before parsing: a level of millions of cells is refused at once
+        table_bytes(cells * steps, len(MOVES), len(MOVES) + 1),
+        f"the levels' {cells:,} cells" + (f" × {steps:,} steps" if steps > 1 else ""),
+        file=source,
+        field="gridworld",
+        fix="give smaller levels" + (" or a shorter horizon" if steps > 1 else ""),
+    )
     problems = Problems()
     tile_types, char_type = _legend(grid, problems)
     legend_ok = not problems
@@ -176,10 +190,11 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
 
     def environment(env: str) -> RawEnvironment:
         start = np.zeros(n_states)
-        total = sum(weights[env].values())
+        top = max(weights[env].values())  # weights as shares of the largest: no overflow
+        total = sum(w / top for w in weights[env].values())
         for j, w in weights[env].items():
             cells = index_maps[j][starts[j]]
-            start[cells] += w / total / cells.size
+            start[cells] += (w / top) / total / cells.size
         return RawEnvironment(f"gridworld.{env}", start, transitions, terminal)
 
     state_names = tuple(
