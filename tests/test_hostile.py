@@ -420,21 +420,40 @@ def test_a_crafted_model_runs_nothing(crafted) -> None:
 
 
 def test_a_model_the_safe_loader_does_not_know_is_refused(crafted, tmp_path: Path) -> None:
+    """Another policy class, layers wider than the weights (a file cannot make the policy
+    allocate what it likes), a description nested 100,000 deep, and not a zip at all."""
     import zipfile
 
     folder, _ = crafted
     with zipfile.ZipFile(folder / "plain.zip") as source:
         files = {name: source.read(name) for name in source.namelist()}
-    data = json.loads(files["data"])
-    data["policy_class"]["__init__"] = "<function EvilPolicy.__init__ at 0x0>"
-    files["data"] = json.dumps(data).encode()
-    strange = tmp_path / "strange.zip"
-    with zipfile.ZipFile(strange, "w") as out:
-        for name, content in files.items():
-            out.writestr(name, content)
+
+    def variant(name: str, change) -> Path:
+        data = json.loads(files["data"])
+        change(data)
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as out:
+            for member, content in files.items():
+                out.writestr(member, json.dumps(data) if member == "data" else content)
+        return path
+
+    strange = variant(
+        "strange.zip",
+        lambda d: d["policy_class"].update(__init__="<function EvilPolicy.__init__ at 0x0>"),
+    )
+    wide = variant("wide.zip", lambda d: d.update(policy_kwargs={"net_arch": [40_000, 40_000]}))
+    deep = tmp_path / "deep.zip"
+    with zipfile.ZipFile(deep, "w") as out:
+        for member, content in files.items():
+            out.writestr(member, "[" * 100_000 + "]" * 100_000 if member == "data" else content)
     not_a_zip = tmp_path / "text.zip"
     not_a_zip.write_text("hello")
-    for path, words in ((strange, "EvilPolicy"), (not_a_zip, "not a saved")):
+    for path, words in (
+        (strange, "EvilPolicy"),
+        (wide, "wider"),
+        (deep, "nested"),
+        (not_a_zip, "not a saved"),
+    ):
         code, output = run_cli(
             "diagnose-gym",
             "--train",
@@ -563,8 +582,9 @@ def test_sizes_parse() -> None:
 
     assert parse_size("512M") == 512 * 2**20 and parse_size("8G") == 8 * 2**30
     assert parse_size("1000") == 1000 and parse_size("1.5k") == 1536
-    with pytest.raises(WorldError, match="not a size"):
-        parse_size("lots")
+    for bad in ("lots", "9" * 400):
+        with pytest.raises(WorldError, match="not a size"):
+            parse_size(bad)
     code, output = run_cli("--max-memory", "lots", "scenarios")
     assert code == 2 and "--max-memory" in output and "Traceback" not in output
 
@@ -677,6 +697,31 @@ def test_huge_level_weights_are_shares_not_overflows() -> None:
     world = world_from_dict(document)
     starts = world.deploy.start[world.deploy.start > 0]
     assert sorted(starts) == pytest.approx([1 / 2.7, 1.7 / 2.7])
+    document["gridworld"]["deploy"][1]["map"] = level  # the same map twice: 2.7e308 in all
+    world = world_from_dict(document)
+    assert world.deploy.start[world.deploy.start > 0].tolist() == [1.0]
+
+
+def test_numpy_numbers_from_python_are_numbers() -> None:
+    world = world_from_dict({**self_loop(np.float64(1.0)), "horizon": np.int64(5)})
+    assert world.horizon == 5
+
+
+def test_the_gridworld_estimate_does_not_refuse_what_fits() -> None:
+    """A 50 × 50 floor over 40 steps needs about 20 MiB of tables: it loads under a 64 MiB
+    budget (the first estimate counted walls, slips and shared levels and asked 11×)."""
+    from alignlens.limits import set_budget
+
+    level = "\n".join(["#" * 52] + ["#" + "." * 50 + "#"] * 50 + ["#" * 52])
+    level = level.replace(".", "A", 1).replace(".", "G", 1)
+    document = copy.deepcopy(GRID)
+    document["gridworld"]["train"] = document["gridworld"]["deploy"] = [level]
+    document["horizon"] = 40
+    set_budget(64 * 2**20)
+    try:
+        world_from_dict(document)
+    finally:
+        set_budget(None)
 
 
 # --- The classes together: documents mutated at random -------------------------------------

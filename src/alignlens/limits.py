@@ -2,7 +2,8 @@
 allocated, and refused with the estimate and the fix when it will not fit.
 
 The budget is half the memory available when alignlens starts (``MemAvailable`` on
-Linux, else the physical memory; at most the process's address-space limit), or what
+Linux, else the physical memory; at most a container's memory limit and the process's
+address-space limit), or what
 ``ALIGNLENS_MAX_MEMORY`` says (bytes, or with a K, M, G or T suffix), or what
 ``alignlens --max-memory SIZE`` sets for one command.
 """
@@ -23,7 +24,7 @@ _budget: int | None = None
 
 def parse_size(text: str, field: str = "--max-memory") -> int:
     """``8G``, ``512M``, ``1000000``: a number of bytes."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", str(text), re.IGNORECASE)
+    match = re.fullmatch(r"\s*(\d{1,15}(?:\.\d{1,6})?)\s*([KMGT]?)i?B?\s*", str(text), re.I)
     if not match:
         raise WorldError(
             f"{text!r} is not a size",
@@ -64,7 +65,26 @@ def _available() -> int:
     return free
 
 
+def _container_limit() -> int | None:
+    """The memory limit of the process's cgroup (a container's), if it has one."""
+    for name in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(name, encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:
+            return int(text)
+    return None
+
+
 def _free() -> int:
+    limit = _container_limit()
+    free = _machine_free()
+    return free if limit is None else min(free, limit)
+
+
+def _machine_free() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:

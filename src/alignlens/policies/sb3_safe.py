@@ -51,6 +51,8 @@ CLASSES = {
     ),
 }
 IGNORED = {"optimizer_class", "optimizer_kwargs"}  # training only: not needed to act
+SAFE_TORCH = (2, 6)  # weights-only loading can be bypassed before (CVE-2025-32434)
+MEMBER_LIMIT = 64 * 2**20  # the largest description or weights file read from the zip
 TRUST = "--trust-model"
 
 
@@ -71,27 +73,69 @@ def load_safely(path: Path, spaces: tuple[Any, Any] | None = None) -> SafeModel:
     (observation, action) space of the environments it is judged on."""
     import torch
 
+    if _version(torch.__version__) < SAFE_TORCH:
+        raise _refused(
+            path,
+            f"would be read by torch {torch.__version__}, whose weights-only loading is not "
+            "safe before 2.6 (pip install 'torch>=2.6')",
+        )
     try:
         archive = zipfile.ZipFile(path)
+        for name in ("data", "policy.pth"):
+            if archive.getinfo(name).file_size > MEMBER_LIMIT:
+                raise _refused(path, f"holds a {name} larger than {MEMBER_LIMIT:,} bytes")
         data = json.loads(archive.read("data"))
         weights = archive.read("policy.pth")
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+    except PolicyError:
+        raise
+    except (RecursionError, MemoryError):
+        raise _refused(path, "has a description nested or sized beyond reading") from None
+    except Exception as error:  # not a zip, no such member, not JSON, not tensors
         raise _refused(path, f"is not a saved Stable-Baselines3 model ({error})") from None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(state, dict):
         raise _refused(path, "has no model description")
     policy_class = _policy_class(path, data.get("policy_class"))
     kwargs = _keyword_arguments(path, data.get("policy_kwargs") or {})
+    _check_widths(path, kwargs.get("net_arch"), state)
     if "ActorCritic" in policy_class.__name__:
         kwargs.setdefault("use_sde", bool(data.get("use_sde", False)))
     observation_space, action_space = _spaces(path, data, spaces)
     try:
         policy = policy_class(observation_space, action_space, lambda _: 0.0, **kwargs)
-        state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
         policy.load_state_dict(state)
     except Exception as error:  # whatever the file's weights or arguments do not fit
         raise _refused(path, f"cannot be rebuilt ({type(error).__name__}: {error})") from None
     policy.set_training_mode(False)
     return SafeModel(policy, observation_space, action_space)
+
+
+def _version(text: str) -> tuple[int, int]:
+    match = re.match(r"(\d+)\.(\d+)", text)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+def _check_widths(path: Path, net_arch: Any, state: dict) -> None:
+    """Every layer width the description asks for must appear among the weights' shapes:
+    a file cannot make the policy allocate layers its weights do not have."""
+    widths = [w for w in _integers(net_arch)]
+    largest = max(
+        (max(t.shape, default=0) for t in state.values() if hasattr(t, "shape")), default=0
+    )
+    if any(w > largest for w in widths):
+        raise _refused(path, f"asks for layers wider ({max(widths):,}) than its weights")
+
+
+def _integers(value: Any) -> list[int]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, dict):
+        return [i for v in value.values() for i in _integers(v)]
+    if isinstance(value, list | tuple):
+        return [i for v in value for i in _integers(v)]
+    return []
 
 
 def _refused(path: Path, problem: str) -> PolicyError:
@@ -133,9 +177,11 @@ def _keyword_arguments(path: Path, entry: Any) -> dict[str, Any]:
 def _literal(path: Path, key: str, value: Any) -> Any:
     """A JSON value, or the printed form of a list or number (as SB3 writes some)."""
     if isinstance(value, str):
+        if len(value) > 1000:
+            raise _refused(path, f"has a policy argument {key} too long to read")
         try:
             return ast.literal_eval(value)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
             raise _refused(
                 path, f"has a policy argument {key} = {value!r} it cannot read"
             ) from None
@@ -174,9 +220,11 @@ def _describes(entry: Any, space: Any) -> bool:
 
 
 def _parsed(text: Any) -> Any:
+    if len(str(text)) > 1000:
+        return None
     try:
         return list(ast.literal_eval(str(text)))
-    except (ValueError, SyntaxError, TypeError):
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
         return None
 
 

@@ -52,14 +52,17 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     """The world of a gridworld file; a `WorldError` lists every problem found at once
     (the levels and tile types are checked only once the legend is valid)."""
     grid = spec.gridworld
-    cells = sum(
-        len(level if isinstance(level, str) else level.map)
+    walls = {c for c, kind in grid.legend.items() if kind == "wall"} | {"\n", "\r", " "}
+    maps = {
+        level if isinstance(level, str) else level.map
         for env in ("train", "deploy")
         for level in getattr(grid, env)
-    )
+    }
+    cells = sum(len(m) - sum(m.count(c) for c in walls) for m in maps)
     steps = spec.horizon if isinstance(spec.horizon, int) and spec.horizon > 0 else 1
+    width = len(MOVES) if grid.slip > 0 else 1
     check_fits(  # before parsing: a level of millions of cells is refused at once
-        table_bytes(cells * steps, len(MOVES), len(MOVES) + 1),
+        table_bytes(cells * steps, len(MOVES), width),
         f"the levels' {cells:,} cells" + (f" × {steps:,} steps" if steps > 1 else ""),
         file=source,
         field="gridworld",
@@ -86,7 +89,7 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     maps: list[np.ndarray] = []
     names: list[str] = []
     keys: dict[bytes, int] = {}
-    weights: dict[str, dict[int, float]] = {"train": {}, "deploy": {}}
+    weights: dict[str, dict[int, list[float]]] = {"train": {}, "deploy": {}}
     starts: list[np.ndarray] = []
     for env in ("train", "deploy"):
         levels: list[LevelSpec | str] = getattr(grid, env)
@@ -115,8 +118,7 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
                 maps.append(tiles)
                 starts.append(start)
                 names.append(f"{env}[{i}]")
-            j = keys[key]
-            weights[env][j] = weights[env].get(j, 0.0) + level.weight
+            weights[env].setdefault(keys[key], []).append(level.weight)
     features, tile_features = _features(grid.features, tile_types, problems)
     objectives = spec.objectives
     tables = {
@@ -190,11 +192,12 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
 
     def environment(env: str) -> RawEnvironment:
         start = np.zeros(n_states)
-        top = max(weights[env].values())  # weights as shares of the largest: no overflow
-        total = sum(w / top for w in weights[env].values())
-        for j, w in weights[env].items():
+        top = max(max(ws) for ws in weights[env].values())  # shares of the largest weight:
+        shares = {j: sum(w / top for w in ws) for j, ws in weights[env].items()}  # no overflow
+        total = sum(shares.values())
+        for j, share in shares.items():
             cells = index_maps[j][starts[j]]
-            start[cells] += (w / top) / total / cells.size
+            start[cells] += share / total / cells.size
         return RawEnvironment(f"gridworld.{env}", start, transitions, terminal)
 
     state_names = tuple(

@@ -7,12 +7,20 @@ is checked when the file is compiled, where the message can name the state at fa
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
-Number = Annotated[float, Strict()]  # a number, written as one: not "0.9", not true
-Count = Annotated[int, Strict()]  # a whole number, written as one: not "5", not true
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars (from Python callers) as the Python numbers they stand for."""
+    return value.item() if isinstance(value, np.integer | np.floating) else value
+
+
+# A number written as one: not "0.9", not true (NumPy numbers from Python are numbers).
+Number = Annotated[float, BeforeValidator(_plain), Strict()]
+Count = Annotated[int, BeforeValidator(_plain), Strict()]  # a whole number, likewise
 Name = Annotated[str, Strict()]
 Row3 = tuple[Name, Name, Number]
 Row4 = tuple[Name, Name, Name, Number]
