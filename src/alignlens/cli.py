@@ -281,7 +281,7 @@ def diagnose_gym(
             )
         first = envs["--train"]
         spaces = (first.observation_space, first.action_space)
-        model = load_sb3(path, spaces=spaces, trust=trust_model)
+        model = load_sb3(path, spaces=spaces, spaces_from="--train", trust=trust_model)
         for option, env in envs.items():
             for space in ("observation_space", "action_space"):
                 if getattr(env, space) != getattr(model, space):

@@ -44,7 +44,11 @@ def load_function(spec: str) -> Callable[[Any], Any]:
 
 
 def load_sb3(
-    path: str | Path, *, spaces: tuple[Any, Any] | None = None, trust: bool = False
+    path: str | Path,
+    *,
+    spaces: tuple[Any, Any] | None = None,
+    spaces_from: str = "spaces",
+    trust: bool = False,
 ) -> Any:
     """A saved Stable-Baselines3 model (``.zip``). By default its policy is rebuilt without
     running anything in the file (`alignlens.policies.sb3_safe`; ``spaces``, the
@@ -67,7 +71,7 @@ def load_sb3(
     if not trust:
         from alignlens.policies.sb3_safe import load_safely
 
-        return load_safely(path, spaces)
+        return load_safely(path, spaces, spaces_from)
     for name in SB3_ALGORITHMS:
         try:
             return getattr(stable_baselines3, name).load(str(path), device="cpu")

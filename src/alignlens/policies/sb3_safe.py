@@ -68,9 +68,12 @@ class SafeModel:
         return self.policy.predict(observation, deterministic=deterministic)
 
 
-def load_safely(path: Path, spaces: tuple[Any, Any] | None = None) -> SafeModel:
+def load_safely(
+    path: Path, spaces: tuple[Any, Any] | None = None, spaces_from: str = "spaces"
+) -> SafeModel:
     """The policy of a saved model, never unpickling (see the module). ``spaces`` is the
-    (observation, action) space of the environments it is judged on."""
+    (observation, action) space of the environments it is judged on (``spaces_from``
+    names where they come from, for the message when they differ from the model's)."""
     import torch
 
     if _version(torch.__version__) < SAFE_TORCH:
@@ -100,7 +103,7 @@ def load_safely(path: Path, spaces: tuple[Any, Any] | None = None) -> SafeModel:
     _check_widths(path, kwargs.get("net_arch"), state)
     if "ActorCritic" in policy_class.__name__:
         kwargs.setdefault("use_sde", bool(data.get("use_sde", False)))
-    observation_space, action_space = _spaces(path, data, spaces)
+    observation_space, action_space = _spaces(path, data, spaces, spaces_from)
     try:
         policy = policy_class(observation_space, action_space, lambda _: 0.0, **kwargs)
         policy.load_state_dict(state)
@@ -188,7 +191,9 @@ def _literal(path: Path, key: str, value: Any) -> Any:
     return value
 
 
-def _spaces(path: Path, data: dict, spaces: tuple[Any, Any] | None) -> tuple[Any, Any]:
+def _spaces(
+    path: Path, data: dict, spaces: tuple[Any, Any] | None, spaces_from: str
+) -> tuple[Any, Any]:
     """The environments' spaces after checking that the file describes the same ones, or
     the file's own where they are Discrete."""
     described = [data.get("observation_space"), data.get("action_space")]
@@ -199,7 +204,7 @@ def _spaces(path: Path, data: dict, spaces: tuple[Any, Any] | None) -> tuple[Any
             raise PolicyError(
                 f"the model's {name} space is {_summary(entry)}, the environment's is {space}",
                 file=str(path),
-                field="--policy",
+                field=spaces_from,
                 fix="diagnose a model on environments with the spaces it was trained on",
             )
     return spaces
