@@ -101,7 +101,7 @@ def test_gridworld_step_cost_and_tiles_are_named() -> None:
         assert e.value.field == field and "overflow" in e.value.problem
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     exponent=st.integers(-6, 90),
@@ -776,7 +776,7 @@ VALID_GRID = json.loads(json.dumps(GRID))
 
 
 @pytest.mark.timeout(600)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_mutated_documents_never_crash(tmp_path_factory, data) -> None:
     """A valid world (tabular or gridworld) with one value anywhere replaced by a hostile
