@@ -18,22 +18,32 @@ UNSEEN, ON_PATH, DONE = 0, 1, 2
 
 
 @no_type_check
+@numba.njit(fastmath=FASTMATH, cache=True, inline="always")
+def backup(s, next_state, prob, reward, values, discount, terminal, allowed, use_mask):
+    """The Bellman backup of state ``s``: the best allowed action's r + γ Σ p·V (0 at a
+    terminal state)."""
+    if terminal[s]:
+        return 0.0
+    n_actions, n_succ = next_state.shape[1], next_state.shape[2]
+    best = -np.inf
+    for a in range(n_actions):
+        if use_mask and not allowed[s, a]:
+            continue
+        acc = 0.0
+        for k in range(n_succ):
+            acc += prob[s, a, k] * values[next_state[s, a, k]]
+        best = max(best, reward[s, a] + discount * acc)
+    return best
+
+
+@no_type_check
 @numba.njit(parallel=True, fastmath=FASTMATH, cache=True)
 def sweep(next_state, prob, reward, values, discount, terminal, allowed, use_mask, out):
-    n_states, n_actions, n_succ = next_state.shape
+    n_states = next_state.shape[0]
     hi = -np.inf
     lo = np.inf
     for s in numba.prange(n_states):
-        best = 0.0
-        if not terminal[s]:
-            best = -np.inf
-            for a in range(n_actions):
-                if use_mask and not allowed[s, a]:
-                    continue
-                acc = 0.0
-                for k in range(n_succ):
-                    acc += prob[s, a, k] * values[next_state[s, a, k]]
-                best = max(best, reward[s, a] + discount * acc)
+        best = backup(s, next_state, prob, reward, values, discount, terminal, allowed, use_mask)
         out[s] = best
         d = best - values[s]
         hi = max(hi, d)
@@ -67,19 +77,10 @@ def sweep_deterministic(next_state, reward, values, discount, terminal, allowed,
 def backward_sweep(next_state, prob, reward, discount, terminal, allowed, use_mask, values):
     """Backward induction in one pass: states from last to first, each from its
     successors' final values (every successor of a state has a larger index)."""
-    n_states, n_actions, n_succ = next_state.shape
-    for s in range(n_states - 1, -1, -1):
-        best = 0.0
-        if not terminal[s]:
-            best = -np.inf
-            for a in range(n_actions):
-                if use_mask and not allowed[s, a]:
-                    continue
-                acc = 0.0
-                for k in range(n_succ):
-                    acc += prob[s, a, k] * values[next_state[s, a, k]]
-                best = max(best, reward[s, a] + discount * acc)
-        values[s] = best
+    for s in range(next_state.shape[0] - 1, -1, -1):
+        values[s] = backup(
+            s, next_state, prob, reward, values, discount, terminal, allowed, use_mask
+        )
 
 
 @no_type_check
