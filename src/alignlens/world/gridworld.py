@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from alignlens.errors import Problems, WorldError
-from alignlens.limits import check_fits, table_bytes
+from alignlens.limits import CELL_BYTES, check_fits, table_bytes
 from alignlens.world.assemble import RETURN_LIMIT, reward_limit, scalar_problems
 from alignlens.world.model import GridLayout
 from alignlens.world.raw import RawEnvironment, RawTransitions, RawWorld
@@ -62,7 +62,7 @@ def compile_gridworld(spec: GridWorldSpec, source: str) -> RawWorld:
     steps = spec.horizon if isinstance(spec.horizon, int) and spec.horizon > 0 else 1
     width = len(MOVES) if grid.slip > 0 else 1
     check_fits(  # before parsing: a level of millions of cells is refused at once
-        table_bytes(cells * steps, len(MOVES), width),
+        cells * CELL_BYTES + table_bytes(cells * steps, len(MOVES), width),
         f"the levels' {cells:,} cells" + (f" × {steps:,} steps" if steps > 1 else ""),
         file=source,
         field="gridworld",
