@@ -550,6 +550,12 @@ def test_resuming_reads_the_done_seeds_once_and_reports_each_optimiser(
     code, output = run_cli("sweep", "report", "--store", str(path))
     assert "claims over 12 worlds (exhaustive)" in output
     assert "claims over 3 worlds (policy-gradient)" in output
+    page = tmp_path / "sweep.html"
+    code, output = run_cli("report", "--store", str(path), "--out", str(page))
+    assert code == 0, output
+    html = page.read_text()
+    assert "Claims: exhaustive" in html and "Claims: policy-gradient" in html
+    assert "sweep of 12 (exhaustive), 3 (policy-gradient) worlds" in html
 
 
 def test_a_huge_request_commits_its_first_batch_at_once(tmp_path: Path) -> None:

@@ -541,8 +541,10 @@ def report(
             from alignlens.sweep.store import open_store
 
             with open_store(store) as results:
-                rows = results.rows()
-            page = pages.store_report(rows, summary(rows))
+                by_optimizer = {name: results.rows(name) for name in results.optimizers()}
+            page = pages.store_report(
+                {name: (rows, summary(rows)) for name, rows in by_optimizer.items()}
+            )
         else:
             from alignlens.diagnosis import diagnose as run_diagnosis
 

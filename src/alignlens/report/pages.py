@@ -97,9 +97,22 @@ def tour_report(
     )
 
 
-def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) -> Report:
-    """A sweep store: the claims (with any violating world), verdicts per lens and where
-    lenses disagree."""
+def store_report(by_optimizer: Mapping[str, tuple[Sequence[Mapping[str, Any]], Any]]) -> Report:
+    """A sweep store: for each optimiser whose rows it holds, on its own, the claims (with
+    any violating world), verdicts per lens and where lenses disagree. ``by_optimizer``
+    maps each optimiser to its rows and their summary."""
+    sections = [
+        section
+        for optimizer, (rows, summary) in by_optimizer.items()
+        for section in _store_sections(optimizer, rows, summary)
+    ]
+    worlds = ", ".join(f"{s['worlds']} ({name})" for name, (_, s) in by_optimizer.items())
+    return Report(f"sweep of {worlds or 'no'} worlds", sections)
+
+
+def _store_sections(
+    optimizer: str, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
+) -> list[Section]:
     from alignlens.report.figures import disagreement_figure, verdicts_figure
     from alignlens.sweep.claims import LENSES
 
@@ -109,7 +122,7 @@ def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) 
     ]
     claim_rows.append(("claim 4", claims["4"]["checked"], claims["4"]["lambda_dependent"]))
     claims_section = Section(
-        "Claims",
+        f"Claims: {optimizer}",
         paragraphs=[
             "Claims 1–3 (1: outer_W ∧ full_opt ⇒ aligned; 2: outer_W′ ∧ robust_W ∧ full_opt "
             "⇒ aligned; 3: bad ∧ outer_W ⇒ ¬full_opt) are theorems: a violation is a bug. "
@@ -146,7 +159,7 @@ def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) 
         for lens, counts in verdicts.items()
     )
     distribution = Section(
-        "Verdicts per lens",
+        f"Verdicts per lens: {optimizer}",
         blocks=[
             figure(verdicts_figure(verdicts), f"Worlds per category. {described}.", described),
         ],
@@ -156,7 +169,7 @@ def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) 
         for pair, counts in summary["disagreement"].items()
     ]
     disagreement = Section(
-        "Where lenses disagree",
+        f"Where lenses disagree: {optimizer}",
         blocks=[
             figure(
                 disagreement_figure(list(LENSES), rows),
@@ -167,9 +180,7 @@ def store_report(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]) 
             table("category pairs where two lenses differ", ["lenses X/Y", "counts"], pairs),
         ],
     )
-    return Report(
-        f"sweep of {summary['worlds']} worlds", [claims_section, distribution, disagreement]
-    )
+    return [claims_section, distribution, disagreement]
 
 
 def diagnosis_sections(

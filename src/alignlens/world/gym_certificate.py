@@ -123,7 +123,7 @@ def certify(
     gym_world: GymWorld,
     policy: TabularPolicy | Callable[[Any], Any],
     *,
-    episodes: int = 200,
+    episodes: int = 1000,
     seed: int = 0,
     threshold: float = THRESHOLD,
     refuse: bool = True,
