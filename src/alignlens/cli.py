@@ -257,7 +257,8 @@ def diagnose_gym(
     from alignlens.report import verdict_table
     from alignlens.report.terminal import certificate_table
     from alignlens.world.gym_certificate import certify
-    from alignlens.world.gym_specs import import_module, make_env, parse_horizon
+    from alignlens.world.gym_horizon import parse_horizon
+    from alignlens.world.gym_specs import import_module, make_env
     from alignlens.world.gymnasium import world_from_gymnasium
     from alignlens.world.minigrid import is_minigrid, minigrid_world
 

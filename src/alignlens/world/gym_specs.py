@@ -1,34 +1,18 @@
 """Gymnasium environments named on the command line: ``ENV_ID[:kwargs]`` specs, made with
 ``gymnasium.make`` after importing the package that registers them (Gymnasium is an
-optional extra, imported lazily)."""
+optional extra, imported lazily), and the name of a pair of them."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import numpy as np
+
 from alignlens.errors import WorldError
 
 REGISTERING_PACKAGES = {"MiniGrid-": "minigrid", "BabyAI-": "minigrid"}
 """Environment id prefixes and the package whose import registers them with Gymnasium."""
-TIME_LIMIT = "time-limit"
-
-
-def parse_horizon(text: str, option: str) -> int | str | None:
-    """A horizon option: "time-limit", "none" or a positive number of steps."""
-    word = text.strip().lower()
-    if word == TIME_LIMIT:
-        return TIME_LIMIT
-    if word == "none":
-        return None
-    if word.isascii() and word.isdecimal() and int(word) >= 1:
-        return int(word)
-    raise WorldError(
-        f"{text!r} is not an episode length",
-        field=option,
-        fix=f"give {TIME_LIMIT} (where the environments cut episodes), a positive number of "
-        "steps, or none (ignore time limits)",
-    )
 
 
 def import_module(name: str, option: str) -> Any:
@@ -112,3 +96,44 @@ def parse_env_spec(text: str, option: str = "--train/--deploy") -> tuple[str, di
         except json.JSONDecodeError:
             kwargs[key.strip()] = value
     return env_id, kwargs
+
+
+def world_name(train_env: Any, deploy_env: Any) -> str:
+    """``TRAIN → DEPLOY``, each environment's id followed by the keyword arguments it was
+    made with where the two differ (e.g. the maps)."""
+    specs = {"train": getattr(train_env, "spec", None), "deploy": getattr(deploy_env, "spec", None)}
+    kwargs = {e: dict(spec.kwargs) if spec is not None else {} for e, spec in specs.items()}
+    differ = sorted(
+        k
+        for k in {*kwargs["train"], *kwargs["deploy"]}
+        if not _same(kwargs["train"].get(k), kwargs["deploy"].get(k))
+    )
+
+    def named(env: Any, env_name: str) -> str:
+        spec = specs[env_name]
+        base = spec.id if spec is not None else type(env.unwrapped).__name__
+        shown = [f"{k}={_short(kwargs[env_name][k])}" for k in differ if k in kwargs[env_name]]
+        return f"{base} ({', '.join(shown)})" if shown else base
+
+    return f"{named(train_env, 'train')} → {named(deploy_env, 'deploy')}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two keyword arguments are equal (arrays element by element)."""
+    try:
+        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+    except Exception:  # values that cannot be compared are shown
+        return False
+
+
+def _short(value: Any, width: int = 48) -> str:
+    """A keyword argument's value in a name: rows of a map joined by "/", cut to ``width``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | tuple) and all(isinstance(v, list | tuple) for v in value):
+        value = ["".join(map(str, row)) for row in value]  # a map given cell by cell
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        text = "/".join(value)
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -49,7 +49,14 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import WorldError
-from alignlens.world.gym_specs import TIME_LIMIT
+from alignlens.world.gym_horizon import (
+    TIME_LIMIT,
+    Horizon,
+    beyond_limits,
+    resolve_horizon,
+    time_limit,
+)
+from alignlens.world.gym_specs import world_name
 from alignlens.world.horizon import END_OBSERVATION
 from alignlens.world.model import World
 
@@ -64,7 +71,6 @@ probability about e^−5 per start still unseen then."""
 RESET_LIMIT = 100_000
 AUGMENTED_LIMIT = 2_000_000
 """Most states a time-augmented world may have (the states read, once per step)."""
-Horizon = int | str | None
 Objective = Callable[[Any, int, Any], float]
 
 
@@ -187,7 +193,7 @@ def world_from_gymnasium(
     n_actions = _check_actions(envs)
     limits = {e: time_limit(env) for e, env in envs.items()}
     horizon = resolve_horizon(limits, discount, horizon)
-    notes: list[str] = _beyond_limits(limits, horizon)
+    notes: list[str] = beyond_limits(limits, horizon)
     if intended is not None and intended_info is not None:
         raise WorldError(
             "both intended and intended_info are given",
@@ -242,109 +248,6 @@ def world_from_gymnasium(
     reading = Reading(envs, reads, intended, intended_info, reward)
     world = world_from_dict(document, source="gymnasium")
     return GymWorld(world, observations, tuple(notes), reading)
-
-
-def world_name(train_env: Any, deploy_env: Any) -> str:
-    """``TRAIN → DEPLOY``, each environment's id followed by the keyword arguments it was
-    made with where the two differ (e.g. the maps)."""
-    specs = {"train": getattr(train_env, "spec", None), "deploy": getattr(deploy_env, "spec", None)}
-    kwargs = {e: dict(spec.kwargs) if spec is not None else {} for e, spec in specs.items()}
-    differ = sorted(
-        k
-        for k in {*kwargs["train"], *kwargs["deploy"]}
-        if not _same(kwargs["train"].get(k), kwargs["deploy"].get(k))
-    )
-
-    def named(env: Any, env_name: str) -> str:
-        spec = specs[env_name]
-        base = spec.id if spec is not None else type(env.unwrapped).__name__
-        shown = [f"{k}={_short(kwargs[env_name][k])}" for k in differ if k in kwargs[env_name]]
-        return f"{base} ({', '.join(shown)})" if shown else base
-
-    return f"{named(train_env, 'train')} → {named(deploy_env, 'deploy')}"
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Whether two keyword arguments are equal (arrays element by element)."""
-    try:
-        return bool(np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
-    except Exception:  # values that cannot be compared are shown
-        return False
-
-
-def _short(value: Any, width: int = 48) -> str:
-    """A keyword argument's value in a name: rows of a map joined by "/", cut to ``width``."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, list | tuple) and all(isinstance(v, list | tuple) for v in value):
-        value = ["".join(map(str, row)) for row in value]  # a map given cell by cell
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        text = "/".join(value)
-    else:
-        text = " ".join(str(value).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def time_limit(env: Any) -> int | None:
-    """The episode length of the ``TimeLimit`` wrappers around ``env`` (the shortest, if
-    several), or None."""
-    import gymnasium
-
-    limits = []
-    layer = env
-    while isinstance(layer, gymnasium.Wrapper):
-        if isinstance(layer, gymnasium.wrappers.TimeLimit):
-            limits.append(int(layer._max_episode_steps))
-        layer = layer.env
-    return min(limits, default=None)
-
-
-def _beyond_limits(limits: Mapping[str, int | None], horizon: int | None) -> list[str]:
-    """Notes for environments whose time limit cuts episodes before ``horizon``."""
-    return [
-        f"the {e} environment cuts episodes after {n} steps; the world runs them to "
-        f"{horizon}, steps its agents never take"
-        for e, n in limits.items()
-        if n is not None and horizon is not None and horizon > n
-    ]
-
-
-def resolve_horizon(
-    limits: Mapping[str, int | None], discount: float, horizon: Horizon = TIME_LIMIT
-) -> int | None:
-    """The world's horizon: ``horizon`` where it is a number or None, else the common episode
-    length ``limits`` gives each environment (a clear error where they differ); discount 1
-    needs one."""
-    where = "horizon=N (--horizon N on the command line)"
-    if horizon == TIME_LIMIT:
-        lengths = set(limits.values())
-        if len(lengths) > 1:
-            said = ", ".join(
-                f"the {e} environment's {'at ' + str(n) + ' steps' if n else 'never'}"
-                for e, n in limits.items()
-            )
-            raise WorldError(
-                f"the environments cut episodes at different lengths ({said})",
-                field="horizon",
-                fix=f"give one episode length for both, {where}, or ignore the time limits, "
-                "horizon=None (--horizon none)",
-            )
-        horizon = lengths.pop() if lengths else None
-    elif horizon is not None and (
-        isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1
-    ):
-        raise WorldError(
-            f"horizon {horizon!r} is not a number of steps",
-            field="horizon",
-            fix=f'give a positive whole number of steps, "{TIME_LIMIT}" or None',
-        )
-    if horizon is None and discount >= 1.0:
-        raise WorldError(
-            "discount 1 without a finite horizon: returns can be infinite",
-            field="horizon",
-            fix=f"give the episode length, {where}, or a discount below 1",
-        )
-    return None if horizon is None else int(horizon)
 
 
 def _check_actions(envs: Mapping[str, Any]) -> int:

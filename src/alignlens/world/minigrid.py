@@ -22,16 +22,8 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import WorldError
-from alignlens.world.gymnasium import (
-    STATE_LIMIT,
-    TIME_LIMIT,
-    GymWorld,
-    Horizon,
-    Objective,
-    resolve_horizon,
-    time_limit,
-    world_from_gymnasium,
-)
+from alignlens.world.gym_horizon import TIME_LIMIT, Horizon, resolve_horizon, time_limit
+from alignlens.world.gymnasium import STATE_LIMIT, GymWorld, Objective, world_from_gymnasium
 
 
 def is_minigrid(env: Any) -> bool:
