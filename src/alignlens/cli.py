@@ -23,7 +23,7 @@ from alignlens.console import (
     progress_of_stages,
     reports_errors,
 )
-from alignlens.errors import AlignlensError, PolicyError
+from alignlens.errors import AlignlensError, PolicyError, about_file
 from alignlens.sweep.commands import sweep_app
 from alignlens.tolerances import Tolerances
 
@@ -141,10 +141,11 @@ def analyze(
         world, epsilon, tau, kappa, deploy_share, normaliser=normaliser, reward_scale=reward_scale
     )
     cls = class_named(w, policy_class or w.policy_class)
-    if cls is None:
-        analysis = analyze_world(w, tolerances)
-    else:
-        analysis = analyze_enumerated(w, cls, tolerances)[0]
+    with about_file(str(world)):
+        if cls is None:
+            analysis = analyze_world(w, tolerances)
+        else:
+            analysis = analyze_enumerated(w, cls, tolerances)[0]
     if json_output:
         print_json(world_document(analysis))
     else:
@@ -176,7 +177,8 @@ def diagnose(
     w, tolerances = _load(
         world, epsilon, tau, kappa, deploy_share, mesa_reading, normaliser, reward_scale
     )
-    result = run_diagnosis(w, policy, tolerances=tolerances, policy_class=policy_class)
+    with about_file(str(world)):
+        result = run_diagnosis(w, policy, tolerances=tolerances, policy_class=policy_class)
     if json_output:
         print_json(result.document())
     else:

@@ -137,3 +137,13 @@ class PolicyError(AlignlensError):
 
 class SolverError(AlignlensError):
     """A numerical problem that the exact solvers cannot certify."""
+
+
+@contextmanager
+def about_file(file: str) -> Iterator[None]:
+    """Attribute solver errors raised inside (the solvers know no file) to ``file``: the
+    world file whose numbers they could not resolve."""
+    try:
+        yield
+    except SolverError as error:
+        raise error if error.file else error.located(file) from None

@@ -42,6 +42,7 @@ CERTIFIED = 1e-10  # relative error the iterative solve must certify
 KRYLOV_STEPS = 60
 NEAR_ROWS = 64  # changed rows up to which a kept factorisation preconditions the solve
 NEAR_STEPS = 30  # preconditioned steps before factorising anew
+LONG_EPISODE = 1e5  # discounted steps beyond which a failed certificate blames the discount
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,6 +246,14 @@ def _certified_bound(x: np.ndarray, residual: float, rhs: np.ndarray, env: Envir
     is not exact."""
     bound = residual * _inverse_norm(env)
     if not np.all(np.isfinite(x)) or bound > CERTIFIED * _scale(rhs, env):
+        if env.discount < 1 and _inverse_norm(env) > LONG_EPISODE:
+            raise SolverError(
+                f"policy evaluation could not be certified (error bound {bound:.3g}): at "
+                f"discount {env.discount!r} an episode counts {_inverse_norm(env):.3g} steps, "
+                "and round-off grows with them",
+                field="discount",
+                fix="use a discount further from 1",
+            )
         raise SolverError(
             f"policy evaluation could not be certified (error bound {bound:.3g})",
             fix="check the world for numerically extreme rewards or probabilities",
