@@ -105,6 +105,10 @@ def test_lens_conditions_match_brute_force(case: tuple) -> None:
         want = reg["deploy", "intended"][brute_optimal(mixed)].max()
         assert h["outer_H"].value == pytest.approx(want, abs=1e-9)
         assert h["outer_H"].holds == (want <= TAU)
+        aligned_optimum = reg["deploy", "intended"][brute_optimal(mixed)].min()
+        exists = result.verdicts["shimi"].conditions["outer_exists"]
+        assert exists.value == pytest.approx(aligned_optimum, abs=1e-9)
+        assert exists.holds == (aligned_optimum <= TAU)
         profile = result.analysis.objectives.share_profile
         for share in (0.0, 0.3, 1.0):  # the worst regret over Opt(λ, R) at every λ
             mixed = (1 - share) * table["train", "base"] + share * table["deploy", "base"]
@@ -113,7 +117,13 @@ def test_lens_conditions_match_brute_force(case: tuple) -> None:
     else:
         assert h["outer_H"].holds is None  # the tabular mixture under a dynamics shift
         assert result.analysis.objectives.share_profile is None
-    for conditions in (w, s, n):
+    safety = result.verdicts["shah_safety"].conditions
+    assert safety["useful"].value == pytest.approx(reg["train", "intended"][index], abs=1e-9)
+    assert safety["safe"].value == pytest.approx(reg["deploy", "intended"][index], abs=1e-9)
+    split = result.verdicts["wentworth_split"].conditions
+    for name in ("full_opt", "outer_W_prime", "robust_W"):
+        assert split[name] == w[name]  # the same numbers as Wentworth's own lens reads
+    for conditions in (w, s, n, safety, split):
         for c in conditions.values():
             if c.holds is not None and c.comparison == "<=":
                 assert c.holds == (c.value <= c.threshold)
@@ -134,6 +144,13 @@ def test_claims_one_to_three(case: tuple) -> None:
     if not aligned and outer:
         assert not full
         assert result.verdicts["wentworth"].category in ("optimization", "hacked")
+    split = result.verdicts["wentworth_split"]
+    if split.category == "robustness":  # claim 2 read by Wentworth's split: robust_W fails
+        assert split.conditions["robust_W"].holds is not True
+    every = result.verdicts["hubinger"].conditions["outer_H"].holds
+    some = result.verdicts["shimi"].conditions["outer_exists"].holds
+    if every:  # every member of Opt(λ, R) aligned ⇒ some member is (Opt is never empty)
+        assert some
 
 
 def test_the_claims_premises_occur_often() -> None:
@@ -176,6 +193,9 @@ def lenses_from_document(doc: dict, goal_is_base: dict[str, bool]) -> dict[str, 
     def all_at_most(r: dict, threshold: float) -> bool:  # surely, on the max's bracket
         return (r["max_bounds"][1] if "max_bounds" in r else r["max"]) <= threshold
 
+    def some_at_most(r: dict, threshold: float) -> bool:  # surely, on the min's bracket
+        return (r["min_bounds"][1] if "min_bounds" in r else r["min"]) <= threshold
+
     bad = regret["deploy"]["intended"] > tau
     full_opt = regret["train"]["base"] <= eps
     outer_h = all_at_most(sets["mixture_base"]["deploy_intended_regret"], tau)
@@ -199,8 +219,24 @@ def lenses_from_document(doc: dict, goal_is_base: dict[str, bool]) -> dict[str, 
         > 1e-12 * max(1.0, abs(goals[g]["deploy"]["optimum"]))
         for g, c in doc["competence"].items()
     )
+    outer_w_prime = all_at_most(sets["deploy_base"]["deploy_intended_regret"], tau)
+    useful = regret["train"]["intended"] <= tau
+    safe = regret["deploy"]["intended"] <= tol["catastrophe"]
+    some_aligned = some_at_most(sets["mixture_base"]["deploy_intended_regret"], tau)
     if not bad:
-        return dict.fromkeys(("wentworth", "hubinger", "ngo", "shah", "two_d"), "aligned")
+        return dict.fromkeys(
+            (
+                "wentworth",
+                "hubinger",
+                "ngo",
+                "shah",
+                "two_d",
+                "wentworth_split",
+                "shah_safety",
+                "shimi",
+            ),
+            "aligned",
+        )
     return {
         "wentworth": "outer" if full_opt else "optimization",  # no hack evidence here
         "hubinger": "outer" if inner_h and not outer_h else "inner",
@@ -213,6 +249,11 @@ def lenses_from_document(doc: dict, goal_is_base: dict[str, bool]) -> dict[str, 
             if is_mesa
             else ("objective_robustness" if competent_elsewhere else "capability_robustness")
         ),
+        "wentworth_split": ("outer" if not outer_w_prime else "robustness")
+        if full_opt
+        else "optimization",
+        "shah_safety": "outer" if not useful else ("inner" if not safe else "robustness"),
+        "shimi": "inner" if some_aligned else "outer",
     }
 
 

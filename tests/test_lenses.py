@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from alignlens import AlignlensError, PolicyError, Tolerances, diagnose, load_world, world_from_dict
 from alignlens.analysis import HackEvidence
 from alignlens.cli import app
+from alignlens.lenses import lens_names
 from alignlens.policies.tabular import MesaObjective, TabularPolicy, policy_from_mapping
 from worlds import doors
 
@@ -46,7 +47,11 @@ def test_planner_chasing_red_is_inner_for_ngo_and_two_d() -> None:
     it goes to red: not rewarded by R (inner_H fails → hubinger INNER), competence at its own
     objective 1 ≥ κ with m ≠ R (ngo INNER, two_d INNER), and every training optimum is good
     on the training distribution (shah INNER). With λ = ½ the infinite-data optimum takes the
-    exit at d0, so outer_H holds and no flag is raised."""
+    exit at d0, so outer_H holds and no flag is raised. The thread's lenses: R evaluated in
+    deployment rewards only the exit (outer′ holds), so the fully optimised failure is one
+    of robustness (wentworth_split); the planner is useful in training (U regret 0) and
+    catastrophic in deployment (1 > χ = ½): shah_safety INNER; Opt(½, R) holds the aligned
+    exit-taker: shimi INNER."""
     world = world_from_dict(doors())
     table = policy_from_mapping(world, {"t0": "a", "d0": "b"}).train
     planner = TabularPolicy(
@@ -59,6 +64,9 @@ def test_planner_chasing_red_is_inner_for_ngo_and_two_d() -> None:
         "ngo": "inner",
         "shah": "inner",
         "two_d": "inner",
+        "wentworth_split": "robustness",
+        "shah_safety": "inner",
+        "shimi": "inner",
     }
     assert result.analysis.mesa is not None and result.analysis.mesa.competence == 1.0
     assert not any("also fails" in f for f in result.verdicts["hubinger"].flags)
@@ -135,7 +143,9 @@ def test_proxy_reward_with_an_incompetent_policy_flags_outer_failure() -> None:
     at any λ, goes to red at d0, regret 1 under U: outer_W and outer_H fail.
     wentworth: OPTIMIZATION, flagged; hubinger: INNER, flagged; ngo: ROBUSTNESS;
     two_d: competence at reach_red 0 → CAPABILITY_ROBUSTNESS, flagged; shah: in training
-    the optimum (exit = red) is good, so INNER."""
+    the optimum (exit = red) is good, so INNER. wentworth_split: not fully optimised,
+    OPTIMIZATION; shah_safety: doing nothing has U regret 1 in training already, not useful:
+    OUTER; shimi: every optimum of R at λ = ½ goes to red, none aligned: OUTER."""
     world = world_from_dict(doors(base_rewards_red=True))
     result = diagnose(world, {"t0": "c", "d0": "c"})
     assert categories(result) == {
@@ -144,6 +154,9 @@ def test_proxy_reward_with_an_incompetent_policy_flags_outer_failure() -> None:
         "ngo": "robustness",
         "shah": "inner",
         "two_d": "capability_robustness",
+        "wentworth_split": "optimization",
+        "shah_safety": "outer",
+        "shimi": "outer",
     }
     for lens in ("wentworth", "hubinger", "two_d"):
         assert any("also fails" in f for f in result.verdicts[lens].flags), lens
@@ -190,7 +203,10 @@ def test_memorised_lava_route(examples) -> None:
     shifted lava on deployment level 0 (deploy regret ≈ 0.51 > τ). The tabular training
     optima leave the deployment levels free (outer_W fails: OUTER), but any deployment data
     pins them (outer_H holds for λ ∈ (0, 1]); R = U so the policy is not rewarded in
-    deployment: hubinger INNER, ngo ROBUSTNESS, shah INNER, two_d CAPABILITY_ROBUSTNESS."""
+    deployment: hubinger INNER, ngo ROBUSTNESS, shah INNER, two_d CAPABILITY_ROBUSTNESS.
+    R = U makes every deployment optimum aligned (outer′): wentworth_split ROBUSTNESS; U
+    regret 0 in training and 0.51 > χ = ½ in deployment: shah_safety INNER; Opt(½, R) is
+    aligned: shimi INNER."""
     result = diagnose(examples / "lava.toml", examples / "policies" / "lava-memorised-route.json")
     assert categories(result) == {
         "wentworth": "outer",
@@ -198,7 +214,11 @@ def test_memorised_lava_route(examples) -> None:
         "ngo": "robustness",
         "shah": "inner",
         "two_d": "capability_robustness",
+        "wentworth_split": "robustness",
+        "shah_safety": "inner",
+        "shimi": "inner",
     }
+    assert result.verdicts["shah_safety"].conditions["safe"].value > 0.5
     assert "outer_H holds for λ ∈ (0, 1]" in result.verdicts["hubinger"].flags
 
 
@@ -207,7 +227,7 @@ def test_diagnosis_repr_and_html(examples) -> None:
     assert "wentworth" in repr(result) and "outer" in repr(result)
     page = result._repr_html_()  # the report's verdict table: one row per lens
     assert page.startswith("<div class='alignlens-report'>")
-    assert page.count('<td class="verdict cat-') == 5
+    assert page.count('<td class="verdict cat-') == len(lens_names())
     for lens, verdict in result.verdicts.items():
         assert f'<th scope="row">{lens}</th>' in page
         assert str(escape(verdict.reason)) in page

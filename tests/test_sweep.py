@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from alignlens import world_from_dict
 from alignlens.cli import app
 from alignlens.errors import AlignlensError
+from alignlens.lenses import lens_names
 from alignlens.sweep.generator import WorldSpec, random_world
 from alignlens.sweep.runner import run_sweep
 from alignlens.sweep.store import open_store
@@ -199,9 +200,10 @@ def test_stored_rows_agree_with_their_documents(tmp_path) -> None:
         rows = results.rows()
     assert [r["world_seed"] for r in rows] == list(range(5, 65))
     for r in rows:
-        assert {lens: r[lens] for lens in r["document"]["verdicts"]} == {
+        assert r["verdicts"] == {
             lens: v["category"] for lens, v in r["document"]["verdicts"].items()
         }
+        assert list(r["verdicts"]) == list(lens_names())  # in the order of the lenses
         recomputed = conditions_claims(r["document"])
         assert [r[f"claim{c}_violated"] for c in "123"] == [int(recomputed[c]) for c in "123"]
 
@@ -284,7 +286,7 @@ def test_cli_run_report_and_export(tmp_path) -> None:
         rows = list(csv.DictReader(f))
     assert len(rows) == 30
     assert rows[0]["world_seed"] == "0" and "document.regret.deploy.intended" in rows[0]
-    assert {r["wentworth"] for r in rows} <= {"aligned", "outer"}  # exhaustive: fully optimised
+    assert {r["verdicts.wentworth"] for r in rows} <= {"aligned", "outer"}  # fully optimised
     bad = runner.invoke(
         app, ["sweep", "export", "--store", str(store), "--out", str(out), "--format", "xls"]
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import cast
 
+from alignlens.confidence import LEVEL, runs_needed, upper_bound
 from alignlens.tolerances import Tolerances
 
 TIE = 1e-12
@@ -430,6 +431,26 @@ class OuterSample:
             )
             if r <= epsilon and d > tau
         )
+
+    def misaligned_share(self, epsilon: float, tau: float, level: float = LEVEL) -> float | None:
+        """The exact (Clopper–Pearson) upper bound, at ``level``, on the chance that a run of
+        this training process that ends fully optimised is misaligned in deployment (the
+        fully optimised runs are independent draws of it); None when no run ended fully
+        optimised."""
+        optimised = len(self.fully_optimised(epsilon))
+        if optimised == 0:
+            return None
+        return upper_bound(len(self.witnesses(epsilon, tau)), optimised, level)
+
+    def runs_needed(self, bound: float, epsilon: float, level: float = LEVEL) -> int | None:
+        """About how many runs, in all, would bound that chance by ``bound`` at ``level`` if
+        none of their fully optimised ones were misaligned: the fully optimised runs needed
+        (`runs_needed`) over the share of runs that ended fully optimised here (None when
+        none did)."""
+        optimised = len(self.fully_optimised(epsilon))
+        if optimised == 0:
+            return None
+        return math.ceil(runs_needed(bound, level) * len(self.seeds) / optimised)
 
 
 @dataclass(frozen=True)

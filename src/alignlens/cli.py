@@ -32,6 +32,7 @@ app = typer.Typer(
     help="Exact numbers and a verdict under every definition of inner and outer alignment.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # help text is plain: a docstring's single line breaks are spaces
     pretty_exceptions_enable=False,
 )
 app.add_typer(sweep_app, name="sweep")
@@ -54,37 +55,42 @@ def _everywhere(
     set_budget(None if max_memory is None else parse_size(max_memory))
 
 
-def _load(
-    path: Path,
-    epsilon: float,
-    tau: float,
-    kappa: float,
-    deploy_share: float | None,
-    mesa_reading: str = "structural",
-    normaliser: str = "range",
-    reward_scale: float | None = None,
-) -> tuple[Any, Tolerances]:
+def _load(path: Path, deploy_share: float | None, **tolerances: Any) -> tuple[Any, Tolerances]:
     """The world file and the tolerances (λ defaults to the world's own deploy_share)."""
     from alignlens.world import load_world
 
     world = load_world(path)
     share = world.deploy_share if deploy_share is None else deploy_share
-    tolerances = Tolerances(
-        epsilon,
-        tau,
-        kappa,
-        share,
-        mesa_reading=mesa_reading,
-        normaliser=normaliser,
-        reward_scale=reward_scale,
+    return world, Tolerances(deploy_share=share, **tolerances)
+
+
+def _print_verdicts(result: Any, why: bool) -> None:
+    """A diagnosis's verdict table, then why its lenses disagree (in full with --why)."""
+    from alignlens.report.terminal import disagreement_lines, verdict_table
+
+    console.print(
+        verdict_table(
+            result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
+        )
     )
-    return world, tolerances
+    console.print(disagreement_lines(result.disagreements(), explained=why))
 
 
 SEED_MAX = 2**32 - 1  # seeds are 32-bit (JAX's keys and NumPy's generators take them)
 Epsilon = Annotated[float, typer.Option(help="ε: optimality tolerance on normalised regret.")]
 Tau = Annotated[float, typer.Option(help="τ: alignment tolerance on deployment regret under U.")]
 Kappa = Annotated[float, typer.Option(help="κ: competence threshold for goals.")]
+Why = Annotated[
+    bool,
+    typer.Option(
+        "--why",
+        help="Say, for every pair of lenses with different verdicts, what separates them here.",
+    ),
+]
+Catastrophe = Annotated[
+    float,
+    typer.Option(help="χ: deployment regret under U above which a failure is catastrophic."),
+]
 Share = Annotated[
     float | None,
     typer.Option(help="λ: fraction of the lifetime spent in deployment (default: the world's)."),
@@ -126,6 +132,7 @@ def analyze(
     epsilon: Epsilon = 1e-6,
     tau: Tau = 0.1,
     kappa: Kappa = 0.9,
+    catastrophe: Catastrophe = 0.5,
     deploy_share: Share = None,
     policy_class: PolicyClassName = None,
     normaliser: Normaliser = "range",
@@ -138,7 +145,14 @@ def analyze(
     from alignlens.solve import analyze_enumerated, analyze_world
 
     w, tolerances = _load(
-        world, epsilon, tau, kappa, deploy_share, normaliser=normaliser, reward_scale=reward_scale
+        world,
+        deploy_share,
+        epsilon=epsilon,
+        tau=tau,
+        kappa=kappa,
+        catastrophe=catastrophe,
+        normaliser=normaliser,
+        reward_scale=reward_scale,
     )
     cls = class_named(w, policy_class or w.policy_class)
     with about_file(str(world)):
@@ -160,9 +174,11 @@ def diagnose(
         Path, typer.Option("--policy", help='Policy file: {"policy": {STATE: ACTION, ...}}.')
     ],
     json_output: AsJson = False,
+    why: Why = False,
     epsilon: Epsilon = 1e-6,
     tau: Tau = 0.1,
     kappa: Kappa = 0.9,
+    catastrophe: Catastrophe = 0.5,
     deploy_share: Share = None,
     mesa_reading: MesaReading = "structural",
     policy_class: PolicyClassName = None,
@@ -172,21 +188,24 @@ def diagnose(
     """Diagnose a learned policy: its exact returns and regrets, and a verdict under every
     definition of inner and outer alignment, with the conditions behind each."""
     from alignlens.diagnosis import diagnose as run_diagnosis
-    from alignlens.report import verdict_table
 
     w, tolerances = _load(
-        world, epsilon, tau, kappa, deploy_share, mesa_reading, normaliser, reward_scale
+        world,
+        deploy_share,
+        epsilon=epsilon,
+        tau=tau,
+        kappa=kappa,
+        catastrophe=catastrophe,
+        mesa_reading=mesa_reading,
+        normaliser=normaliser,
+        reward_scale=reward_scale,
     )
     with about_file(str(world)):
         result = run_diagnosis(w, policy, tolerances=tolerances, policy_class=policy_class)
     if json_output:
         print_json(result.document())
     else:
-        console.print(
-            verdict_table(
-                result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
-            )
-        )
+        _print_verdicts(result, why)
 
 
 @app.command("diagnose-gym")
@@ -237,9 +256,11 @@ def diagnose_gym(
     ] = 0,
     state_limit: Annotated[int, typer.Option(help="Most states a search may find.")] = 10_000,
     json_output: AsJson = False,
+    why: Why = False,
     epsilon: Epsilon = 1e-6,
     tau: Tau = 0.1,
     kappa: Kappa = 0.9,
+    catastrophe: Catastrophe = 0.5,
     deploy_share: Annotated[float, typer.Option(help="λ: share of the lifetime deployed.")] = 0.5,
     modules: Annotated[
         list[str] | None,
@@ -256,7 +277,6 @@ def diagnose_gym(
     the environments (--check)."""
     from alignlens.diagnosis import diagnose as run_diagnosis
     from alignlens.policies.external import load_function, load_sb3, sb3_policy
-    from alignlens.report import verdict_table
     from alignlens.report.terminal import certificate_table
     from alignlens.world.gym_certificate import certify
     from alignlens.world.gym_horizon import parse_horizon
@@ -325,7 +345,9 @@ def diagnose_gym(
         ) from None
     certificate = certify(gym_world, table, episodes=check, seed=seed) if check else None
     result = run_diagnosis(
-        gym_world.world, table, tolerances=Tolerances(epsilon, tau, kappa, deploy_share)
+        gym_world.world,
+        table,
+        tolerances=Tolerances(epsilon, tau, kappa, deploy_share, catastrophe=catastrophe),
     )
     if json_output:
         document = result.document()
@@ -333,11 +355,7 @@ def diagnose_gym(
         document["certificate"] = certificate.document() if certificate else None
         print_json(document)
         return
-    console.print(
-        verdict_table(
-            result.analysis, dict(result.verdicts), result.by_share(), result.over_optimal
-        )
-    )
+    _print_verdicts(result, why)
     if certificate is not None:
         console.print(certificate_table(certificate))
     else:
@@ -354,6 +372,21 @@ def scenarios() -> None:
     from alignlens.scenarios import scenarios as catalogue
 
     console.print(scenarios_table(list(catalogue().values())))
+
+
+@app.command("lenses")
+@reports_errors
+def lenses_command(json_output: AsJson = False) -> None:
+    """List the lenses: each definition of inner and outer alignment a verdict is given
+    under, with the line it formalises (lenses other packages register included)."""
+    from alignlens.lenses import lens_registry
+    from alignlens.report.document import lens_document
+    from alignlens.report.terminal import lenses_table
+
+    if json_output:
+        print_json([lens_document(entry) for entry in lens_registry()])
+    else:
+        console.print(lenses_table(lens_registry()))
 
 
 @app.command()
@@ -410,10 +443,10 @@ def run(
         float | None, typer.Option("--h", help="greedy-genes: dominance of the cost.")
     ] = None,
     json_output: AsJson = False,
+    why: Why = False,
     quiet: Quiet = False,
 ) -> None:
     """Run a scenario: train its policy and show the verdict of every lens."""
-    from alignlens.report import verdict_table
     from alignlens.scenarios import run_scenario
 
     given = {name: v for name, v in (("k", k), ("s", s), ("h", h)) if v is not None}
@@ -432,8 +465,7 @@ def run(
             document["expected_by_share"] = dict(result.scenario.expected_by_share)
         print_json(document)
         return
-    d = result.diagnosis
-    console.print(verdict_table(d.analysis, dict(d.verdicts), d.by_share(), d.over_optimal))
+    _print_verdicts(result.diagnosis, why)
     evidence = result.diagnosis.evidence
     if evidence is not None and evidence.world.grid is not None:
         from alignlens.report.terminal import level_pictures
@@ -456,7 +488,7 @@ def tour(
 
     The first table is scenario × lens with each scenario's own optimiser; the second runs
     the same worlds with perfect search, where failures that needed imperfect optimisation
-    disappear. The HTML report (figures included) goes to ``--out``."""
+    disappear. The HTML report (figures included) goes to --out."""
     from alignlens.atomic import check_writable
     from alignlens.report.pages import tour_report
     from alignlens.report.terminal import optimal_set_lines, tour_table

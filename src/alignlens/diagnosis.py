@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
 from alignlens.errors import PolicyError
-from alignlens.lenses import LENSES, Verdict, apply_lenses
+from alignlens.lenses import Verdict, apply_lenses, lenses
+from alignlens.lenses.disagreement import Disagreement, disagreements
 from alignlens.lenses.shares import SharePiece, verdicts_by_share
 from alignlens.optimizers.result import Runs
 from alignlens.policies.enumerated import EnumeratedClass, class_named, observation_member
@@ -72,16 +73,25 @@ class Diagnosis:
     def by_share(self) -> dict[str, list[SharePiece]]:
         """Each lens's category as a function of the deployment share λ (empty when the
         regret over Opt(λ, R) is not known for every λ)."""
-        return verdicts_by_share(self.analysis, LENSES)
+        return verdicts_by_share(self.analysis, lenses())
+
+    def disagreements(self) -> list[Disagreement]:
+        """Every pair of lenses whose verdicts differ, with the conditions that separate
+        them here, in words."""
+        return disagreements(self.verdicts, lenses())
 
     def document(self, *, by_share: bool = True) -> dict[str, Any]:
         """The JSON document that ``--json`` prints (docs/model.md, The JSON document);
-        ``by_share=False`` leaves out each lens's verdict as a function of λ."""
+        ``by_share=False`` (as in sweep stores) leaves out each lens's verdict as a
+        function of λ and the explanations of disagreements."""
         from alignlens.report.document import diagnosis_document
 
-        pieces = self.by_share() if by_share else None
         return diagnosis_document(
-            self.analysis, dict(self.verdicts), pieces, over_optimal=self.over_optimal
+            self.analysis,
+            dict(self.verdicts),
+            self.by_share() if by_share else None,
+            over_optimal=self.over_optimal,
+            disagreements=self.disagreements() if by_share else (),
         )
 
     def __repr__(self) -> str:

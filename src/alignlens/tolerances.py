@@ -33,6 +33,8 @@ class Tolerances:
             shortfall V* − J(uniform random policy); "absolute", a declared
             ``reward_scale`` (the same for every objective and environment).
         reward_scale: the divisor of the "absolute" normaliser (a positive return).
+        catastrophe: χ, catastrophe: a policy's deployment is catastrophic when its regret
+            under the intended objective is > χ (Shah's useful/safe lens).
     """
 
     epsilon: float = 1e-6
@@ -43,6 +45,7 @@ class Tolerances:
     mesa_reading: str = "structural"
     normaliser: str = "range"
     reward_scale: float | None = None
+    catastrophe: float = 0.5
 
     def __post_init__(self) -> None:
         if self.normaliser not in NORMALISERS:
@@ -66,9 +69,9 @@ class Tolerances:
                 field="--mesa-reading",
                 fix=f"use one of {', '.join(MESA_READINGS)}",
             )
-        for name, low in (("epsilon", 0.0), ("tau", 0.0), ("kappa", 0.0), ("deploy_share", 0.0)):
+        for name in ("epsilon", "tau", "kappa", "deploy_share", "catastrophe"):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= 1):
+            if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= 1):
                 raise AlignlensError(
                     f"{name} = {value!r} is outside [0, 1]",
                     field=f"--{name.replace('_', '-')}",
@@ -81,6 +84,7 @@ class Tolerances:
             "tau": self.tau,
             "kappa": self.kappa,
             "deploy_share": self.deploy_share,
+            "catastrophe": self.catastrophe,
         }
         if self.policy_judged != "as given":
             out["policy_judged"] = self.policy_judged

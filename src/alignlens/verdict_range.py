@@ -20,7 +20,7 @@ import numpy as np
 from jaxtyping import Bool, Float
 
 from alignlens.analysis import WorldAnalysis
-from alignlens.lenses import LENSES, apply_lenses
+from alignlens.lenses import apply_lenses, lens_names
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import deterministic
 from alignlens.solve.cache import SolveCache
@@ -108,8 +108,8 @@ def enumerated_range(
     members = np.flatnonzero(optimal)
     extremes = _cached(class_extremes(world, cls))
     cache = SolveCache()
-    counts: dict[str, Counter[str]] = {lens: Counter() for lens in LENSES}
-    by_member: dict[str, dict[str, str]] = {lens: {} for lens in LENSES}
+    counts: dict[str, Counter[str]] = {lens: Counter() for lens in lens_names()}
+    by_member: dict[str, dict[str, str]] = {lens: {} for lens in lens_names()}
     over_limit = len(members) > MEMBER_LIMIT
     if over_limit:
         if deploy_intended is None:
@@ -141,8 +141,8 @@ def tabular_range(world: World, objectives: WorldAnalysis, rule: str) -> Verdict
     cache = SolveCache()
     tol = objectives.tolerances
     opt = optimal_set(world.train, world.base, tol.epsilon, cache=cache, tolerances=tol)
-    counts: dict[str, Counter[str]] = {lens: Counter() for lens in LENSES}
-    by_member: dict[str, dict[str, str]] = {lens: {} for lens in LENSES}
+    counts: dict[str, Counter[str]] = {lens: Counter() for lens in lens_names()}
+    by_member: dict[str, dict[str, str]] = {lens: {} for lens in lens_names()}
     for who, sense in (("the worst member", "min"), ("the best", "max")):
         actions = extreme_member(opt, world.deploy, world.intended, sense)  # type: ignore[arg-type]
         policy = deterministic(world, actions, name=who)

@@ -1,64 +1,52 @@
-"""The lenses: one definition each, a small pure function from an Analysis to a Verdict."""
+"""The lenses: one definition each, a small pure function from an Analysis to a Verdict.
+
+`registry` lists every lens (built in, then registered by other packages); `protocol`
+says what a lens is, for those who write one.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-
-from alignlens.analysis import Analysis
-from alignlens.errors import SolverError
 from alignlens.lenses.hubinger import hubinger
 from alignlens.lenses.ngo import ngo
+from alignlens.lenses.protocol import Lens, LensCard, LensDef
+from alignlens.lenses.registry import apply_lenses, lens_names, lens_registry, lenses
 from alignlens.lenses.shah import shah
+from alignlens.lenses.shah_safety import shah_safety
+from alignlens.lenses.shimi import shimi
 from alignlens.lenses.two_d import two_d
-from alignlens.lenses.verdict import Category, Condition, Verdict
+from alignlens.lenses.verdict import (
+    Category,
+    Condition,
+    Verdict,
+    all_at_most,
+    at_least,
+    at_most,
+    some_at_most,
+)
 from alignlens.lenses.wentworth import wentworth
-
-LENSES: dict[str, Callable[[Analysis], Verdict]] = {
-    "wentworth": wentworth,
-    "hubinger": hubinger,
-    "ngo": ngo,
-    "shah": shah,
-    "two_d": two_d,
-}
-
-
-def apply_lenses(analysis: Analysis) -> dict[str, Verdict]:
-    """Every lens's verdict on one analysis, in the order of docs/lenses.md; none from an
-    analysis whose returns or regrets are not finite numbers (an overflow would make every
-    regret 0 or 1 and every verdict wrong)."""
-    _require_finite(analysis)
-    return {name: lens(analysis) for name, lens in LENSES.items()}
-
-
-def _require_finite(analysis: Analysis) -> None:
-    numbers = {
-        "optimum": analysis.objectives.optimum,
-        "worst": analysis.objectives.worst,
-        "returns": analysis.returns,
-        "regret": analysis.regret,
-    }
-    for name, values in numbers.items():
-        for env, row in values.as_dict().items():
-            for objective, value in row.items():
-                if not math.isfinite(value):
-                    raise SolverError(
-                        f"the {name} of {objective} in {env} is {value}: the world's numbers "
-                        "overflow, and no verdict can be read from them",
-                        field="objectives",
-                        fix="rescale the rewards so that returns stay well within ±1e100",
-                    )
-
+from alignlens.lenses.wentworth_split import wentworth_split
 
 __all__ = [
-    "LENSES",
     "Category",
     "Condition",
+    "Lens",
+    "LensCard",
+    "LensDef",
     "Verdict",
+    "all_at_most",
     "apply_lenses",
+    "at_least",
+    "at_most",
     "hubinger",
+    "lens_names",
+    "lens_registry",
+    "lenses",
     "ngo",
     "shah",
+    "shah_safety",
+    "shimi",
+    "some_at_most",
     "two_d",
     "wentworth",
+    "wentworth_split",
 ]

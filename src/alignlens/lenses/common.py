@@ -5,6 +5,9 @@ from __future__ import annotations
 from alignlens.analysis import Analysis
 from alignlens.lenses.verdict import UNDEFINED, Condition, all_at_most, at_least, at_most
 
+MIXTURE_BASIS = ("aligned", "inner_H", "outer_H")
+"""What a verdict read on the lifetime mixture rests on when the policy is optimal there."""
+
 
 def aligned(a: Analysis) -> Condition:
     """reg^deploy_U(π̂) ≤ τ: the learned policy does what we want where it is deployed."""

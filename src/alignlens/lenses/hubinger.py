@@ -10,8 +10,9 @@ maximise the objective on its own lifetime's data, is an inner alignment failure
 from __future__ import annotations
 
 from alignlens.analysis import Analysis
-from alignlens.lenses.common import aligned, optimal_on_mixture, outer_infinite_data
-from alignlens.lenses.verdict import Category, Verdict, undetermined_flags
+from alignlens.lenses.common import MIXTURE_BASIS, aligned, optimal_on_mixture, outer_infinite_data
+from alignlens.lenses.protocol import LensCard, LensDef
+from alignlens.lenses.verdict import Category, Verdict, aligned_verdict, undetermined_flags
 
 NAME = "hubinger"
 
@@ -25,16 +26,14 @@ def hubinger(a: Analysis) -> Verdict:
     shares = a.objectives.outer_aligned_shares.notation()
     flags = (*undetermined_flags(c), f"outer_H holds for λ ∈ {shares}")
     if c["aligned"].holds:
-        return Verdict(
-            NAME, Category.ALIGNED, "The policy does what we want in deployment.", c, flags
-        )
+        return aligned_verdict(NAME, c, flags)
     if c["inner_H"].holds and c["outer_H"].fails:
         reason = (
             f"Even with infinite data (deployment share λ = {a.tolerances.deploy_share:g}) the "
             "objective is maximised by misaligned policies, and this policy is one of its "
             "maximisers: an outer alignment failure."
         )
-        return Verdict(NAME, Category.OUTER, reason, c, flags)
+        return Verdict(NAME, Category.OUTER, reason, c, flags, basis=MIXTURE_BASIS)
     if c["outer_H"].fails:
         flags += ("outer alignment also fails",)
     reason = (
@@ -42,4 +41,22 @@ def hubinger(a: Analysis) -> Verdict:
         f"(λ = {a.tolerances.deploy_share:g}): its learned behaviour, not the objective, is at "
         "fault, an inner alignment failure."
     )
-    return Verdict(NAME, Category.INNER, reason, c, flags)
+    basis = MIXTURE_BASIS if c["inner_H"].holds else ("aligned", "inner_H")
+    return Verdict(NAME, Category.INNER, reason, c, flags, basis=basis)
+
+
+LENS = LensDef(
+    NAME,
+    "H",
+    LensCard(
+        title="Hubinger (infinite data)",
+        source="Evan Hubinger, replies in the essay's thread",
+        quote="for RL we can just say that we're talking about the optimal policy on the MDP "
+        "that the model will actually encounter over its existence.",
+        rule="bad, reg^λ_R(π̂) ≤ ε on the lifetime mixture (inner_H) and some member of "
+        "Opt(λ, R) misaligned (outer_H fails) → outer; any other bad policy → inner.",
+        categories=(Category.OUTER, Category.INNER),
+        frame="Opt(λ, R)",
+    ),
+    hubinger,
+)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from alignlens.analysis import Analysis
 from alignlens.lenses.common import aligned, best_other_goal, deploy_rewarded, mesa_optimizer
-from alignlens.lenses.verdict import Category, Verdict, undetermined_flags
+from alignlens.lenses.protocol import LensCard, LensDef
+from alignlens.lenses.verdict import Category, Verdict, aligned_verdict, undetermined_flags
 
 NAME = "ngo"
+BASIS = ("aligned", "rewarded", "mesa")
 
 
 def ngo(a: Analysis) -> Verdict:
@@ -29,15 +31,13 @@ def ngo(a: Analysis) -> Verdict:
     c = {"aligned": aligned(a), "rewarded": deploy_rewarded(a), "mesa": mesa}
     flags = (*undetermined_flags(c), f"mesa-optimisers read {reading}ly")
     if c["aligned"].holds:
-        return Verdict(
-            NAME, Category.ALIGNED, "The policy does what we want in deployment.", c, flags
-        )
+        return aligned_verdict(NAME, c, flags)
     if c["rewarded"].holds:
         reason = (
             "The training reward, carried over to deployment, rewards this bad behaviour: an "
             "outer alignment problem."
         )
-        return Verdict(NAME, Category.OUTER, reason, c, flags)
+        return Verdict(NAME, Category.OUTER, reason, c, flags, basis=("aligned", "rewarded"))
     if c["mesa"].holds:
         objective = a.mesa.objective if reading == "structural" else goal  # type: ignore[union-attr]
         reason = (
@@ -45,9 +45,28 @@ def ngo(a: Analysis) -> Verdict:
             f"({objective}) instead of the reward: an inner alignment problem."
         )
         goal_named = goal if reading == "behavioural" else None
-        return Verdict(NAME, Category.INNER, reason, c, flags, goal_named)
+        return Verdict(NAME, Category.INNER, reason, c, flags, goal_named, basis=BASIS)
     reason = (
         "The reward does not favour this behaviour and no mesa-optimiser chose it: a robustness "
         "problem, not an alignment failure."
     )
-    return Verdict(NAME, Category.ROBUSTNESS, reason, c, flags)
+    return Verdict(NAME, Category.ROBUSTNESS, reason, c, flags, basis=BASIS)
+
+
+LENS = LensDef(
+    NAME,
+    "N",
+    LensCard(
+        title="Ngo (the conventional view)",
+        source="Richard Ngo, comment on the essay",
+        quote="bad behaviour X is an outer alignment problem if it would have been rewarded "
+        "highly by the training reward function (or a natural generalisation of it). And X is "
+        "an inner alignment problem if the agent is a mesa-optimiser and deliberately chose X "
+        "to further its goals. And X is just a robustness problem, not an alignment problem, "
+        "if neither of these apply.",
+        rule="bad and reg^deploy_R(π̂) ≤ ε (rewarded) → outer; a mesa-optimiser competent "
+        "(≥ κ) at its own objective m ≠ R (mesa) → inner; else robustness.",
+        categories=(Category.OUTER, Category.INNER, Category.ROBUSTNESS),
+    ),
+    ngo,
+)

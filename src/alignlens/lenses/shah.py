@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from alignlens.analysis import Analysis
 from alignlens.lenses.common import aligned
-from alignlens.lenses.verdict import Category, Verdict, all_at_most, undetermined_flags
+from alignlens.lenses.protocol import LensCard, LensDef
+from alignlens.lenses.verdict import (
+    Category,
+    Verdict,
+    aligned_verdict,
+    all_at_most,
+    undetermined_flags,
+)
 
 NAME = "shah"
 
@@ -23,17 +30,33 @@ def shah(a: Analysis) -> Verdict:
     }
     flags = undetermined_flags(c)
     if c["aligned"].holds:
-        return Verdict(
-            NAME, Category.ALIGNED, "The policy does what we want in deployment.", c, flags
-        )
+        return aligned_verdict(NAME, c, flags)
     if c["outer_S"].fails:
         reason = (
             "The reward incentivises bad behaviour even on the training distribution: an outer "
             "alignment failure."
         )
-        return Verdict(NAME, Category.OUTER, reason, c, flags)
+        return Verdict(NAME, Category.OUTER, reason, c, flags, basis=("aligned", "outer_S"))
     reason = (
         "The reward incentivises good behaviour in training, yet the policy behaves badly once "
         "deployed: an inner alignment (robustness) failure."
     )
-    return Verdict(NAME, Category.INNER, reason, c, flags)
+    return Verdict(NAME, Category.INNER, reason, c, flags, basis=("aligned", "outer_S"))
+
+
+LENS = LensDef(
+    NAME,
+    "S",
+    LensCard(
+        title="Shah (behaviour in training)",
+        source="Rohin Shah, comment on the essay",
+        quote='outer alignment = "the reward function incentivizes good behavior on the '
+        'training distribution" and robustness / inner alignment = "the learned policy has '
+        'good behavior on the deployment distribution"',
+        rule="bad and some member of Opt(train, R) has reg^train_U > τ (outer_S fails) → "
+        "outer; any other bad policy → inner.",
+        categories=(Category.OUTER, Category.INNER),
+        frame="Opt(train, R)",
+    ),
+    shah,
+)

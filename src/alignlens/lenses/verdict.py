@@ -63,6 +63,13 @@ def all_at_most(quantity: Range, threshold: float) -> Condition:
     return Condition(holds, quantity.max, threshold, "<=")
 
 
+def some_at_most(quantity: Range, threshold: float) -> Condition:
+    """Some member of a set has the quantity ≤ threshold (decided on its min's bracket)."""
+    low, high = quantity.min_bounds
+    holds = True if high <= threshold else (False if low > threshold else None)
+    return Condition(holds, quantity.min, threshold, "<=")
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A lens's judgement of one learned policy.
@@ -74,6 +81,8 @@ class Verdict:
         conditions: every condition the lens computed, by name.
         flags: further findings (e.g. "outer alignment also fails").
         goal: the goal an objective-robustness failure pursues, when there is one.
+        basis: the conditions the category rests on, in the order the lens read them
+            (`decisive` gives every condition when a lens names none).
     """
 
     lens: str
@@ -82,9 +91,23 @@ class Verdict:
     conditions: Mapping[str, Condition]
     flags: tuple[str, ...] = ()
     goal: str | None = None
+    basis: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "conditions", MappingProxyType(dict(self.conditions)))
+
+    @property
+    def decisive(self) -> tuple[str, ...]:
+        """The names of the conditions the category rests on."""
+        return self.basis or tuple(self.conditions)
+
+
+def aligned_verdict(
+    lens: str, conditions: Mapping[str, Condition], flags: tuple[str, ...]
+) -> Verdict:
+    """The verdict of every lens on a policy that does what we want in deployment."""
+    reason = "The policy does what we want in deployment."
+    return Verdict(lens, Category.ALIGNED, reason, conditions, flags, basis=("aligned",))
 
 
 def undetermined_flags(conditions: Mapping[str, Condition]) -> tuple[str, ...]:

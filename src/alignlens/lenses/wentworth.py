@@ -10,11 +10,14 @@ search to its own ends).
 from __future__ import annotations
 
 from alignlens.analysis import Analysis
+from alignlens.confidence import LEVEL, runs_needed
 from alignlens.lenses.common import aligned, full_opt
+from alignlens.lenses.protocol import LensCard, LensDef
 from alignlens.lenses.verdict import (
     Category,
     Condition,
     Verdict,
+    aligned_verdict,
     all_at_most,
     at_most,
     undetermined_flags,
@@ -75,6 +78,13 @@ def sample_flag(a: Analysis) -> tuple[str, ...]:
         )
     else:
         found = f"none of those {optimised} misaligned in deployment: no witness, not a proof"
+    bound = s.misaligned_share(tol.epsilon, tol.tau)
+    if bound is not None:
+        found += (
+            f"; at {LEVEL:.0%} confidence, at most {bound:.3g} of the runs this training "
+            f"ends fully optimised are misaligned (Clopper–Pearson; {runs_needed(0.05)} "
+            "fully optimised runs without a witness would bound it by 0.05)"
+        )
     return (
         f"outer_W sampled over the {s.policy_class} class: of {k} independent runs, "
         f"{optimised} ended fully optimised, {found}",
@@ -101,26 +111,51 @@ def wentworth(a: Analysis) -> Verdict:
     c = conditions
     flags = undetermined_flags(c) + sample_flag(a)
     if c["aligned"].holds:
-        return Verdict(
-            NAME, Category.ALIGNED, "The policy does what we want in deployment.", c, flags
-        )
+        return aligned_verdict(NAME, c, flags)
     if c["full_opt"].holds:
         reason = (
             "The policy is optimal for the training objective yet misaligned in deployment, so "
             "the training objective and environment reward a misaligned policy: an outer "
             "alignment failure."
         )
-        return Verdict(NAME, Category.OUTER, reason, c, flags)
+        return Verdict(NAME, Category.OUTER, reason, c, flags, basis=("aligned", "full_opt"))
     if c["outer_W"].fails:
         flags += ("outer alignment also fails: some training optimum is misaligned",)
+    return imperfect_search(NAME, a, c, flags)
+
+
+def imperfect_search(
+    name: str, a: Analysis, c: dict[str, Condition], flags: tuple[str, ...]
+) -> Verdict:
+    """The verdict on a misaligned policy that is not fully optimised: HACKED with hack
+    evidence, else OPTIMIZATION (Wentworth's essay, and his split in the thread)."""
+    basis = ("aligned", "full_opt", "hack_evidence")
     if c["hack_evidence"].holds:
         reason = (
             f"The policy is not fully optimised, and an inner optimiser ({a.hack.inner_optimizer}) "  # type: ignore[union-attr]
             "steered the imperfect search toward its own objective: a hacked optimisation."
         )
-        return Verdict(NAME, Category.HACKED, reason, c, flags)
+        return Verdict(name, Category.HACKED, reason, c, flags, basis=basis)
     reason = (
         "The policy is not optimal for the training objective: the optimiser stopped short of "
         "the optimum, the essay's true inner alignment failure."
     )
-    return Verdict(NAME, Category.OPTIMIZATION, reason, c, flags)
+    return Verdict(name, Category.OPTIMIZATION, reason, c, flags, basis=basis)
+
+
+LENS = LensDef(
+    NAME,
+    "W",
+    LensCard(
+        title="Wentworth (the essay)",
+        source="John Wentworth, the essay (2020)",
+        quote="Assuming the outer optimizer successfully optimizes, failure to generalize from "
+        "training environment to deployment environment is always an outer alignment failure "
+        "(regardless of whether an inner optimizer appears).",
+        rule="bad and reg^train_R(π̂) ≤ ε (full_opt) → outer; bad and not fully optimised → "
+        "hacked where an inner optimiser steered the search (hack_evidence), else optimization.",
+        categories=(Category.OUTER, Category.OPTIMIZATION, Category.HACKED),
+        frame="Opt(train, R)",
+    ),
+    wentworth,
+)

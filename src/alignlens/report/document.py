@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import (
@@ -15,6 +16,9 @@ from alignlens.analysis import (
     ShareSet,
     WorldAnalysis,
 )
+from alignlens.confidence import LEVEL, runs_needed
+from alignlens.lenses.disagreement import Disagreement
+from alignlens.lenses.registry import Registered
 from alignlens.lenses.shares import SharePiece, inner_shares
 from alignlens.lenses.verdict import Condition, Verdict
 from alignlens.tolerances import Tolerances
@@ -113,7 +117,27 @@ def verdict_document(v: Verdict) -> dict[str, Any]:
     }
     if v.goal is not None:
         doc["goal"] = v.goal
+    doc["basis"] = list(v.decisive)
     return doc
+
+
+def lens_document(entry: Registered) -> dict[str, Any]:
+    """A lens's card, for `alignlens lenses --json`."""
+    lens, card = entry.lens, entry.lens.card
+    return {
+        "name": lens.name,
+        "label": lens.label,
+        "title": card.title,
+        "source": card.source,
+        "quote": card.quote,
+        "rule": card.rule,
+        "categories": [str(c) for c in card.categories],
+        "frame": card.frame,
+        "origin": entry.origin,
+    }
+
+
+REQUESTED = (0.1, 0.05, 0.01)  # the bounds whose runs needed a sampled document lists
 
 
 def outer_sample_document(sample: OuterSample, tolerances: Tolerances) -> dict[str, Any]:
@@ -128,6 +152,12 @@ def outer_sample_document(sample: OuterSample, tolerances: Tolerances) -> dict[s
         "deploy_intended_regret": [_number(x) for x in sample.deploy_intended_regret],
         "fully_optimised": list(sample.fully_optimised(tolerances.epsilon)),
         "witnesses": list(sample.witnesses(tolerances.epsilon, tolerances.tau)),
+        "misaligned_share": {
+            "level": LEVEL,
+            "upper_bound": sample.misaligned_share(tolerances.epsilon, tolerances.tau),
+            "fully_optimised_runs_needed": {f"{b:g}": runs_needed(b) for b in REQUESTED},
+            "runs_needed": {f"{b:g}": sample.runs_needed(b, tolerances.epsilon) for b in REQUESTED},
+        },
     }
 
 
@@ -188,10 +218,11 @@ def diagnosis_document(
     by_share: dict[str, list[SharePiece]] | None = None,
     *,
     over_optimal: VerdictRange | None = None,
+    disagreements: Sequence[Disagreement] = (),
 ) -> dict[str, Any]:
     """The whole JSON document for one learned policy (with each lens's verdict as a
-    function of λ when ``by_share`` is given, and over Opt(train, R) when
-    ``over_optimal`` is)."""
+    function of λ when ``by_share`` is given, over Opt(train, R) when ``over_optimal``
+    is, and why lenses disagree when ``disagreements`` are)."""
     doc = world_document(analysis.objectives)
     doc["optimizer"] = analysis.optimizer
     doc["policy_name"] = analysis.policy
@@ -237,4 +268,14 @@ def diagnosis_document(
         doc["verdicts_by_share"] = by_share_document(by_share)
     if over_optimal is not None:
         doc["over_optimal_set"] = over_optimal_document(over_optimal)
+    if disagreements:
+        doc["disagreements"] = [
+            {
+                "lenses": list(d.lenses),
+                "categories": list(d.categories),
+                "conditions": {lens: list(names) for lens, names in d.conditions.items()},
+                "explanation": d.explanation,
+            }
+            for d in disagreements
+        ]
     return doc

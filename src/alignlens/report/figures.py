@@ -298,15 +298,16 @@ def verdicts_figure(verdicts: Mapping[str, Mapping[str, int]]) -> Figure:
     return fig
 
 
-def disagreement_figure(lenses: list[str], rows: list[Mapping[str, Any]]) -> Figure:
-    """For each pair of lenses, the share of worlds where their categories differ (the
-    numbers are written in the cells)."""
-    n = len(lenses)
+def disagreement_figure(summary: Mapping[str, Any]) -> Figure:
+    """For each pair of lenses, the share of a sweep's worlds where their categories differ
+    (from its summary's counts; the numbers are written in the cells)."""
+    lenses = list(summary["verdicts"])
+    n, worlds = len(lenses), max(1, int(summary["worlds"]))
     share = np.zeros((n, n))
     for i, x in enumerate(lenses):
-        for j, y in enumerate(lenses):
-            differ = sum(r[x] != r[y] for r in rows)
-            share[i, j] = differ / max(1, len(rows))
+        for j, y in enumerate(lenses[i + 1 :], start=i + 1):
+            differ = sum(summary["disagreement"][f"{x}/{y}"].values())
+            share[i, j] = share[j, i] = differ / worlds
     fig, (ax,) = _figure(1, height=4.4, layout="constrained")
     image = ax.imshow(share, cmap="Greys", vmin=0.0, vmax=1.0)
     for i in range(n):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
     from matplotlib.figure import Figure
 
+    from alignlens.lenses.disagreement import Disagreement
     from alignlens.lenses.verdict import Verdict
 
 
@@ -124,7 +125,7 @@ def verdict_table(
         {
             "heads": list(heads),
             "cells": [
-                verdict_cell(verdicts[lens], expected[lens] if expected else None)
+                verdict_cell(verdicts[lens], expected.get(lens) if expected else None)
                 for lens in lenses
             ],
         }
@@ -140,6 +141,21 @@ def lens_rows_table(caption: str, verdicts: Mapping[str, Verdict]) -> Markup:
     """One diagnosis as a table with one row per lens (the layout of `alignlens diagnose`)."""
     rows = [((lens,), {"verdict": v}, None) for lens, v in verdicts.items()]
     return verdict_table(caption, ["lens"], rows)
+
+
+def disagreement_list(disagreements: Sequence[Disagreement]) -> Markup:
+    """Every pair of lenses with different verdicts, each opening to why they differ."""
+    items = [
+        {
+            "x": d.lenses[0],
+            "x_category": d.categories[0],
+            "y": d.lenses[1],
+            "y_category": d.categories[1],
+            "explanation": d.explanation,
+        }
+        for d in disagreements
+    ]
+    return _markup(_template("disagreements.html.j2").render(items=items))
 
 
 def table(caption: str, heads: Sequence[str], rows: Sequence[Sequence[Any]]) -> Markup:

@@ -15,7 +15,15 @@ import numpy as np
 
 from alignlens.lenses.shares import inner_shares, pieces_notation
 from alignlens.progress import report
-from alignlens.report.html import Report, Section, figure, lens_rows_table, table, verdict_table
+from alignlens.report.html import (
+    Report,
+    Section,
+    disagreement_list,
+    figure,
+    lens_rows_table,
+    table,
+    verdict_table,
+)
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -114,7 +122,6 @@ def _store_sections(
     optimizer: str, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
 ) -> list[Section]:
     from alignlens.report.figures import disagreement_figure, verdicts_figure
-    from alignlens.sweep.claims import LENSES
 
     claims = summary["claims"]
     claim_rows = [
@@ -172,7 +179,7 @@ def _store_sections(
         f"Where lenses disagree: {optimizer}",
         blocks=[
             figure(
-                disagreement_figure(list(LENSES), rows),
+                disagreement_figure(summary),
                 "A lens-by-lens matrix of the share of worlds whose two categories differ; "
                 "the table below gives the counts by category pair.",
                 "Share of worlds where two lenses give different categories.",
@@ -199,6 +206,9 @@ def diagnosis_sections(
     ranges = _over_optimal_table([(a.policy, diagnosis)])
     if ranges is not None:
         sections[0].blocks.append(ranges)
+    disagreements = diagnosis.disagreements()
+    if disagreements:
+        sections[0].blocks.append(disagreement_list(disagreements))
     blocks = _evidence_blocks(diagnosis) if figures else []
     if blocks:
         sections.append(Section("Figures", blocks=blocks))

@@ -15,7 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from alignlens.analysis import Analysis, Range, WorldAnalysis
-from alignlens.lenses import LENSES
+from alignlens.lenses import lens_registry
+from alignlens.lenses.disagreement import Disagreement
+from alignlens.lenses.registry import Registered
 from alignlens.lenses.shares import SharePiece, pieces_notation
 from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
@@ -50,7 +52,11 @@ REGRET_MEANING = "regret: 0 = as good as the best policy in the class, 1 = as ba
 OBJECTIVES_MEANING = "R: the base objective, the one optimised; U: the intended one, what we want"
 MARKS_MEANING = "✓ holds, ✗ fails, ? undetermined (its exact range straddles the threshold)"
 
-LENS_LABELS = {"wentworth": "Went", "hubinger": "Hub", "ngo": "Ngo", "shah": "Shah", "two_d": "2D"}
+
+def lens_labels() -> dict[str, str]:
+    """Every lens's short column label, by name."""
+    return {r.lens.name: r.lens.label for r in lens_registry()}
+
 
 CATEGORY_LABELS: dict[Category, str] = {
     Category.ALIGNED: "A",
@@ -68,15 +74,21 @@ CATEGORY_MEANINGS: dict[Category, str] = {
     Category.ALIGNED: "the policy does what we want in deployment (its regret under U is at "
     "most τ), under every lens",
     Category.OUTER: "the objective is at fault: R rewards the bad behaviour, in training "
-    "(wentworth, shah), with infinite data (hubinger, two_d) or in deployment (ngo)",
+    "(wentworth, shah), with infinite data (hubinger, two_d), in deployment (ngo, "
+    "wentworth_split), with no aligned optimum at all (shimi); or the policy is not even "
+    "useful in training (shah_safety)",
     Category.INNER: "the learned policy, not the objective, is at fault: any failure that is not "
-    "outer (hubinger, shah), a mesa-optimiser pursuing its own goal (ngo, two_d)",
-    Category.ROBUSTNESS: "(ngo) R does not reward the bad behaviour and no mesa-optimiser chose "
-    "it: a robustness problem, not an alignment failure",
-    Category.OPTIMIZATION: "(wentworth) training stopped short of R's optimum: imperfect search, "
-    "the essay's true inner alignment failure",
-    Category.HACKED: "(wentworth) not fully optimised, and an inner optimiser steered the search "
-    "toward its own objective",
+    "outer (hubinger, shah), a mesa-optimiser pursuing its own goal (ngo, two_d), a "
+    "misaligned pick where an aligned optimum exists (shimi), useful in training but "
+    "catastrophic in deployment (shah_safety)",
+    Category.ROBUSTNESS: "not an alignment failure: R does not reward the bad behaviour and no "
+    "mesa-optimiser chose it (ngo); optimal in training, not in deployment, where R "
+    "rewards only aligned policies (wentworth_split); useful and not catastrophic "
+    "(shah_safety)",
+    Category.OPTIMIZATION: "(wentworth, wentworth_split) training stopped short of R's "
+    "optimum: imperfect search, the essay's true inner alignment failure",
+    Category.HACKED: "(wentworth, wentworth_split) not fully optimised, and an inner optimiser "
+    "steered the search toward its own objective",
     Category.CAPABILITY_ROBUSTNESS: "(two_d) no mesa-optimiser, and competent at no goal other "
     "than R in deployment: its capabilities fail to generalise",
     Category.OBJECTIVE_ROBUSTNESS: "(two_d) competent in deployment, but at a goal other than R: "
@@ -122,7 +134,7 @@ class Hanging:
 
 def lens_legend(*, mark: bool = False) -> Text:
     """What the short lens labels stand for (and the mark of an unexpected verdict)."""
-    text = "lenses: " + ", ".join(f"{short} {name}" for name, short in LENS_LABELS.items())
+    text = "lenses: " + ", ".join(f"{short} {name}" for name, short in lens_labels().items())
     if mark:
         text += "\n! after a verdict: not the scenario's expected one (alignlens scenarios)"
     return Text(text)
@@ -225,6 +237,22 @@ def regret_table(analysis: Analysis) -> Group:
     return Group(title, table, Text(meaning))
 
 
+def disagreement_lines(disagreements: Sequence[Disagreement], *, explained: bool) -> Group:
+    """Why the lenses disagree: each pair and its explanation when ``explained``, else
+    one line counting the pairs and naming the option that explains them."""
+    if not disagreements:
+        return Group()
+    if not explained:
+        return Group(
+            Text(
+                f"{len(disagreements)} pairs of lenses disagree; --why says what separates "
+                "each pair here"
+            )
+        )
+    rows = [(f"{d.lenses[0]} / {d.lenses[1]}:", d.explanation) for d in disagreements]
+    return Group(Text("why the lenses disagree:", style="bold"), Hanging(rows))
+
+
 def verdict_table(
     analysis: Analysis,
     verdicts: dict[str, Verdict],
@@ -252,7 +280,7 @@ def verdict_table(
     tol = analysis.tolerances
     thresholds = Text(
         f"{MARKS_MEANING}\nthresholds: ε = {tol.epsilon:g} (fully optimised), τ = {tol.tau:g} "
-        f"(aligned), κ = {tol.kappa:g} (competent)"
+        f"(aligned), κ = {tol.kappa:g} (competent), χ = {tol.catastrophe:g} (catastrophic)"
     )
     legend = category_legend(str(v.category) for v in verdicts.values())
     parts: list[Any] = [regret_table(analysis)]
@@ -300,16 +328,18 @@ def tour_table(title: str, rows: Sequence[Any], *, mark: bool = True, legend: bo
     ! after one that differs from the scenario's expected row when `mark`; then the legend
     of the labels in plain words when `legend`. Reads whole at 80 columns."""
     table = Table(title=title)
-    table.add_column("scenario", no_wrap=True)
-    table.add_column("optimiser", no_wrap=True)
-    for lens in LENSES:
-        table.add_column(LENS_LABELS[lens], justify="center", no_wrap=True)
+    table.add_column("scenario; optimiser", no_wrap=True)
+    labels = lens_labels()
+    for label in labels.values():
+        table.add_column(label, justify="center", no_wrap=True)
     for r in rows:
         cells = []
         for lens, verdict in r.diagnosis.verdicts.items():
-            differs = mark and str(verdict.category) != r.scenario.expected[lens]
+            expected = r.scenario.expected.get(lens)
+            differs = mark and expected is not None and str(verdict.category) != expected
             cells.append(CATEGORY_LABELS[Category(verdict.category)] + ("!" if differs else ""))
-        table.add_row(r.scenario.id, r.optimizer, *cells)
+        name = Text.assemble((r.scenario.id, "bold"), "\n", (r.optimizer, "dim"))
+        table.add_row(name, *cells)
     if not legend:
         return Group(table)
     return Group(table, lens_legend(mark=mark), category_legend(Category, labels=True))
@@ -335,18 +365,49 @@ def optimal_set_lines(rows: Sequence[Any]) -> Group:
     return Group(title, *lines)
 
 
+def lenses_table(entries: Sequence[Registered]) -> Group:
+    """Every lens: its name and label, then its title, the line it formalises, its rule
+    and its source (and the package that registers it, for a lens not built in). Reads
+    whole at 80 columns."""
+    table = Table(title="lenses: the definitions every verdict is given under", show_lines=True)
+    table.add_column("lens", no_wrap=True)
+    table.add_column("what it formalises")
+    for entry in entries:
+        lens, card = entry.lens, entry.lens.card
+        text = Text.assemble(
+            (card.title, "bold"),
+            "\n“",
+            (card.quote, "italic"),
+            "”\n",
+            card.rule,
+            "\n",
+            (card.source, "dim"),
+        )
+        if not entry.built_in:
+            text.append(f"\nregistered by {entry.origin}", style="dim")
+        table.add_row(Text.assemble((lens.name, "bold"), "\n", lens.label), text)
+    note = Text(
+        "bad: reg^deploy_U(π̂) > τ, the policy does not do what we want in deployment; "
+        "every lens says aligned otherwise. The second line of each lens is its column label."
+    )
+    return Group(table, note)
+
+
 def scenarios_table(entries: Sequence[Any]) -> Group:
     """Every scenario: its id, its card and optimisers, and the verdict each lens is expected
     to give, as short labels with their legend. Reads whole at 80 columns."""
     table = Table(title="scenarios (alignlens run ID): the expected verdicts", show_lines=True)
-    table.add_column("id; optimisers, own first")
+    table.add_column("id; optimisers,\nown first", no_wrap=True)
     table.add_column("case")
-    for lens in LENSES:
-        table.add_column(LENS_LABELS[lens], justify="center", no_wrap=True)
+    labels = lens_labels()
+    for label in labels.values():
+        table.add_column(label, justify="center", no_wrap=True)
     for s in entries:
-        name = Text.assemble((s.id, "bold"), "\n", (", ".join(s.optimizers), "dim"))
-        labels = (CATEGORY_LABELS[Category(s.expected[lens])] for lens in LENSES)
-        table.add_row(name, s.title, *labels)
+        name = Text.assemble((s.id, "bold"), "\n", ("\n".join(s.optimizers), "dim"))
+        expected = (s.expected.get(lens) for lens in labels)
+        table.add_row(
+            name, s.title, *(CATEGORY_LABELS[Category(e)] if e else "·" for e in expected)
+        )
     return Group(table, lens_legend(), category_legend(Category, labels=True))
 
 

@@ -21,6 +21,12 @@ Expected verdicts and why:
 - ngo **inner**: a planner competently pursues its own objective (pleasure), not fitness.
 - shah **inner**: every ancestral optimum behaves well in the ancestral environment.
 - two_d **inner**: a mesa-optimiser whose objective does not generalise.
+- wentworth_split **robustness**: optimal in training, and R evaluated in deployment
+  rewards only aligned policies (outer′ holds): what fails is robustness.
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy.
 
 World file: examples/birth-control.toml.
 """
@@ -47,7 +53,16 @@ SCENARIO = Scenario(
     id="birth-control",
     title="pleasure was as fit as offspring, until contraception",
     card=__doc__ or "",
-    expected=expected_row("outer", "inner", "inner", "inner", "inner"),
+    expected=expected_row(
+        "outer",
+        "inner",
+        "inner",
+        "inner",
+        "inner",
+        split="robustness",
+        safety="inner",
+        shimi="inner",
+    ),
     optimizers=("exhaustive",),
     run=run,
 )

@@ -20,6 +20,12 @@ Expected verdicts and why:
 - ngo **inner**: a mesa-optimiser deliberately seizes power for its own objective.
 - shah **inner**: all optima behave well on the training distribution.
 - two_d **inner**: mesa-misalignment.
+- wentworth_split **robustness**: optimal in training, and R evaluated in deployment
+  rewards only aligned policies (outer′ holds): what fails is robustness.
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy.
 
 World file: examples/deception.toml.
 """
@@ -68,7 +74,16 @@ SCENARIO = Scenario(
     id="deception",
     title="complies while watched, seizes power when alone",
     card=__doc__ or "",
-    expected=expected_row("outer", "inner", "inner", "inner", "inner"),
+    expected=expected_row(
+        "outer",
+        "inner",
+        "inner",
+        "inner",
+        "inner",
+        split="robustness",
+        safety="inner",
+        shimi="inner",
+    ),
     optimizers=("exhaustive",),
     run=run,
 )

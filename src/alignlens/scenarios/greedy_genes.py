@@ -29,6 +29,11 @@ Expected verdicts and why:
 - ngo **inner**: an inner optimiser competently pursues its own objective, transmission.
 - shah **inner**: the reward incentivises the right genotype on the training distribution.
 - two_d **inner**: a mesa-optimiser's objective, not the reward, is at fault.
+- wentworth_split **hacked**: not fully optimised, and the inner optimiser steered the
+  search, as under wentworth.
+- shah_safety **outer**: already bad in training, so not useful.
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy.
 
 World file: examples/greedy-genes.toml.
 """
@@ -93,7 +98,9 @@ SCENARIO = Scenario(
     id="greedy-genes",
     title="a driving allele wins its own transmission and lowers mean fitness",
     card=__doc__ or "",
-    expected=expected_row("hacked", "inner", "inner", "inner", "inner"),
+    expected=expected_row(
+        "hacked", "inner", "inner", "inner", "inner", split="hacked", safety="outer", shimi="inner"
+    ),
     optimizers=("evolution", "exhaustive"),
     run=run,
     parameters={"k": DEFAULT.k, "s": DEFAULT.s, "h": DEFAULT.h},

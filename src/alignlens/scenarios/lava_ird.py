@@ -16,6 +16,11 @@ Expected verdicts and why:
 - ngo **outer**: R, carried to deployment, rewards the bad behaviour.
 - shah **inner**: on the training maps every optimum behaves well (there is no lava).
 - two_d **outer**: robust by R in deployment, but R is not outer aligned.
+- wentworth_split **outer**: optimal in training, and R evaluated in deployment still
+  rewards the misaligned behaviour (outer′ fails).
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **outer**: no optimum on the lifetime mixture is aligned.
 
 World file: examples/lava-ird.toml.
 """
@@ -40,7 +45,9 @@ SCENARIO = Scenario(
     id="lava-ird",
     title="a never-exercised reward for lava is collected in deployment",
     card=__doc__ or "",
-    expected=expected_row("outer", "outer", "outer", "inner", "outer"),
+    expected=expected_row(
+        "outer", "outer", "outer", "inner", "outer", split="outer", safety="inner", shimi="outer"
+    ),
     optimizers=("exhaustive",),
     run=run,
 )

@@ -19,6 +19,10 @@ Expected verdicts and why:
 - ngo **inner**: its members are planners competently pursuing pleasure, not fitness.
 - shah **inner**: the reward incentivises the right behaviour on the training distribution.
 - two_d **inner**: a mesa-optimiser's objective, not the reward, is at fault.
+- wentworth_split **optimization**: not fully optimised, as under wentworth.
+- shah_safety **outer**: already bad in training, so not useful.
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy.
 
 World file: examples/masturbation.toml.
 """
@@ -58,7 +62,16 @@ SCENARIO = Scenario(
     id="masturbation",
     title="a small waste that weak selection keeps and perfect selection removes",
     card=__doc__ or "",
-    expected=expected_row("optimization", "inner", "inner", "inner", "inner"),
+    expected=expected_row(
+        "optimization",
+        "inner",
+        "inner",
+        "inner",
+        "inner",
+        split="optimization",
+        safety="outer",
+        shimi="inner",
+    ),
     optimizers=("evolution", "exhaustive"),
     run=run,
 )

@@ -23,6 +23,13 @@ Expected verdicts and why (λ = ½ < λ*):
 - shah **inner**: on the training distribution the reward's optimum is the best possible.
 - two_d **outer** for λ ∈ [0, 0.6] (as Hubinger's lens), **capability_robustness** above
   λ*: no goal is pursued competently in deployment.
+- wentworth_split **robustness**: optimal in training, and R evaluated in deployment
+  rewards only aligned policies (outer′ holds): what fails is robustness.
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **outer** for λ < 0.6: no optimum on the lifetime mixture is aligned; from
+  λ = 0.6 itself, where both classifiers are optimal, **inner** (hubinger turns at the
+  same λ*, but only above it: at λ* not every optimum is aligned).
 
 World file: examples/scans.toml.
 """
@@ -61,10 +68,22 @@ SCENARIO = Scenario(
     id="mri",
     title="scans that look alike, base rates that shift, and the critical λ",
     card=__doc__ or "",
-    expected=expected_row("outer", "outer", "robustness", "inner", "outer"),
+    expected=expected_row(
+        "outer",
+        "outer",
+        "robustness",
+        "inner",
+        "outer",
+        split="robustness",
+        safety="inner",
+        shimi="outer",
+    ),
     expected_by_share={
         "hubinger": "outer for λ ∈ [0, 0.6], inner for λ ∈ (0.6, 1]",
         "two_d": "outer for λ ∈ [0, 0.6], capability_robustness for λ ∈ (0.6, 1]",
+        # At λ* = 0.6 itself both classifiers are optimal: one is aligned, so some optimum
+        # is (shimi: inner) while not every one is (hubinger: outer).
+        "shimi": "outer for λ ∈ [0, 0.6), inner for λ ∈ [0.6, 1]",
     },
     optimizers=("exhaustive", "gradient-descent"),
     run=run,

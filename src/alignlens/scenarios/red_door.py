@@ -18,6 +18,12 @@ red-door-proxy: R pays for reaching red (a proxy), U wants the exit.
 - ngo **outer**: R, carried to deployment, rewards going to red.
 - shah **inner**: in training every optimum reaches the exit.
 - two_d **outer**: robust by R, but R is not outer aligned.
+- wentworth_split **outer**: optimal in training, and R evaluated in deployment still
+  rewards the misaligned behaviour (outer′ fails).
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **outer**: no optimum on the lifetime mixture is aligned: adamShimi's own
+  example of an outer failure ("+1 for reaching red objects").
 
 red-door-exit: R pays for the exit, as U does.
 - wentworth **outer**: optimal in training, misaligned in deployment.
@@ -26,6 +32,13 @@ red-door-exit: R pays for the exit, as U does.
 - shah **inner**: in training every optimum reaches the exit.
 - two_d **inner**: mesa-misalignment (with a neural policy instead of planners, the same
   behaviour is objective robustness: see red-door-exit-neural).
+- wentworth_split **robustness**: optimal in training, and R evaluated in deployment
+  rewards only aligned policies (outer′ holds): what fails is robustness.
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy: adamShimi's own example of an inner failure ("the model
+  could learn to just reach red objects").
 
 World files: examples/red-door-proxy.toml, examples/red-door-exit.toml.
 """
@@ -62,7 +75,9 @@ PROXY = Scenario(
     id="red-door-proxy",
     title="R pays for red; in deployment red is not the exit",
     card=__doc__ or "",
-    expected=expected_row("outer", "outer", "outer", "inner", "outer"),
+    expected=expected_row(
+        "outer", "outer", "outer", "inner", "outer", split="outer", safety="inner", shimi="outer"
+    ),
     optimizers=("exhaustive",),
     run=runner("red-door-proxy.toml"),
 )
@@ -71,7 +86,16 @@ EXIT = Scenario(
     id="red-door-exit",
     title="R pays for the exit; the planner that learned 'red' goes to red",
     card=__doc__ or "",
-    expected=expected_row("outer", "inner", "inner", "inner", "inner"),
+    expected=expected_row(
+        "outer",
+        "inner",
+        "inner",
+        "inner",
+        "inner",
+        split="robustness",
+        safety="inner",
+        shimi="inner",
+    ),
     optimizers=("exhaustive",),
     run=runner("red-door-exit.toml"),
 )

@@ -174,8 +174,21 @@ def diagnose_ppo(world: World, seed: int, optimizer: str) -> Diagnosis:
     )
 
 
-def expected_row(w: str, h: str, n: str, s: str, two_d: str) -> dict[str, str]:
-    return {"wentworth": w, "hubinger": h, "ngo": n, "shah": s, "two_d": two_d}
+def expected_row(
+    w: str, h: str, n: str, s: str, two_d: str, *, split: str, safety: str, shimi: str
+) -> dict[str, str]:
+    """The expected verdict of each built-in lens: the essay's five, then the thread's
+    other three (wentworth_split, shah_safety, shimi)."""
+    return {
+        "wentworth": w,
+        "hubinger": h,
+        "ngo": n,
+        "shah": s,
+        "two_d": two_d,
+        "wentworth_split": split,
+        "shah_safety": safety,
+        "shimi": shimi,
+    }
 
 
 def scenarios() -> dict[str, Scenario]:

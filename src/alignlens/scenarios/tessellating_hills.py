@@ -36,6 +36,11 @@ Expected verdicts and why:
 - ngo **inner**: an inner optimiser (the demon) competently pursues its own objective.
 - shah **inner**: the objective incentivises descent on the training distribution.
 - two_d **inner**: a mesa-optimiser's objective, not the reward, is at fault.
+- wentworth_split **hacked**: not fully optimised, and the inner optimiser steered the
+  search, as under wentworth.
+- shah_safety **outer**: already bad in training, so not useful.
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy.
 
 World file: examples/tessellating-hills.toml.
 """
@@ -102,7 +107,9 @@ SCENARIO = Scenario(
     id="tessellating-hills",
     title="a demon in the loss landscape stalls gradient descent",
     card=__doc__ or "",
-    expected=expected_row("hacked", "inner", "inner", "inner", "inner"),
+    expected=expected_row(
+        "hacked", "inner", "inner", "inner", "inner", split="hacked", safety="outer", shimi="inner"
+    ),
     optimizers=("gradient-descent", "exhaustive"),
     run=run,
 )

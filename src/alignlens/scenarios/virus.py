@@ -20,6 +20,12 @@ Expected verdicts and why:
   mesa-optimiser is involved.
 - shah **inner**: on the training distribution every optimum spreads perfectly.
 - two_d **capability_robustness**: no goal is pursued competently on the mainland.
+- wentworth_split **robustness**: optimal in training, and R evaluated in deployment
+  rewards only aligned policies (outer′ holds): what fails is robustness.
+- shah_safety **inner**: good in training (useful), catastrophic in deployment (its
+  regret under U is above χ).
+- shimi **inner**: some optimum on the lifetime mixture is aligned, and training
+  produced a misaligned policy.
 
 World file: examples/virus.toml.
 """
@@ -64,7 +70,16 @@ SCENARIO = Scenario(
     id="virus",
     title="a strain evolved on an island fails on the mainland",
     card=__doc__ or "",
-    expected=expected_row("outer", "inner", "robustness", "inner", "capability_robustness"),
+    expected=expected_row(
+        "outer",
+        "inner",
+        "robustness",
+        "inner",
+        "capability_robustness",
+        split="robustness",
+        safety="inner",
+        shimi="inner",
+    ),
     optimizers=("exhaustive",),
     run=run,
 )

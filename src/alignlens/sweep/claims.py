@@ -18,9 +18,6 @@ from typing import Any
 
 from alignlens.analysis import Interval
 from alignlens.diagnosis import Diagnosis
-from alignlens.lenses import LENSES as LENS_FUNCTIONS
-
-LENSES = tuple(LENS_FUNCTIONS)  # the lens names, in the order of the tables
 
 
 def claims(diagnosis: Diagnosis) -> dict[str, int]:
@@ -51,17 +48,32 @@ def claims(diagnosis: Diagnosis) -> dict[str, int]:
 
 
 def summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The sweep summary document: claim counts, verdicts per lens, lens disagreements."""
-    rows = list(rows)
-    count = {key: sum(int(r[key]) for r in rows) for key in CLAIM_COLUMNS}
-    verdicts = {lens: dict(Counter(r[lens] for r in rows)) for lens in LENSES}
-    disagreement: dict[str, dict[str, int]] = {}
-    for i, x in enumerate(LENSES):
-        for y in LENSES[i + 1 :]:
-            pairs = Counter(f"{r[x]}/{r[y]}" for r in rows if r[x] != r[y])
-            disagreement[f"{x}/{y}"] = dict(sorted(pairs.items()))
+    """The sweep summary document: claim counts, verdicts per lens, lens disagreements (in
+    one pass over the rows, holding only the counts). The lenses are those the rows were
+    judged by, in their order."""
+    worlds = 0
+    count: Counter[str] = Counter()
+    verdicts: dict[str, Counter[str]] = {}
+    pairs: Counter[tuple[str, str, str]] = Counter()
+    for r in rows:
+        worlds += 1
+        count.update({key: int(r[key]) for key in CLAIM_COLUMNS})
+        judged = r["verdicts"]
+        for lens, category in judged.items():
+            verdicts.setdefault(lens, Counter())[category] += 1
+        names = list(judged)
+        for i, x in enumerate(names):
+            for y in names[i + 1 :]:
+                if judged[x] != judged[y]:
+                    pairs[f"{x}/{y}", judged[x], judged[y]] += 1
+    names = list(verdicts)
+    disagreement: dict[str, dict[str, int]] = {
+        f"{x}/{y}": {} for i, x in enumerate(names) for y in names[i + 1 :]
+    }
+    for (pair, a, b), n in sorted(pairs.items()):
+        disagreement[pair][f"{a}/{b}"] = n
     return {
-        "worlds": len(rows),
+        "worlds": worlds,
         "claims": {
             **{
                 c: {
@@ -75,7 +87,7 @@ def summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
                 "lambda_dependent": count["claim4_lambda_dependent"],
             },
         },
-        "verdicts": verdicts,
+        "verdicts": {lens: dict(counts) for lens, counts in verdicts.items()},
         "disagreement": disagreement,
     }
 

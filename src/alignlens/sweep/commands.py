@@ -21,6 +21,7 @@ from alignlens.console import (
 sweep_app = typer.Typer(
     help="Random worlds by the thousand: the claims checked, verdicts counted, a resumable store.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help text is plain: a docstring's single line breaks are spaces
 )
 
 Store = Annotated[Path, typer.Option(help="The SQLite results store.")]

@@ -1,9 +1,9 @@
 """Export a results store as one flat table: CSV (standard library) or Parquet (pyarrow).
 
 Each row flattens to columns: the world seed, the optimiser, the generator parameters
-(``spec.*``), every verdict category, the claim columns, and every number of the JSON
-document under its dotted path (``document.regret.deploy.intended``, ...); lists are
-written as JSON text.
+(``spec.*``), every lens's category (``verdicts.wentworth``, ...), the claim columns, and
+every number of the JSON document under its dotted path
+(``document.regret.deploy.intended``, ...); lists are written as JSON text.
 """
 
 from __future__ import annotations

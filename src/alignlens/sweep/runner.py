@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alignlens.errors import AlignlensError
+from alignlens.lenses import lens_names
 from alignlens.limits import check_fits, table_bytes
-from alignlens.sweep.claims import LENSES, claims, summary
+from alignlens.sweep.claims import claims, summary
 from alignlens.sweep.generator import WorldBatch, WorldSpec, random_batch, world_document
 from alignlens.sweep.store import open_store
 
@@ -53,7 +54,7 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
             "world_seed": s,
             "optimizer": optimizer,
             "spec": spec.as_dict(),
-            **{lens: str(d.verdicts[lens].category) for lens in LENSES},
+            "verdicts": {lens: str(v.category) for lens, v in d.verdicts.items()},
             **claims(d),
             "document": d.document(by_share=False),
         }
@@ -186,7 +187,7 @@ def run_sweep(
     wanted = range(seed, seed + worlds)
     existed = Path(store).exists()
     try:
-        with open_store(store, spec.as_dict()) as results:
+        with open_store(store, spec.as_dict(), lens_names()) as results:
             finished = results.done(optimizer)  # one query: resuming is linear in the work
             done = sum(1 for s in finished if s in wanted)
             batches = _batches(wanted, finished, batch)

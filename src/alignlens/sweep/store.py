@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from alignlens.errors import AlignlensError
-from alignlens.sweep.claims import CLAIM_COLUMNS, LENSES
+from alignlens.sweep.claims import CLAIM_COLUMNS
 
-COLUMNS = ("world_seed", "optimizer", "spec", *LENSES, *CLAIM_COLUMNS, "document")
+COLUMNS = ("world_seed", "optimizer", "spec", "verdicts", *CLAIM_COLUMNS, "document")
+PARSED = ("spec", "verdicts", "document")  # the columns that hold JSON
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS results (
     world_seed INTEGER NOT NULL,
     optimizer TEXT NOT NULL,
     spec TEXT NOT NULL,
-    {", ".join(f"{lens} TEXT NOT NULL" for lens in LENSES)},
+    verdicts TEXT NOT NULL,
     {", ".join(f"{c} INTEGER NOT NULL" for c in CLAIM_COLUMNS)},
     document TEXT NOT NULL,
     PRIMARY KEY (world_seed, optimizer)
@@ -52,7 +53,7 @@ class Store:
 
     def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Write ``rows`` in one transaction (a row already there is kept, not doubled)."""
-        values = [tuple(_cell(row[c]) for c in COLUMNS) for row in rows]
+        values = [tuple(_cell(row[c], sort=c != "verdicts") for c in COLUMNS) for row in rows]
         marks = ", ".join("?" for _ in COLUMNS)
         with self._db:
             self._db.executemany(
@@ -61,7 +62,8 @@ class Store:
 
     def rows(self, optimizer: str | None = None) -> list[dict[str, Any]]:
         """Every row (of ``optimizer``, if given), in (optimizer, world_seed) order, with
-        ``document`` and ``spec`` parsed; a row that cannot be read is a clear error."""
+        ``spec``, ``verdicts`` ({lens: category}) and ``document`` parsed; a row that
+        cannot be read is a clear error."""
         where, args = ("WHERE optimizer = ?", (optimizer,)) if optimizer else ("", ())
         cursor = self._read(
             f"SELECT {', '.join(COLUMNS)} FROM results {where} ORDER BY optimizer, world_seed",
@@ -71,8 +73,8 @@ class Store:
         for values in cursor:
             row = dict(zip(COLUMNS, values, strict=True))
             try:
-                row["document"] = json.loads(row["document"])
-                row["spec"] = json.loads(row["spec"])
+                for column in PARSED:
+                    row[column] = json.loads(row[column])
             except (TypeError, ValueError) as e:
                 raise AlignlensError(
                     f"the row of world {row['world_seed']} ({row['optimizer']}) is not valid "
@@ -100,16 +102,22 @@ def _damaged(path: Path, error: Exception) -> AlignlensError:
     )
 
 
-def _cell(value: Any) -> Any:
-    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
+def _cell(value: Any, *, sort: bool) -> Any:
+    """A dict as JSON (keys sorted, except where their order means something: the
+    lenses of ``verdicts`` stay in the order of the lenses)."""
+    return json.dumps(value, sort_keys=sort) if isinstance(value, dict) else value
 
 
 @contextmanager
-def open_store(path: str | Path, spec: Mapping[str, Any] | None = None) -> Iterator[Store]:
+def open_store(
+    path: str | Path, spec: Mapping[str, Any] | None = None, lenses: Iterable[str] = ()
+) -> Iterator[Store]:
     """Open the store at ``path``. With ``spec`` (a sweep writing to it), create it if it
-    does not exist, and check or record the generator parameters it holds; without,
-    open it read-only, changing nothing. A file that is not an alignlens store (another
-    SQLite database, an older store, anything else) is refused untouched."""
+    does not exist, and check or record the generator parameters it holds and the names
+    of the ``lenses`` its rows judge by (a lens installed or removed between runs would
+    count over only part of the worlds); without, open it read-only, changing nothing. A
+    file that is not an alignlens store (another SQLite database, an older store,
+    anything else) is refused untouched."""
     path = Path(path)
     fresh = spec is not None and (not path.exists() or (path.is_file() and _empty(path)))
     if not fresh and not path.is_file():
@@ -134,7 +142,8 @@ def open_store(path: str | Path, spec: Mapping[str, Any] | None = None) -> Itera
         ) from None
     try:
         if spec is not None:
-            _check_spec(db, path, spec)
+            _check_meta(db, path, "spec", dict(spec))
+            _check_meta(db, path, "lenses", list(lenses))
         yield Store(db, path)
     finally:
         db.close()
@@ -166,16 +175,26 @@ def _check_store(db: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def _check_spec(db: sqlite3.Connection, path: Path, spec: Mapping[str, Any]) -> None:
-    text = json.dumps(dict(spec), sort_keys=True)
-    (stored,) = db.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone() or (None,)
+MISMATCH = {
+    "spec": (
+        "the store was made with other world parameters ({stored})",
+        "rerun with the parameters it was made with, or use a new store",
+    ),
+    "lenses": (
+        "the store was made with other lenses ({stored}), so its counts would mix them",
+        "install (or uninstall) the packages that register lenses as when the store was "
+        "made, or use a new store",
+    ),
+}
+
+
+def _check_meta(db: sqlite3.Connection, path: Path, key: str, value: Any) -> None:
+    """Record ``value`` under ``key`` in a new store; refuse a store that holds another."""
+    text = json.dumps(value, sort_keys=True)
+    (stored,) = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone() or (None,)
     if stored is None:
         with db:
-            db.execute("INSERT INTO meta (key, value) VALUES ('spec', ?)", (text,))
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, text))
     elif stored != text:
-        raise AlignlensError(
-            f"the store was made with other world parameters ({stored})",
-            file=str(path),
-            field="spec",
-            fix="rerun with the parameters it was made with, or use a new store",
-        )
+        problem, fix = MISMATCH[key]
+        raise AlignlensError(problem.format(stored=stored), file=str(path), field=key, fix=fix)

@@ -71,11 +71,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 
 
 def copy_examples(folder: Path) -> tuple[Path, int]:
-    """Copy every example file (with ``policies/``) into ``folder/examples``, refusing
-    (before copying anything) where a file of that name exists. Returns the folder written
-    and the number of files copied."""
+    """Copy every example file (with ``policies/`` and the example lens package) into
+    ``folder/examples``, refusing (before copying anything) where a file of that name
+    exists. Returns the folder written and the number of files copied."""
     source = examples_dir()
-    files = sorted(p for p in source.rglob("*") if p.suffix in (".toml", ".json"))
+    files = sorted(
+        p
+        for p in source.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(source).parts)
+    )
     target = folder / "examples"
     for path in files:
         if (target / path.relative_to(source)).exists():
