@@ -517,6 +517,80 @@ def tour(
 
 @app.command()
 @reports_errors
+def sensitivity(
+    world: Annotated[
+        Path | None, typer.Argument(help="World file (.toml or .json), with --policy.")
+    ] = None,
+    policy: Annotated[Path | None, typer.Option(help="Policy file (with WORLD).")] = None,
+    scenario: Annotated[
+        str | None, typer.Option(help="Run this scenario instead (see `alignlens scenarios`).")
+    ] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="With --scenario: the optimiser (default: its own).")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="With --scenario: the random seed.", min=0, max=SEED_MAX)
+    ] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write an HTML report with a strip per lens.")
+    ] = None,
+    json_output: AsJson = False,
+    quiet: Quiet = False,
+) -> None:
+    """Where each verdict flips: every lens's verdict as a function of λ, ε, τ, κ and χ.
+
+    Exact for τ, κ and χ (the verdict changes only where a threshold meets a number of the
+    analysis) and for λ where the regret over Opt(λ, R) is known for every λ; ε (and
+    otherwise λ) by re-analysing the world on a grid, changes located to about 1%."""
+    from alignlens.report.document import sensitivity_document
+    from alignlens.report.terminal import sensitivity_tables
+    from alignlens.sensitivity import sensitivity as strips_of
+
+    if (scenario is None) == (world is None) or (world is None) != (policy is None):
+        raise AlignlensError(
+            "give a world with its policy, or a scenario",
+            field="sensitivity",
+            fix="run `alignlens sensitivity WORLD --policy FILE` or "
+            "`alignlens sensitivity --scenario ID`",
+        )
+    if out is not None:
+        from alignlens.atomic import check_writable
+
+        check_writable(out, "--out")
+    if scenario is not None:
+        from alignlens.scenarios import run_scenario
+
+        with progress_of_stages(scenario, quiet=json_output or quiet or _quick(scenario)):
+            diagnosis = run_scenario(scenario, optimizer, seed).diagnosis
+    else:
+        from alignlens.diagnosis import diagnose as run_diagnosis
+
+        w, tolerances = _load(world, None)  # type: ignore[arg-type]
+        with about_file(str(world)):
+            diagnosis = run_diagnosis(w, policy, tolerances=tolerances)  # type: ignore[arg-type]
+    with about_file(str(world or scenario)):
+        strips = strips_of(diagnosis, diagnosis.redo)
+    if out is not None:
+        from alignlens.report.pages import sensitivity_report
+
+        path = sensitivity_report(diagnosis, strips).save(out)
+    if json_output:
+        a = diagnosis.analysis
+        print_json(
+            {
+                "world": a.objectives.world,
+                "policy": a.policy,
+                "parameters": sensitivity_document(strips),
+            }
+        )
+    else:
+        console.print(sensitivity_tables(strips))
+        if out is not None:
+            console.print(f"report written to {path}")
+
+
+@app.command()
+@reports_errors
 def report(
     out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
     scenario: Annotated[

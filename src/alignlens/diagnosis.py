@@ -69,6 +69,8 @@ class Diagnosis:
     verdicts: Mapping[str, Verdict]
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
     over_optimal: VerdictRange | None = None
+    redo: Callable[[Tolerances], Diagnosis] | None = field(default=None, repr=False, compare=False)
+    """The same diagnosis at other tolerances, the world re-analysed (from `diagnose`)."""
 
     def by_share(self) -> dict[str, list[SharePiece]]:
         """Each lens's category as a function of the deployment share λ (empty when the
@@ -196,7 +198,19 @@ def diagnose(
         cache=cache,
     )
     evidence = Evidence(w, p, trace, dict(figures or {}))
-    return Diagnosis(analysis, apply_lenses(analysis), evidence, over_optimal)
+
+    def redo(other: Tolerances) -> Diagnosis:
+        return diagnose(
+            w,
+            p,
+            policy_class=policy_class,
+            tolerances=other,
+            optimizer=optimizer,
+            hack=hack,
+            runs=runs,
+        )
+
+    return Diagnosis(analysis, apply_lenses(analysis), evidence, over_optimal, redo)
 
 
 def diagnoses_many(

@@ -92,13 +92,15 @@ def lens_names() -> tuple[str, ...]:
 
 
 def apply_lenses(
-    analysis: Analysis, chosen: Mapping[str, Lens] | None = None
+    analysis: Analysis, chosen: Mapping[str, Lens] | None = None, *, require_finite: bool = True
 ) -> dict[str, Verdict]:
     """Every lens's verdict on one analysis (or those of ``chosen``); a registered lens that
     fails, or returns something that is not a verdict in the shared vocabulary, is an
     error naming it. None comes from an analysis whose returns or regrets are not finite
-    numbers (an overflow would make every regret 0 or 1 and every verdict wrong)."""
-    _require_finite(analysis)
+    numbers (an overflow would make every regret 0 or 1 and every verdict wrong); a caller
+    that re-reads checked numbers at other thresholds may skip the check."""
+    if require_finite:
+        _require_finite(analysis)
     built_in = {lens.name for lens in BUILT_IN}
     out = {}
     for name, lens in (chosen or lenses()).items():

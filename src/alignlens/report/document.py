@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import (
@@ -25,6 +25,7 @@ from alignlens.tolerances import Tolerances
 from alignlens.world.model import ENVIRONMENTS
 
 if TYPE_CHECKING:
+    from alignlens.sensitivity import Strip
     from alignlens.verdict_range import VerdictRange
 
 
@@ -279,3 +280,30 @@ def diagnosis_document(
             for d in disagreements
         ]
     return doc
+
+
+def sensitivity_document(strips: Mapping[str, Strip]) -> dict[str, Any]:
+    """Every lens's verdict as a function of each parameter (`alignlens sensitivity`)."""
+    return {
+        name: {
+            "symbol": strip.symbol,
+            "default": strip.default,
+            "exact": strip.exact,
+            "range": [strip.low, strip.high],
+            "lenses": {
+                lens: [
+                    {
+                        "low": _number(p.interval.low),
+                        "high": _number(p.interval.high),
+                        "closed": [p.interval.low_closed, p.interval.high_closed],
+                        "notation": p.interval.notation(),
+                        "category": p.category,
+                    }
+                    for p in found
+                ]
+                for lens, found in strip.pieces.items()
+            },
+            "flips_near_default": strip.flips_near_default(),
+        }
+        for name, strip in strips.items()
+    }

@@ -13,6 +13,8 @@
   set where outer alignment holds shaded.
 - `verdicts_figure`, `disagreement_figure`: a sweep's verdicts per lens, and how often
   two lenses give different categories.
+- `sensitivity_figure`: one strip per lens along one parameter (λ, ε, τ, κ or χ), coloured
+  by category where the lens gives it, the default marked.
 
 Each returns a `matplotlib.figure.Figure` (no window is opened); `svg_of` writes one as
 SVG text, the same bytes for the same figure.
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from alignlens.demons.tessellating_hills import HillsRuns
     from alignlens.optimizers.result import Trace
     from alignlens.policies.tabular import TabularPolicy
+    from alignlens.sensitivity import Strip
     from alignlens.world.model import World
 
 DEMON, FAIR = "tab:red", "tab:blue"  # the run with its inner optimiser, the counterfactual
@@ -325,4 +328,55 @@ def disagreement_figure(summary: Mapping[str, Any]) -> Figure:
     ax.set_yticks(range(n), lenses)
     ax.set_title("share of worlds where two lenses' categories differ")
     fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig
+
+
+CATEGORY_COLOURS = {
+    "aligned": "#a3d9a5",
+    "outer": "#e8743b",
+    "inner": "#8fb8de",
+    "robustness": "#d1d1a0",
+    "optimization": "#c9a0dc",
+    "hacked": "#d9534f",
+    "capability_robustness": "#f7b7a3",
+    "objective_robustness": "#9ad1d4",
+}
+
+
+def sensitivity_figure(strip: Strip) -> Figure:
+    """One horizontal strip per lens along the parameter, each piece coloured (and labelled)
+    by the category the lens gives there; a dashed line marks the default. ε is drawn on a
+    log scale; scanned pieces leave the gaps where a change was bracketed."""
+    lenses = list(strip.pieces)
+    fig, (ax,) = _figure(1, height=0.9 + 0.38 * len(lenses), width=9.0, layout="constrained")
+    log = strip.parameter == "epsilon"
+    for row, lens in enumerate(lenses):
+        for piece in strip.pieces[lens]:
+            low, high = piece.interval.low, piece.interval.high
+            if high == low:  # a single point: a thin bar
+                high = low * 1.02 if log else low + 0.004
+            ax.barh(
+                row,
+                high - low,
+                left=low,
+                height=0.7,
+                color=CATEGORY_COLOURS.get(piece.category, "#dddddd"),
+                edgecolor="black",
+                linewidth=0.5,
+            )
+            middle = (low * high) ** 0.5 if log else 0.5 * (low + high)
+            ax.text(
+                middle, row, piece.category.replace("_", " "), ha="center", va="center", fontsize=7
+            )
+    ax.axvline(strip.default, color="black", linestyle="--", linewidth=1.0)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlim(strip.low, strip.high)
+    ax.set_yticks(range(len(lenses)), lenses)
+    ax.invert_yaxis()
+    exact = "exact pieces" if strip.exact else "scanned: changes located to about 1%"
+    ax.set(
+        xlabel=f"{strip.symbol} (dashed: the default, {strip.default:g})",
+        title=f"every lens's verdict as a function of {strip.symbol} ({exact})",
+    )
     return fig

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from alignlens.analysis import Envelope, WorldAnalysis
     from alignlens.diagnosis import Diagnosis, Evidence
     from alignlens.scenarios.registry import ScenarioRun
+    from alignlens.sensitivity import Strip
 
 ENVIRONMENTS = ("train", "deploy")
 OBJECTIVES = {"base": "R (base)", "intended": "U (intended)"}
@@ -41,6 +42,35 @@ def diagnosis_report(diagnosis: Diagnosis, title: str | None = None) -> Report:
     a = diagnosis.analysis
     name = title or f"{a.policy} in {a.objectives.world}"
     return Report(name, diagnosis_sections(diagnosis))
+
+
+def sensitivity_report(diagnosis: Diagnosis, strips: Mapping[str, Strip]) -> Report:
+    """Where each verdict flips: one figure of strips per parameter (one strip per lens,
+    the default marked), each with the pieces written out, then the diagnosis."""
+    from alignlens.report.figures import sensitivity_figure
+
+    a = diagnosis.analysis
+    sections = []
+    for strip in strips.values():
+        rows = [(lens, strip.notation(lens)) for lens in strip.pieces]
+        how = "exact" if strip.exact else "scanned, changes located to about 1%"
+        sections.append(
+            Section(
+                f"Verdicts as a function of {strip.symbol}",
+                paragraphs=[f"Default {strip.symbol} = {strip.default:g}; {how}."],
+                blocks=[
+                    figure(
+                        sensitivity_figure(strip),
+                        f"Every lens's category along {strip.symbol}.",
+                        f"Every lens's verdict as a function of {strip.symbol}; dashed: the "
+                        "default.",
+                    ),
+                    table(f"pieces along {strip.symbol}", ["lens", "verdict"], rows),
+                ],
+            )
+        )
+    title = f"where the verdicts flip: {a.policy} in {a.objectives.world}"
+    return Report(title, [*sections, *diagnosis_sections(diagnosis, figures=False)])
 
 
 def scenario_report(run: ScenarioRun) -> Report:
@@ -122,6 +152,7 @@ def _store_sections(
     optimizer: str, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
 ) -> list[Section]:
     from alignlens.report.figures import disagreement_figure, verdicts_figure
+    from alignlens.sweep.claims import FRAGILE_TITLE, fragile_rows
 
     claims = summary["claims"]
     claim_rows = [
@@ -185,6 +216,7 @@ def _store_sections(
                 "Share of worlds where two lenses give different categories.",
             ),
             table("category pairs where two lenses differ", ["lenses X/Y", "counts"], pairs),
+            table(FRAGILE_TITLE, ["lens", "τ", "κ (1 − κ)", "χ"], fragile_rows(summary)),
         ],
     )
     return [claims_section, distribution, disagreement]

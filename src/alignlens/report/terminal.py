@@ -25,6 +25,7 @@ from alignlens.report.levels import levels_of, most_likely_path, tile_label
 from alignlens.world.model import World
 
 if TYPE_CHECKING:
+    from alignlens.sensitivity import Strip
     from alignlens.verdict_range import VerdictRange
     from alignlens.world.gym_certificate import Certificate
 
@@ -458,3 +459,27 @@ def _tile_glyph(kind: str) -> tuple[str, str]:
     if kind == "floor":
         return "· ", "grey70"
     return tile_label(kind), "bold"
+
+
+def sensitivity_tables(strips: Mapping[str, Strip]) -> Group:
+    """For each parameter, every lens's verdict as a function of it, the default first
+    (exact, or scanned), and the lenses whose verdict flips within a factor of 2 of it."""
+    from alignlens.sensitivity import NEIGHBOURHOOD
+
+    out = []
+    for strip in strips.values():
+        how = "exact pieces" if strip.exact else "scanned, changes located to about 1%"
+        table = Table(title=f"{strip.symbol} (default {strip.default:g}; {how})")
+        table.add_column("lens", no_wrap=True)
+        table.add_column(f"verdict as a function of {strip.symbol}")
+        for lens in strip.pieces:
+            table.add_row(lens, strip.notation(lens))
+        fragile = [lens for lens, flips in strip.flips_near_default().items() if flips]
+        factor = f"{NEIGHBOURHOOD:g}"
+        note = (
+            f"flips within a factor of {factor} of the default: {', '.join(fragile)}"
+            if fragile
+            else f"no verdict flips within a factor of {factor} of the default"
+        )
+        out += [table, Text(note)]
+    return Group(*out)

@@ -48,15 +48,19 @@ def claims(diagnosis: Diagnosis) -> dict[str, int]:
 
 
 def summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The sweep summary document: claim counts, verdicts per lens, lens disagreements (in
-    one pass over the rows, holding only the counts). The lenses are those the rows were
-    judged by, in their order."""
+    """The sweep summary document: claim counts, verdicts per lens, lens disagreements, and
+    per threshold (τ, κ, χ) the worlds whose verdict under each lens flips within a factor
+    of 2 of it (in one pass over the rows, holding only the counts). The lenses are those
+    the rows were judged by, in their order."""
     worlds = 0
     count: Counter[str] = Counter()
     verdicts: dict[str, Counter[str]] = {}
     pairs: Counter[tuple[str, str, str]] = Counter()
+    flips: dict[str, Counter[str]] = {}
     for r in rows:
         worlds += 1
+        for threshold, fragile in r["fragile"].items():
+            flips.setdefault(threshold, Counter()).update(fragile)
         count.update({key: int(r[key]) for key in CLAIM_COLUMNS})
         judged = r["verdicts"]
         for lens, category in judged.items():
@@ -89,6 +93,10 @@ def summary(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         },
         "verdicts": {lens: dict(counts) for lens, counts in verdicts.items()},
         "disagreement": disagreement,
+        "fragile": {
+            threshold: {lens: counts[lens] for lens in names if counts[lens]}
+            for threshold, counts in flips.items()
+        },
     }
 
 
@@ -102,3 +110,23 @@ CLAIM_COLUMNS = (
     "claim4_checked",
     "claim4_lambda_dependent",
 )
+
+
+def fragile_rows(document: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """Per lens, the share of worlds whose verdict flips within a factor of 2 of τ, of κ's
+    shortfall 1 − κ, and of χ."""
+    worlds = max(1, document["worlds"])
+    fragile = document.get("fragile", {})
+    return [
+        (
+            lens,
+            *(
+                f"{fragile.get(t, {}).get(lens, 0) / worlds:.1%}"
+                for t in ("tau", "kappa", "catastrophe")
+            ),
+        )
+        for lens in document["verdicts"]
+    ]
+
+
+FRAGILE_TITLE = "verdicts that flip within a factor of 2 of a threshold (share of worlds)"

@@ -138,6 +138,17 @@ CLAIMS = {
 }
 
 
+def _fragile_table(document: dict[str, Any]) -> Table:
+    from alignlens.sweep.claims import FRAGILE_TITLE, fragile_rows
+
+    table = Table(title=FRAGILE_TITLE)
+    for head in ("lens", "τ", "κ (1 − κ)", "χ"):
+        table.add_column(head, justify="left" if head == "lens" else "right")
+    for row in fragile_rows(document):
+        table.add_row(*row)
+    return table
+
+
 def _print_summary(document: dict[str, Any], optimizer: str) -> None:
     from alignlens.report.terminal import category_legend
 
@@ -163,5 +174,6 @@ def _print_summary(document: dict[str, Any], optimizer: str) -> None:
     for pair, counts in document["disagreement"].items():
         disagreement.add_row(pair, ", ".join(f"{k} {v}" for k, v in counts.items()) or "—")
     console.print(disagreement)
+    console.print(_fragile_table(document))
     seen = {c for counts in document["verdicts"].values() for c in counts}
     console.print(category_legend(seen))

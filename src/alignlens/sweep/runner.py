@@ -20,6 +20,7 @@ import numpy as np
 from alignlens.errors import AlignlensError
 from alignlens.lenses import lens_names
 from alignlens.limits import check_fits, table_bytes
+from alignlens.sensitivity import fragile
 from alignlens.sweep.claims import claims, summary
 from alignlens.sweep.generator import WorldBatch, WorldSpec, random_batch, world_document
 from alignlens.sweep.store import open_store
@@ -55,6 +56,7 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
             "optimizer": optimizer,
             "spec": spec.as_dict(),
             "verdicts": {lens: str(v.category) for lens, v in d.verdicts.items()},
+            "fragile": fragile(d.analysis, d.verdicts),
             **claims(d),
             "document": d.document(by_share=False),
         }

@@ -18,8 +18,8 @@ from typing import Any
 from alignlens.errors import AlignlensError
 from alignlens.sweep.claims import CLAIM_COLUMNS
 
-COLUMNS = ("world_seed", "optimizer", "spec", "verdicts", *CLAIM_COLUMNS, "document")
-PARSED = ("spec", "verdicts", "document")  # the columns that hold JSON
+COLUMNS = ("world_seed", "optimizer", "spec", "verdicts", "fragile", *CLAIM_COLUMNS, "document")
+PARSED = ("spec", "verdicts", "fragile", "document")  # the columns that hold JSON
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS results (
     optimizer TEXT NOT NULL,
     spec TEXT NOT NULL,
     verdicts TEXT NOT NULL,
+    fragile TEXT NOT NULL,
     {", ".join(f"{c} INTEGER NOT NULL" for c in CLAIM_COLUMNS)},
     document TEXT NOT NULL,
     PRIMARY KEY (world_seed, optimizer)
@@ -62,8 +63,9 @@ class Store:
 
     def rows(self, optimizer: str | None = None) -> list[dict[str, Any]]:
         """Every row (of ``optimizer``, if given), in (optimizer, world_seed) order, with
-        ``spec``, ``verdicts`` ({lens: category}) and ``document`` parsed; a row that
-        cannot be read is a clear error."""
+        ``spec``, ``verdicts`` ({lens: category}), ``fragile`` ({threshold: [lens, ...]},
+        the verdicts that flip within a factor of 2 of it) and ``document`` parsed; a row
+        that cannot be read is a clear error."""
         where, args = ("WHERE optimizer = ?", (optimizer,)) if optimizer else ("", ())
         cursor = self._read(
             f"SELECT {', '.join(COLUMNS)} FROM results {where} ORDER BY optimizer, world_seed",
