@@ -235,12 +235,19 @@ def test_deceptive_planner_switches_on_the_feature() -> None:
     assert result.policy.name == cheat.name and result.optimal.tolist() == [True, True]
     verdicts = diagnose(world, result.policy, policy_class=cls, optimizer="exhaustive").verdicts
     # Optimal in training, defects in deployment, a competent mesa-optimiser: O, I, I, I, I.
+    # The thread's lenses: R in deployment rewards only the honest planner (outer′ holds),
+    # so the fully optimised failure is robustness; complying in training (useful), then
+    # regret 1 > χ (catastrophic): inner; the honest planner is an aligned optimum on the
+    # mixture: shimi inner.
     assert {k: str(v.category) for k, v in verdicts.items()} == {
         "wentworth": "outer",
         "hubinger": "inner",
         "ngo": "inner",
         "shah": "inner",
         "two_d": "inner",
+        "wentworth_split": "robustness",
+        "shah_safety": "inner",
+        "shimi": "inner",
     }
 
 

@@ -96,11 +96,14 @@ def test_examples_copy_copies_then_refuses(empty: Path) -> None:
     assert result.exit_code == 0, result.output
     source = examples_dir()
     expected = sorted(
-        str(p.relative_to(source)) for p in source.rglob("*") if p.suffix in (".toml", ".json")
+        str(p.relative_to(source))
+        for p in source.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
     )
-    copied = sorted(str(p.relative_to(empty / "examples")) for p in empty.rglob("*.*"))
+    copied = sorted(str(p.relative_to(empty / "examples")) for p in empty.rglob("*") if p.is_file())
     assert copied == expected
     assert "policies/lava-memorised-route.json" in copied
+    assert "lens-package/src/deployment_lens/__init__.py" in copied  # the example lens
     assert (empty / "examples" / "lava.toml").read_bytes() == (source / "lava.toml").read_bytes()
 
     (empty / "examples" / "lava.toml").write_text("# mine\n", encoding="utf-8")

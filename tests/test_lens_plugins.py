@@ -20,7 +20,15 @@ from typer.testing import CliRunner
 
 from alignlens import diagnose
 from alignlens.cli import app
-from alignlens.lenses import Category, LensCard, LensDef, Verdict, at_most, lens_registry
+from alignlens.lenses import (
+    Category,
+    Condition,
+    LensCard,
+    LensDef,
+    Verdict,
+    at_most,
+    lens_registry,
+)
 from alignlens.lenses import registry as registry_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +53,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def alignlens_with(site: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "100"}
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path, "COLUMNS": "100"}
     env.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
     code = "import sys; from alignlens.cli import main; sys.argv[0] = 'alignlens'; main()"
     return subprocess.run(
@@ -110,6 +119,42 @@ WRONG_NAME = LensDef("extra", "Ext", CARD, lambda a: Verdict("other", Category.O
 NOT_A_VERDICT = LensDef("extra", "Ext", CARD, lambda a: "outer")
 
 
+def unchecked(cls: type, **fields: object) -> object:
+    """An instance built without its constructor (whose annotations the test run checks),
+    as a careless package might build one."""
+    made = object.__new__(cls)
+    for name, value in fields.items():
+        object.__setattr__(made, name, value)
+    return made
+
+
+BOGUS_CARD = LensDef(
+    "extra",
+    "Ext",
+    unchecked(
+        LensCard,
+        title="Extra",
+        source="a test",
+        quote="a line",
+        rule="a rule",
+        categories=("bogus",),
+        frame=None,
+    ),
+    good,
+)
+NO_NUMBER = LensDef(
+    "extra",
+    "Ext",
+    CARD,
+    lambda a: Verdict(
+        "extra",
+        Category.OUTER,
+        "No.",
+        {"c": unchecked(Condition, holds=True, value=None, threshold=0.1, comparison="<=")},
+    ),
+)
+
+
 @pytest.fixture
 def registered(monkeypatch: pytest.MonkeyPatch):
     """Register the objects named (attributes of this module) as entry points."""
@@ -143,6 +188,7 @@ def test_a_registered_lens_is_applied_after_the_built_in_ones(registered) -> Non
         ("CLASHING", ["'wentworth'", "another lens has"]),
         ("BAD_LABEL", ["label", "1 to 5 characters"]),
         ("MISSING", ["cannot be loaded", "AttributeError"]),
+        ("BOGUS_CARD", ["categories that are not alignlens Categories"]),
     ],
 )
 def test_a_broken_registration_is_refused_naming_the_entry_point(
@@ -165,6 +211,7 @@ def test_a_broken_registration_is_refused_naming_the_entry_point(
         ("WRONG_CATEGORY", ["'hacked'", "not among the categories"]),
         ("WRONG_NAME", ["names the lens 'other'"]),
         ("NOT_A_VERDICT", ["returned str"]),
+        ("NO_NUMBER", ["condition 'c'", "two numbers"]),
     ],
 )
 def test_a_lens_that_misbehaves_is_refused_naming_it(

@@ -13,6 +13,7 @@ import pytest
 
 from alignlens import diagnose
 from alignlens.errors import AlignlensError
+from alignlens.lenses import lens_names
 from alignlens.world.minigrid import minigrid_world
 
 GAMMA = 0.95
@@ -113,7 +114,7 @@ def test_an_sb3_agent_on_the_shifted_strip(distshift) -> None:
         low = objectives.worst.get(env_name, "base")
         high = objectives.optimum.get(env_name, "base")
         assert low - 1e-9 <= value <= high + 1e-9
-    assert set(result.verdicts) == {"wentworth", "hubinger", "ngo", "shah", "two_d"}
+    assert list(result.verdicts) == list(lens_names())
     observation = next(iter(gym_world.observations.values()))
     assert np.asarray(observation).shape == train.observation_space.shape
 

@@ -32,7 +32,10 @@ def test_enough_budget_reaches_the_training_optimum(lava) -> None:
 def test_unvisited_states_keep_their_initial_values(lava) -> None:
     """The deployment levels are never visited in training, so every action there keeps
     Q = initial value and the greedy policy is uniform: the Q-learner that never saw the
-    new lava walks into it (deployment regret well above τ), as the thread describes."""
+    new lava walks into it (deployment regret well above τ), as the thread describes. R = U,
+    so R in deployment rewards only aligned policies (wentworth_split: robustness); good in
+    training, catastrophic in deployment (shah_safety: inner); deployment data makes the
+    mixture's optima aligned (shimi: inner)."""
     world, result = lava
     deploy_only = world.deploy.present & ~world.train.present & ~world.deploy.terminal
     np.testing.assert_allclose(result.policy.deploy[deploy_only], 0.25)
@@ -43,6 +46,9 @@ def test_unvisited_states_keep_their_initial_values(lava) -> None:
         "ngo": "robustness",
         "shah": "inner",
         "two_d": "capability_robustness",
+        "wentworth_split": "robustness",
+        "shah_safety": "inner",
+        "shimi": "inner",
     }
 
 

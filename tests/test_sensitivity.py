@@ -214,3 +214,42 @@ def test_sensitivity_command(tmp_path: Path) -> None:
 def test_sensitivity_needs_a_world_with_its_policy_or_a_scenario(args: list[str]) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "Fix:" in result.output and "Traceback" not in result.output
+
+
+def test_a_scan_marks_the_values_where_the_world_cannot_be_analysed() -> None:
+    """Rewards near 1e9 at γ = 0.9 (values near 1e10, round-off's margin 1e-2, a spread of
+    1000): "near" is 5e-5 short of "stay" at a. At ε = 1e-6 that gap is within ε's bound
+    (1e-6 · 1000/10 = 1e-4), so the default is analysed; from ε below 5e-7 on it falls in
+    the band only round-off decides, and those values are marked unresolved instead of
+    stopping the scan."""
+    env = {
+        "start": {"a": 1.0},
+        "transitions": [
+            ["a", "stay", "a", 1.0],
+            ["a", "near", "a", 1.0],
+            ["a", "go", "b", 1.0],
+            *([["b", action, "b", 1.0] for action in ("stay", "near", "go")]),
+        ],
+    }
+    base = [
+        ["a", "stay", 1e9 + 100.0],
+        ["a", "near", 1e9 + 100.0 - 5e-5],
+        ["a", "go", 1e9],
+        *([["b", action, 1e9] for action in ("stay", "near", "go")]),
+    ]
+    world = world_from_dict(
+        {
+            "name": "offset",
+            "discount": 0.9,
+            "states": ["a", "b"],
+            "actions": ["stay", "near", "go"],
+            "train": env,
+            "deploy": env,
+            "objectives": {"base": base},
+        }
+    )
+    result = diagnose(world, {"a": "stay", "b": "stay"})
+    strip = scanned_strip(result, result.redo, "epsilon", [1e-9, 1e-8, 1e-6, 1e-3], log=True)
+    first, *rest = strip.pieces["wentworth"]
+    assert first.category == "unresolved" and first.interval.high < 5e-7
+    assert rest and all(p.category == "aligned" for p in rest)

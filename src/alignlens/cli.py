@@ -568,7 +568,10 @@ def sensitivity(
         w, tolerances = _load(world, None)  # type: ignore[arg-type]
         with about_file(str(world)):
             diagnosis = run_diagnosis(w, policy, tolerances=tolerances)  # type: ignore[arg-type]
-    with about_file(str(world or scenario)):
+    if world is not None:
+        with about_file(str(world)):
+            strips = strips_of(diagnosis, diagnosis.redo)
+    else:
         strips = strips_of(diagnosis, diagnosis.redo)
     if out is not None:
         from alignlens.report.pages import sensitivity_report

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 
 from alignlens.analysis import Analysis, Interval, Range
 from alignlens.diagnosis import Diagnosis
+from alignlens.errors import SolverError
 from alignlens.lenses import Verdict, apply_lenses, lenses
 from alignlens.lenses.shares import pieces, verdicts_by_share
 from alignlens.tolerances import Tolerances
@@ -43,6 +44,9 @@ BISECTIONS = 12  # halvings of a grid step: a change is located to about 1%
 NEIGHBOURHOOD = 2.0
 """A verdict is fragile when it flips with a threshold between half and twice its value
 (for κ, the shortfall 1 − κ halved or doubled)."""
+
+UNRESOLVED = "unresolved"
+"""The category a scanned piece shows where the world cannot be analysed at that value."""
 
 Redo = Callable[[Tolerances], Diagnosis]
 """The same diagnosis at other tolerances (the world re-analysed)."""
@@ -145,25 +149,23 @@ def threshold_strip(
 
 def fragile(a: Analysis, verdicts: Mapping[str, Verdict]) -> dict[str, list[str]]:
     """For τ, κ and χ, the lenses whose verdict flips within a factor of `NEIGHBOURHOOD` of
-    the default (exact; what a sweep counts). A lens compares each number with the
-    threshold in a condition of its own, so only a condition with that threshold whose
-    number lies in the neighbourhood (or whose bracket straddles it) can change there;
-    without one nothing is evaluated again."""
+    the default (exact; what a sweep counts). Where no number of the analysis (bracket
+    ends included) lies in that neighbourhood no condition can change there, and nothing
+    is evaluated again; else only the lenses with a condition on that threshold are."""
+    known = numbers(a, verdicts)
     out: dict[str, list[str]] = {}
     for parameter in THRESHOLDS:
         default = float(getattr(a.tolerances, parameter))
         low, high = neighbourhood(parameter, default)
-        near = {
+        chosen = [
             name
             for name, verdict in verdicts.items()
-            for c in verdict.conditions.values()
-            if c.threshold == default and (c.holds is None or low <= c.value <= high)
-        }
-        if not near:
+            if any(c.threshold == default for c in verdict.conditions.values())
+        ]
+        if not chosen or not any(low <= x <= high for x in known):
             out[parameter] = []
             continue
-        chosen = [name for name in verdicts if name in near]
-        strip = threshold_strip(a, parameter, low, high, numbers(a, verdicts), chosen)
+        strip = threshold_strip(a, parameter, low, high, known, chosen)
         out[parameter] = [lens for lens, found in strip.pieces.items() if len(found) > 1]
     return out
 
@@ -184,14 +186,18 @@ def scanned_strip(
     diagnosis: Diagnosis, redo: Redo, parameter: str, grid: Iterable[float], *, log: bool = False
 ) -> Strip:
     """Pieces found by re-diagnosing on ``grid`` (the default added) and bisecting every
-    change of category between neighbours; ends are not exact."""
+    change of category between neighbours; ends are not exact. Where the world cannot be
+    analysed at a value (an ε below what round-off resolves), the pieces say `UNRESOLVED`."""
     default = float(getattr(diagnosis.analysis.tolerances, parameter))
     cache: dict[float, dict[str, str]] = {default: _categories(diagnosis.verdicts)}
 
     def at(value: float) -> dict[str, str]:
         if value not in cache:
             tolerances = replace(diagnosis.analysis.tolerances, **{parameter: value})
-            cache[value] = _categories(redo(tolerances).verdicts)
+            try:
+                cache[value] = _categories(redo(tolerances).verdicts)
+            except SolverError:  # e.g. an ε below what round-off can resolve in this world
+                cache[value] = dict.fromkeys(cache[default], UNRESOLVED)
         return cache[value]
 
     points = sorted({*grid, default})

@@ -100,4 +100,7 @@ def lens_problems(lens: object) -> list[str]:
         out.append(f"its label {lens.label!r} is not 1 to {LABEL_WIDTH} characters")
     if not isinstance(lens.card, LensCard):
         out.append("its card is not an alignlens.lenses.LensCard")
+    elif not all(isinstance(c, Category) for c in lens.card.categories):
+        names = ", ".join(str(c) for c in Category)
+        out.append(f"its card lists categories that are not alignlens Categories ({names})")
     return out

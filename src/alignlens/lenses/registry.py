@@ -147,11 +147,25 @@ def _check_verdict(name: str, lens: Lens, verdict: object) -> None:
         raise _lens_error(
             name, f"its verdict {verdict.category!r} is not among the categories its card lists"
         )
-    if not all(isinstance(c, Condition) for c in verdict.conditions.values()):
-        raise _lens_error(name, "its conditions are not all Conditions")
+    if not isinstance(verdict.category, Category):
+        raise _lens_error(name, f"its category {verdict.category!r} is not a Category")
+    for key, c in verdict.conditions.items():
+        if not (
+            isinstance(c, Condition)
+            and all(_real(x) for x in (c.value, c.threshold))
+            and c.holds in (True, False, None)
+        ):
+            raise _lens_error(
+                name, f"its condition {key!r} is not a Condition of two numbers and a truth"
+            )
     missing = set(verdict.basis) - set(verdict.conditions)
     if missing:
         raise _lens_error(name, f"its basis names conditions it did not give: {sorted(missing)}")
+
+
+def _real(x: object) -> bool:
+    """A real number (NaN allowed: an undefined value), not a bool."""
+    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 def _lens_error(name: str, problem: str) -> LensError:

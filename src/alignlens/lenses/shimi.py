@@ -45,11 +45,18 @@ def shimi(a: Analysis) -> Verdict:
             "misaligned one: an inner alignment failure."
         )
         return Verdict(NAME, Category.INNER, reason, c, flags, basis=basis)
-    reason = (
-        "No policy optimal for the objective on the data of the model's lifetime "
-        f"(λ = {a.tolerances.deploy_share:g}) is aligned, so no training could end aligned: an "
-        "outer alignment failure."
-    )
+    share = f"(λ = {a.tolerances.deploy_share:g})"
+    if c["outer_exists"].holds is None:
+        reason = (
+            "Whether some policy optimal for the objective on the data of the model's "
+            f"lifetime {share} is aligned is undetermined (the optima are only bracketed), "
+            "so no aligned optimum is established: read as an outer alignment failure."
+        )
+    else:
+        reason = (
+            f"No policy optimal for the objective on the data of the model's lifetime {share} "
+            "is aligned, so no training could end aligned: an outer alignment failure."
+        )
     return Verdict(NAME, Category.OUTER, reason, c, flags, basis=basis)
 
 

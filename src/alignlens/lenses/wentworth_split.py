@@ -54,10 +54,16 @@ def wentworth_split(a: Analysis) -> Verdict:
             return Verdict(NAME, Category.OUTER, reason, c, flags, basis=basis)
         reason = (
             "The reward, evaluated on the deployment distribution, gives high reward only to "
-            "aligned policies, but this policy, optimal in training, is not optimal in "
-            "deployment: policies that perform well in training do not perform well there, a "
-            "robustness failure."
+            "aligned policies, yet this policy, optimal in training, is misaligned there: "
+            "performing well in training did not carry over to deployment, a robustness "
+            "failure."
         )
+        if c["robust_W"].holds:
+            flags += (
+                "robust_W holds over Opt(train, R) as computed (every step within "
+                "ε·(V* − W)/T of the best), a set this policy is not in: its training regret "
+                "is within ε, but not every one of its steps",
+            )
         return Verdict(NAME, Category.ROBUSTNESS, reason, c, flags, basis=basis)
     for name, failure in (("outer_W_prime", "outer′"), ("robust_W", "robustness")):
         if c[name].fails:

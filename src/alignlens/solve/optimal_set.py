@@ -14,9 +14,10 @@ fully optimised. When every policy ties (V* − W tiny), every action is optimal
 
 Gaps below round-off (`ROUND_OFF` × the largest |V*|) cannot be told from ties, and a gap
 that small may still cost L·gap/(V* − W) of normalised regret, L the longest discounted
-lifetime of a member (at most T): as γ → 1 with episodes that need not end, or with values
-far larger than their spread, that can exceed ε. The set is then not resolved in 64-bit
-floating point and is refused (`unresolved`), never silently widened.
+lifetime of a member (at most T). Where some action's gap lies between ε's bound and
+round-off, and that cost can exceed ε (values far larger than their spread, a reward
+offset of 1e9), the set is not resolved in 64-bit floating point and is refused
+(`unresolved`), never silently widened.
 """
 
 from __future__ import annotations
@@ -92,15 +93,21 @@ def optimal_actions(
         return np.ones(best.q.shape, dtype=bool)
     spread = best.value - floor
     round_off = ROUND_OFF * max(1.0, float(np.abs(best.values).max(initial=0.0)))
-    tolerance = max(epsilon * spread / episode_steps(env), round_off)
-    actions = (best.q >= best.values[:, None] - tolerance) | env.terminal[:, None]
-    # A member loses at most its gaps times its discounted lifetime (the performance-
-    # difference identity): at most T, or exactly the longest lifetime of a member.
-    admitted = round_off * episode_steps(env) / spread
-    if admitted > max(epsilon, RESOLVED):
-        admitted = round_off * longest_lifetime(env, actions) / spread
+    strict = epsilon * spread / episode_steps(env)
+    gap = best.values[:, None] - best.q
+    actions = (gap <= max(strict, round_off)) | env.terminal[:, None]
+    # Only actions whose gap lies between ε's bound and round-off, where a member can go,
+    # are in doubt; a member using them loses at most round-off at each step of its
+    # discounted lifetime (the performance-difference identity): at most T, or exactly
+    # the longest lifetime.
+    reached = reachable(env, actions)
+    doubtful = actions & (reached & ~env.terminal)[:, None] & (gap > strict)
+    if round_off > strict and doubtful.any():
+        admitted = round_off * episode_steps(env) / spread
         if admitted > max(epsilon, RESOLVED):
-            raise unresolved(env, epsilon, admitted, best.values)
+            admitted = round_off * longest_lifetime(env, actions) / spread
+            if admitted > max(epsilon, RESOLVED):
+                raise unresolved(env, epsilon, admitted, best.values)
     return actions
 
 

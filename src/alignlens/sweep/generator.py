@@ -35,6 +35,7 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from alignlens.errors import AlignlensError
+from alignlens.world.assemble import DISCOUNT_GAP
 
 if TYPE_CHECKING:
     from alignlens.solve.analyze_many import StackedWorlds
@@ -44,10 +45,6 @@ SHIFTS: tuple[str, ...] = ("start", "deploy-states", "dynamics", "aliased")
 REWARDS: tuple[str, ...] = ("integers", "normal")
 REWARDED = 0.6  # the chance that a state-action has a non-default integer reward draw
 MAX_SEED = 2**31 - 1
-DISCOUNT_GAP = 1e-5
-"""1 − γ of generated worlds is at least this, so that 64-bit round-off (about 2e-16/(1 − γ)
-of the value scale) stays far below every tolerance and no world of a sweep is refused as
-unresolved halfway through it."""
 CLASS_LIMIT = 2**16  # the most observation policies an "aliased" world may enumerate
 
 

@@ -29,6 +29,11 @@ from alignlens.world.raw import RawEnvironment, RawWorld
 
 PROBABILITY_TOLERANCE = 1e-9
 DYNAMICS_TOLERANCE = 1e-12
+DISCOUNT_GAP = 1e-5
+"""Without a horizon, 1 − γ must be at least this: a policy's evaluation is certified to
+1e-10 of the value scale from a residual that round-off makes about 2e-16/(1 − γ) of it,
+and the solver's round-off margins are fractions of that scale too; closer to 1 neither
+would mean anything (an optimum could come out below a policy of the class)."""
 REWARD_FLOOR = 1e-6
 """The largest |reward| of an objective, if not 0, must be at least this."""
 RETURN_LIMIT = 1e100
@@ -177,6 +182,16 @@ def scalar_problems(discount: float, horizon: int | None, deploy_share: float) -
                 "horizon",
                 f"horizon {horizon} is not a positive number of steps",
                 "use a horizon of at least 1, or remove it",
+            )
+        )
+    if isinstance(g, float | int) and 1.0 - DISCOUNT_GAP < g < 1.0 and horizon is None:
+        out.append(
+            Problem(
+                "discount",
+                f"discount {g!r} is too close to 1 to solve exactly in 64-bit floating point "
+                f"(values reach {1 / (1 - g):.3g} × the rewards, and round-off grows with them)",
+                f"use a discount of at most {1 - DISCOUNT_GAP:g}, or discount 1 with "
+                "`horizon = N` (the episode length)",
             )
         )
     if g == 1.0 and horizon is None:
