@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 
 import pytest
 from typer.testing import CliRunner
@@ -276,8 +276,14 @@ def test_cli_run_report_and_export(tmp_path) -> None:
     result = runner.invoke(app, [*args, "--store", str(store), "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert set(document) == {"worlds", "claims", "verdicts", "disagreement"}
+    assert set(document) == {"worlds", "claims", "verdicts", "disagreement", "fragile"}
     assert document["claims"]["4"].keys() == {"checked", "lambda_dependent"}
+    # the fragile counts, recounted from the rows' own lists of lenses that flip
+    with open_store(store) as results:
+        stored = results.rows()
+    for threshold in ("tau", "kappa", "catastrophe"):
+        recount = Counter(lens for r in stored for lens in r["fragile"][threshold])
+        assert document["fragile"].get(threshold, {}) == {k: v for k, v in recount.items() if v}
     report = runner.invoke(app, ["sweep", "report", "--store", str(store)])
     assert report.exit_code == 0 and "claims over 30 worlds" in report.output
     exported = runner.invoke(app, ["sweep", "export", "--store", str(store), "--out", str(out)])

@@ -70,7 +70,12 @@ class Diagnosis:
     evidence: Evidence | None = field(default=None, repr=False, compare=False)
     over_optimal: VerdictRange | None = None
     redo: Callable[[Tolerances], Diagnosis] | None = field(default=None, repr=False, compare=False)
-    """The same diagnosis at other tolerances, the world re-analysed (from `diagnose`)."""
+    """The same diagnosis at other tolerances, the world re-analysed (from `diagnose`). It
+    stays behind when a diagnosis is pickled (to another process): a policy class may hold
+    functions that cannot travel."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "redo": None}
 
     def by_share(self) -> dict[str, list[SharePiece]]:
         """Each lens's category as a function of the deployment share λ (empty when the
@@ -198,19 +203,32 @@ def diagnose(
         cache=cache,
     )
     evidence = Evidence(w, p, trace, dict(figures or {}))
-
-    def redo(other: Tolerances) -> Diagnosis:
-        return diagnose(
-            w,
-            p,
-            policy_class=policy_class,
-            tolerances=other,
-            optimizer=optimizer,
-            hack=hack,
-            runs=runs,
-        )
-
+    redo = Rediagnosis(w, p, policy_class, optimizer, hack, runs)
     return Diagnosis(analysis, apply_lenses(analysis), evidence, over_optimal, redo)
+
+
+@dataclass(frozen=True, eq=False)
+class Rediagnosis:
+    """What `diagnose` was given, to diagnose the same policy again at other tolerances
+    (the world re-analysed): plain data, so a diagnosis still crosses process boundaries."""
+
+    world: World
+    policy: TabularPolicy
+    policy_class: EnumeratedClass | None
+    optimizer: str
+    hack: HackEvidence | None
+    runs: Runs | None
+
+    def __call__(self, tolerances: Tolerances) -> Diagnosis:
+        return diagnose(
+            self.world,
+            self.policy,
+            policy_class=self.policy_class,
+            tolerances=tolerances,
+            optimizer=self.optimizer,
+            hack=self.hack,
+            runs=self.runs,
+        )
 
 
 def diagnoses_many(
