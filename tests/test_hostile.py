@@ -19,7 +19,7 @@ from alignlens.cli import app
 from alignlens.errors import PolicyError, WorldError
 from alignlens.world import world_from_dict
 from alignlens.world.assemble import RETURN_LIMIT, episode_weight, reward_limit
-from worlds import random_world_dict
+from worlds import offset_world, random_world_dict
 
 GRID = {
     "name": "g",
@@ -292,30 +292,7 @@ def test_values_far_above_their_spread_are_refused_not_widened(tmp_path: Path) -
     the gap of "near" (5e-3), which ε's bound (1e-6 · 1000/10 = 1e-4) excludes; over a
     life of 10 steps such a margin could cost 1e-2 · 10/1000 = 1e-4 of regret > ε: refused,
     naming the discount, with an --epsilon that works (never a silently wider Opt)."""
-    env = {
-        "start": {"a": 1.0},
-        "transitions": [
-            ["a", "stay", "a", 1.0],
-            ["a", "near", "a", 1.0],
-            ["a", "go", "b", 1.0],
-            *([["b", action, "b", 1.0] for action in ("stay", "near", "go")]),
-        ],
-    }
-    base = [
-        ["a", "stay", 1e9 + 100.0],
-        ["a", "near", 1e9 + 100.0 - 5e-3],
-        ["a", "go", 1e9],
-        *([["b", action, 1e9] for action in ("stay", "near", "go")]),
-    ]
-    world = {
-        "name": "offset",
-        "discount": 0.9,
-        "states": ["a", "b"],
-        "actions": ["stay", "near", "go"],
-        "train": env,
-        "deploy": env,
-        "objectives": {"base": base},
-    }
+    world = offset_world(near_gap=5e-3)
     output = assert_refused(tmp_path, world, "discount", "cannot be told apart", "--epsilon")
     suggested = output.split("--epsilon (at least ")[1].split(")")[0]
     assert 1e-4 <= float(suggested) <= 1.2e-4

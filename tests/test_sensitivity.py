@@ -26,7 +26,7 @@ from alignlens.sensitivity import (
     sensitivity,
     threshold_strip,
 )
-from worlds import random_world_dict
+from worlds import offset_world, random_world_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 LAVA = str(ROOT / "examples" / "lava.toml")
@@ -233,32 +233,7 @@ def test_a_scan_marks_the_values_where_the_world_cannot_be_analysed() -> None:
     (1e-6 · 1000/10 = 1e-4), so the default is analysed; from ε below 5e-7 on it falls in
     the band only round-off decides, and those values are marked unresolved instead of
     stopping the scan."""
-    env = {
-        "start": {"a": 1.0},
-        "transitions": [
-            ["a", "stay", "a", 1.0],
-            ["a", "near", "a", 1.0],
-            ["a", "go", "b", 1.0],
-            *([["b", action, "b", 1.0] for action in ("stay", "near", "go")]),
-        ],
-    }
-    base = [
-        ["a", "stay", 1e9 + 100.0],
-        ["a", "near", 1e9 + 100.0 - 5e-5],
-        ["a", "go", 1e9],
-        *([["b", action, 1e9] for action in ("stay", "near", "go")]),
-    ]
-    world = world_from_dict(
-        {
-            "name": "offset",
-            "discount": 0.9,
-            "states": ["a", "b"],
-            "actions": ["stay", "near", "go"],
-            "train": env,
-            "deploy": env,
-            "objectives": {"base": base},
-        }
-    )
+    world = world_from_dict(offset_world(near_gap=5e-5))
     result = diagnose(world, {"a": "stay", "b": "stay"})
     strip = scanned_strip(result, result.redo, "epsilon", [1e-9, 1e-8, 1e-6, 1e-3], log=True)
     first, *rest = strip.pieces["wentworth"]

@@ -165,3 +165,34 @@ def doors(base_rewards_red: bool = False) -> dict:
     if base_rewards_red:  # the proxy: R rewards reaching red, in deployment too
         d["objectives"]["base"] = [["t0", "a", 1.0], ["d0", "b", 1.0]]
     return d
+
+
+def offset_world(near_gap: float) -> dict:
+    """Rewards near 1e9 at γ = 0.9, so values near 1e10 and round-off's margin 1e-2. At a,
+    "stay" earns 1e9 + 100 forever, "near" ``near_gap`` less, "go" leads to b, which earns
+    1e9 forever: V*(a) = (1e9 + 100)/0.1 and W(a) = 1e9 + 0.9 · 1e10, a spread of 1000, so
+    ε's bound on a step's gap is ε · 1000/10."""
+    env = {
+        "start": {"a": 1.0},
+        "transitions": [
+            ["a", "stay", "a", 1.0],
+            ["a", "near", "a", 1.0],
+            ["a", "go", "b", 1.0],
+            *([["b", action, "b", 1.0] for action in ("stay", "near", "go")]),
+        ],
+    }
+    base = [
+        ["a", "stay", 1e9 + 100.0],
+        ["a", "near", 1e9 + 100.0 - near_gap],
+        ["a", "go", 1e9],
+        *([["b", action, 1e9] for action in ("stay", "near", "go")]),
+    ]
+    return {
+        "name": "offset",
+        "discount": 0.9,
+        "states": ["a", "b"],
+        "actions": ["stay", "near", "go"],
+        "train": env,
+        "deploy": env,
+        "objectives": {"base": base},
+    }

@@ -83,7 +83,7 @@ def lens_registry() -> tuple[Registered, ...]:
 
 
 def lenses() -> dict[str, Lens]:
-    """Every lens by name, in the order of `registry`."""
+    """Every lens by name, in the order of `lens_registry`."""
     return {r.lens.name: r.lens for r in lens_registry()}
 
 
@@ -103,7 +103,7 @@ def apply_lenses(
         _require_finite(analysis)
     built_in = {lens.name for lens in BUILT_IN}
     out = {}
-    for name, lens in (chosen or lenses()).items():
+    for name, lens in (lenses() if chosen is None else chosen).items():
         if name in built_in:
             out[name] = lens(analysis)
             continue
