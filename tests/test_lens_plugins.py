@@ -150,7 +150,7 @@ NO_NUMBER = LensDef(
         "extra",
         Category.OUTER,
         "No.",
-        {"c": unchecked(Condition, holds=True, value=None, threshold=0.1, comparison="<=")},
+        {"c": tuple.__new__(Condition, (True, None, 0.1, "<="))},  # unchecked, no number
     ),
 )
 
