@@ -6,7 +6,7 @@
     rule, ε = 0.01), and against alignlens's exact solve (value iteration with a proven
     bound, then a policy-iteration polish).
 (b) One Bellman sweep on a 500×500 open gridworld (S = 250,000, A = 4) and on a random
-    sparse MDP with S = 10^6: alignlens's compiled loop and its JAX gather, against
+    sparse MDP with S = 10^6: alignlens's compiled loop against
     pymdptoolbox's own sweep (`_bellmanOperator`, the body of run()); its constructor
     cannot finish at these sizes, so it is bypassed.
 (c) The floor: the bytes a sweep must move (successor indices, probabilities unless
@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from alignlens.solve import optimize, value_iteration
-from alignlens.solve.backup import bellman_sweep
+from alignlens.solve.exact.backup import bellman_sweep
 from alignlens.world import world_from_dict
 from alignlens.world.model import Environment
 
@@ -97,19 +97,6 @@ def pymdptoolbox_sweeper(env: Environment, reward: np.ndarray) -> Callable[[], o
     vi.discount, vi.S, vi.A = env.discount, env.n_states, env.n_actions
     vi.V = np.zeros(env.n_states)
     return vi._bellmanOperator
-
-
-def jax_sweeper(env: Environment, reward: np.ndarray) -> Callable[[], object]:
-    import jax
-    import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax
-
-    args = [jnp.asarray(x) for x in (env.next_state, env.prob, reward, env.terminal)]
-    gamma = jnp.asarray(env.discount)
-    values = jnp.zeros(env.n_states)
-    sweep = jax.jit(backup_jax.backup)
-    return lambda: sweep(*args, gamma, values).block_until_ready()
 
 
 def sweep_bytes(env: Environment) -> int:
@@ -180,18 +167,17 @@ def main() -> None:
         (f"random sparse S={big:,}, K=4", *random_mdp(big, 4, 4, seed=2)),
     ]
     print("\n(b) one Bellman sweep (medians)")
-    header = f"  {'MDP':28s} {'pymdptoolbox':>13s} {'alignlens':>10s} {'JAX gather':>11s}"
+    header = f"  {'MDP':28s} {'pymdptoolbox':>13s} {'alignlens':>10s}"
     print(header + f" {'floor':>8s} {'vs pymdp':>9s} {'vs floor':>9s}")
     for name, e, r in cases:
         values = np.zeros(e.n_states)
         out = np.empty_like(values)
         r = np.ascontiguousarray(r)
         t_ours = median_time(lambda e=e, r=r, v=values, o=out: bellman_sweep(e, r, v, o), 30)
-        t_jax = median_time(jax_sweeper(e, r), 10)
         t_pymdp = median_time(pymdptoolbox_sweeper(e, r), 5 if not quick else 10)
         floor = sweep_bytes(e) / bandwidth
         print(
-            f"  {name:28s} {t_pymdp * 1e3:10.2f} ms {t_ours * 1e3:7.2f} ms {t_jax * 1e3:8.2f} ms"
+            f"  {name:28s} {t_pymdp * 1e3:10.2f} ms {t_ours * 1e3:7.2f} ms"
             f" {floor * 1e3:5.2f} ms {t_pymdp / t_ours:8.1f}× {t_ours / floor:8.2f}×"
         )
     print(

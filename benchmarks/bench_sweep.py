@@ -94,7 +94,7 @@ def phases(seeds: list[int], repeats: int) -> tuple[float, float, int]:
     import numba
 
     from alignlens.diagnosis import diagnoses_many
-    from alignlens.solve.analyze_many import numbers_many
+    from alignlens.solve.batched.analyze import numbers_many
     from alignlens.tolerances import Tolerances
 
     batch = drawn(tuple(seeds))

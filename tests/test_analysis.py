@@ -6,7 +6,7 @@ import pytest
 
 from alignlens.analysis import Interval, Range, ShareSet
 from alignlens.solve import analyze_world, normalized_regret, tabular_share_set
-from alignlens.solve.analyze import aligned_everywhere, regret_range
+from alignlens.solve.exact.analyze import aligned_everywhere, regret_range
 from alignlens.tolerances import Tolerances
 from alignlens.world import load_world
 

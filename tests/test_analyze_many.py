@@ -16,16 +16,15 @@ from alignlens.errors import AlignlensError
 from alignlens.lenses import apply_lenses
 from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.solve import analyze_many
-from alignlens.solve.analyze_many import (
-    ManyNumbers,
-    StackedWorlds,
-    analyses_many,
-    numbers_many,
-)
+from alignlens.solve.batched import analyze as batched_analyze
+from alignlens.solve.batched.analyze import analyses_many, numbers_many
+from alignlens.solve.batched.stacked import ManyNumbers, StackedWorlds
+from alignlens.solve.exact.extremes import CLOSE, restricted_extreme, witness_is_exact
+from alignlens.solve.exact.optimal_set import optimal_set
 from alignlens.sweep import runner
 from alignlens.sweep.generator import WorldSpec, random_batch, world_document
 from alignlens.tolerances import Tolerances
+from alignlens.world.model import World
 from worlds import random_world_dict
 
 EXHAUSTIVE = "exhaustive (worst-deployment)"
@@ -124,18 +123,36 @@ def test_batched_analysis_of_compiled_worlds_with_given_stochastic_policies(shif
             assert_same_diagnosis(analysis, alone)
 
 
+def needs_search(world: World, tol: Tolerances) -> bool:
+    """Whether the per-world path searches tied optimal choices for a range over
+    Opt(train, R) in deployment: its witness mask is not known to be exact there, and the
+    witness and sound extremes differ."""
+    opt = optimal_set(world.train, world.base, tol.epsilon)
+    if witness_is_exact(opt, world.deploy):
+        return False
+    for reward in (world.intended, world.base):
+        for sense in ("min", "max"):
+            w = restricted_extreme(world.deploy, reward, opt.witness_mask, sense)
+            s = restricted_extreme(world.deploy, reward, opt.sound_mask, sense)
+            if abs(w - s) > CLOSE * max(1.0, abs(w), abs(s)):
+                return True
+    return False
+
+
 def test_sweep_rows_equal_per_world_rows_including_worlds_left_to_the_per_world_path(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Every row of a batch equals the per-world path's: world 99 needs the tied-choice
-    search (its witness and sound extremes differ, so the JAX program leaves it), and
-    world 1 is left to the per-world path on purpose here (its ``ok`` cleared, as for a
-    world whose policy iteration did not converge), so its row comes from that path."""
+    search (its witness and sound extremes differ), and world 1 is left to the per-world
+    path on purpose here (its ``ok`` cleared, as for a world whose policy iteration did not
+    converge), so its row comes from that path."""
     spec = WorldSpec(shift="dynamics")
     pick = [0, 1, 99]
-    program = numbers_many(random_batch(spec, pick).stacked(), Tolerances(), engine="jax")
-    assert program.ok.tolist() == [True, True, False]
-    real = analyze_many.numbers_many
+    batch = random_batch(spec, pick)
+    tol = Tolerances(deploy_share=spec.deploy_share)
+    worlds = [world_from_dict(world_document(batch, i)) for i in range(len(pick))]
+    assert [needs_search(w, tol) for w in worlds] == [False, False, True]
+    real = batched_analyze.numbers_many
 
     def leaving_world_1(*args, **kwargs) -> ManyNumbers:
         numbers = real(*args, **kwargs)
@@ -148,98 +165,75 @@ def test_sweep_rows_equal_per_world_rows_including_worlds_left_to_the_per_world_
         alone.append(seed)
         return per_world(world, spec, seed, *args)
 
-    monkeypatch.setattr(analyze_many, "numbers_many", leaving_world_1)
+    monkeypatch.setattr(batched_analyze, "numbers_many", leaving_world_1)
     monkeypatch.setattr(runner, "_diagnose", counted)
     rows = runner._rows_of(spec, pick, "exhaustive")
     assert alone == [1]
-    batch = random_batch(spec, pick)
-    for i, row in enumerate(rows):
-        expected = alone_exhaustive(world_from_dict(world_document(batch, i)))
+    for world, row in zip(worlds, rows, strict=True):
+        expected = alone_exhaustive(world)
         for lens, verdict in expected.verdicts.items():
             assert row["verdicts"][lens] == str(verdict.category)
         assert_close(row["document"], expected.document(by_share=False))
 
 
-@pytest.mark.parametrize(
-    ("spec", "count", "given"),
-    [
-        (WorldSpec(shift="start", rewards="integers"), 300, False),
-        (WorldSpec(shift="start", rewards="integers"), 300, True),
-        (WorldSpec(shift="deploy-states", rewards="integers"), 300, False),
-        (WorldSpec(shift="dynamics", rewards="normal"), 300, False),
-        (WorldSpec(shift="dynamics", rewards="normal"), 300, True),
-        (WorldSpec(states=70, actions=2, shift="dynamics", rewards="integers"), 20, False),
-    ],
-)
-def test_compiled_loop_and_jax_program_agree(spec: WorldSpec, count: int, given: bool) -> None:
-    """The two engines of `numbers_many` on the same worlds: the same representative and
-    every number within round-off on the worlds both settle. Small-integer rewards make ties;
-    70 states need two words per state set in the compiled loop's bit masks."""
-    stacked = random_batch(spec, np.arange(count)).stacked()
+def test_batched_analysis_of_wide_worlds_equals_the_per_world_path() -> None:
+    """70 states: the compiled loop's state sets take two 64-bit words."""
+    spec = WorldSpec(states=70, actions=2, shift="dynamics", rewards="integers")
+    batch = random_batch(spec, np.arange(6))
     tol = Tolerances(deploy_share=spec.deploy_share)
-    policies = None
-    if given:
-        rng = np.random.default_rng(3)
-        n_worlds, _, n_states, _ = stacked.reward.shape
-        policies = rng.dirichlet(np.ones(spec.actions), size=(n_worlds, n_states))
-    compiled = numbers_many(stacked, tol, policies, engine="compiled")
-    program = numbers_many(stacked, tol, policies, engine="jax")
-    # The compiled loop also settles worlds whose witness and sound extremes differ (by
-    # the tied-choice search), which the JAX program leaves to the per-world path.
-    assert np.all(compiled.ok | ~program.ok)
-    np.testing.assert_array_equal(compiled.shared, program.shared)
-    assert program.ok.mean() >= 0.9
-    ok = program.ok
-    np.testing.assert_array_equal(compiled.policy[ok], program.policy[ok])
-    for field in ("optimum", "worst", "random", "returns", "ranges"):
-        np.testing.assert_allclose(
-            getattr(compiled, field)[ok], getattr(program, field)[ok], rtol=0, atol=1e-9
-        )
+    stacked = batch.stacked()
+    numbers = numbers_many(stacked, tol)
+    analyses = analyses_many(stacked.names, numbers, tol, policy=EXHAUSTIVE, optimizer="exhaustive")
+    assert all(a is not None for a in analyses)
+    for i, analysis in enumerate(analyses):
+        assert analysis is not None
+        assert_same_diagnosis(analysis, alone_exhaustive(world_from_dict(world_document(batch, i))))
 
 
 @pytest.mark.parametrize("spec", [WorldSpec(), WorldSpec(shift="dynamics")])
-def test_compiled_loop_settles_tied_choices_as_the_per_world_search_does(spec: WorldSpec) -> None:
+def test_batched_analysis_settles_tied_choices_as_the_per_world_search_does(
+    spec: WorldSpec,
+) -> None:
     """Worlds whose witness and sound extremes differ (a start shift reaches states where
-    tied optimal actions lead apart): the JAX program leaves them to the per-world path,
-    the compiled loop searches the tied choices itself. Its ranges and its worst-
-    deployment pick must be the per-world path's, number by number and verdict by verdict."""
+    tied optimal actions lead apart): the batched engine searches the tied choices itself.
+    Its ranges and its worst-deployment pick must be the per-world path's, number by
+    number and verdict by verdict."""
     batch = random_batch(spec, np.arange(800))
     stacked = batch.stacked()
     tol = Tolerances(deploy_share=spec.deploy_share)
-    program = numbers_many(stacked, tol, engine="jax")
-    compiled = numbers_many(stacked, tol, engine="compiled")
-    searched = np.flatnonzero(compiled.ok & ~program.ok)
-    assert searched.size >= 3  # 5 and 6 of these 800 at the time of writing
-    names = [stacked.names[i] for i in searched]
+    worlds = {i: world_from_dict(world_document(batch, i)) for i in range(len(batch))}
+    searched = [i for i, world in worlds.items() if needs_search(world, tol)]
+    assert len(searched) >= 3  # 5 and 6 of these 800 at the time of writing
+    numbers = numbers_many(stacked, tol)
     analyses = analyses_many(
-        names, compiled.take(searched), tol, policy=EXHAUSTIVE, optimizer="exhaustive"
+        [stacked.names[i] for i in searched],
+        numbers.take(searched),
+        tol,
+        policy=EXHAUSTIVE,
+        optimizer="exhaustive",
     )
     for i, analysis in zip(searched, analyses, strict=True):
         assert analysis is not None
-        world = world_from_dict(world_document(batch, int(i)))
-        assert_same_diagnosis(analysis, alone_exhaustive(world))
+        assert_same_diagnosis(analysis, alone_exhaustive(worlds[i]))
 
 
 def test_the_perfect_optimiser_is_fully_optimised_where_near_ties_once_let_it_fall_short() -> None:
-    """Four of 10^6 default worlds (found by `benchmarks/gpu_sweep.py` on the CPU) where
-    the worst-deployment pick took near-tied actions whose gaps added up to a training
-    regret of 1.1–2.3·10⁻⁶ > ε, so Wentworth's lens called the perfect optimiser an
-    optimisation failure. With the action tolerance ε·(V* − W)·(1 − γ), on both engines
-    and the per-world path, the pick is fully optimised and no lens blames the search."""
+    """Four of 10^6 default worlds where the worst-deployment pick took near-tied actions
+    whose gaps added up to a training regret of 1.1–2.3·10⁻⁶ > ε, so Wentworth's lens
+    called the perfect optimiser an optimisation failure. With the action tolerance
+    ε·(V* − W)·(1 − γ), on the batched engine and the per-world path, the pick is fully
+    optimised and no lens blames the search."""
     spec = WorldSpec()
     seeds = [320594, 332172, 833445, 921305]
     batch = random_batch(spec, seeds)
     stacked = batch.stacked()
     tol = Tolerances(deploy_share=spec.deploy_share)
-    for engine in ("compiled", "jax"):
-        numbers = numbers_many(stacked, tol, engine=engine)
-        analyses = analyses_many(
-            stacked.names, numbers, tol, policy=EXHAUSTIVE, optimizer="exhaustive"
-        )
-        for analysis in analyses:
-            assert analysis is not None
-            assert analysis.regret.train_base <= tol.epsilon
-            assert apply_lenses(analysis)["wentworth"].category != "optimization"
+    numbers = numbers_many(stacked, tol)
+    analyses = analyses_many(stacked.names, numbers, tol, policy=EXHAUSTIVE, optimizer="exhaustive")
+    for analysis in analyses:
+        assert analysis is not None
+        assert analysis.regret.train_base <= tol.epsilon
+        assert apply_lenses(analysis)["wentworth"].category != "optimization"
     for i in range(len(seeds)):
         alone = alone_exhaustive(world_from_dict(world_document(batch, i)))
         assert alone.analysis.regret.train_base <= tol.epsilon

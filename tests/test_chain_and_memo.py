@@ -12,8 +12,8 @@ from tests.test_solvers import dense, lp_optimal_values
 
 from alignlens.solve import evaluate, optimize
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.chain import chain_values
-from alignlens.solve.evaluation import SolverMemo
+from alignlens.solve.exact.chain import chain_values
+from alignlens.solve.exact.evaluation import SolverMemo
 from alignlens.world.model import Environment
 
 
@@ -140,7 +140,7 @@ def test_a_reward_equal_in_content_is_solved_once() -> None:
 def test_small_dense_and_large_sparse_evaluations_agree(n: int, monkeypatch) -> None:
     """Stochastic policies in stochastic worlds on either side of the dense limit (64 live
     states): the dense solve and the sparse path give the same values."""
-    import alignlens.solve.evaluation as evaluation
+    import alignlens.solve.exact.evaluation as evaluation
 
     rng = np.random.default_rng(n)
     nxt = rng.integers(0, n, (n, 3, 2)).astype(np.int32)
@@ -199,7 +199,7 @@ def test_a_policy_near_a_factorised_one_reuses_its_factors() -> None:
     preconditioned with those factors (no new factorisation); one that differs in many
     rows is factorised; a copy of a factorised policy is a back-substitution. Every answer
     against a dense solve."""
-    import alignlens.solve.evaluation as evaluation
+    import alignlens.solve.exact.evaluation as evaluation
 
     env = ring()
     rng = np.random.default_rng(0)
@@ -310,7 +310,7 @@ def random_forward_graph(seed: int, n: int = 60) -> tuple[sp.csr_matrix, np.ndar
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("gamma", [0.5, 0.99, 1.0])
 def test_acyclic_values_match_a_dense_solve(seed: int, gamma: float) -> None:
-    from alignlens.solve.chain import acyclic_values
+    from alignlens.solve.exact.chain import acyclic_values
 
     p, reward = random_forward_graph(seed)
     got = acyclic_values(p, reward, gamma)
@@ -319,7 +319,7 @@ def test_acyclic_values_match_a_dense_solve(seed: int, gamma: float) -> None:
 
 
 def test_a_cycle_or_an_undiscounted_certain_self_loop_has_no_acyclic_value() -> None:
-    from alignlens.solve.chain import acyclic_values
+    from alignlens.solve.exact.chain import acyclic_values
 
     cycle = sp.csr_matrix(np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]))
     assert acyclic_values(cycle, np.ones(3), 0.9) is None
@@ -331,7 +331,7 @@ def test_a_cycle_or_an_undiscounted_certain_self_loop_has_no_acyclic_value() -> 
 def test_a_policy_that_only_moves_forward_is_evaluated_without_a_solve(monkeypatch) -> None:
     """A deterministic line of 600 states (step 1 or 2 ahead; the last one ends) and a
     policy that splits between the two steps: no factorisation, and the dense answer."""
-    import alignlens.solve.evaluation as evaluation
+    import alignlens.solve.exact.evaluation as evaluation
 
     n = 600
     ahead = np.minimum(np.arange(n)[:, None] + np.array([1, 2]), n - 1)
@@ -364,7 +364,7 @@ def test_a_policy_that_only_moves_forward_is_evaluated_without_a_solve(monkeypat
 def test_an_environment_on_a_closed_subset_of_states_keeps_their_values() -> None:
     """Policies that only use actions staying inside a subset have the same values on it
     in `Environment.subset` as in the whole environment (dense solves on both)."""
-    from alignlens.solve.reachability import reachable
+    from alignlens.solve.exact.reachability import reachable
 
     env, reward = deterministic_env(3, n=60)
     env = dataclasses.replace(env, start=np.eye(env.n_states)[30])

@@ -14,7 +14,7 @@ from alignlens.optimizers import exhaustive
 from alignlens.policies.enumerated import from_policies, observation_policies
 from alignlens.policies.planner import deceptive_planner, planner, planner_class
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
-from alignlens.solve.enumerated import analyze_enumerated, envelope_bends
+from alignlens.solve.exact.enumerated import analyze_enumerated, envelope_bends
 from test_extremes import brute_tables
 from worlds import random_world_dict
 

@@ -94,7 +94,7 @@ def test_every_policy_of_the_action_sets_has_regret_at_most_epsilon(
     """Opt is {π : reg ≤ ε} (DESIGN §2); its action sets (ε-optimal actions at every state
     a policy reaches) must hold no policy beyond that, at any ε. Every deterministic policy
     is checked: the action tolerance ε·(V* − W)·(1 − γ) keeps each member's regret ≤ ε
-    (`alignlens.solve.optimal_set` has the argument); ε·(V* − W), DESIGN's formula as
+    (`alignlens.solve.exact.optimal_set` has the argument); ε·(V* − W), DESIGN's formula as
     written, let members exceed it in some of these worlds."""
     model, policies, table = brute_tables(d)
     world = world_from_dict(d)

@@ -276,7 +276,7 @@ def test_small_reward_differences_are_resolved_where_no_gap_is_in_doubt(tmp_path
 def test_the_longest_life_of_a_set_of_policies() -> None:
     """In the loop world every policy that may stay lives 1/(1 − γ) steps; one that must go
     lives 1 + γ (a, then b, then the end) — both analytic."""
-    from alignlens.solve.optimal_set import longest_lifetime
+    from alignlens.solve.exact.optimal_set import longest_lifetime
 
     env = world_from_dict(self_loop(0.9)).train
     everything = np.ones((3, 2), dtype=bool)

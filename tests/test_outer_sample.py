@@ -18,8 +18,8 @@ from alignlens.optimizers.ppo import PPOConfig, ppo_runs
 from alignlens.optimizers.result import Runs, Trace, TrainingResult
 from alignlens.policies.tabular import policy_from_mapping
 from alignlens.solve import evaluate
-from alignlens.solve.analyze import analyze_world
-from alignlens.solve.outer_sample import sample_outer
+from alignlens.solve.exact.analyze import analyze_world
+from alignlens.solve.exact.outer_sample import sample_outer
 from alignlens.tolerances import Tolerances
 from alignlens.world.examples import examples_dir
 from worlds import doors

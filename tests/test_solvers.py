@@ -139,26 +139,6 @@ def test_span_rule_matches_pymdptoolbox_sweeps() -> None:
     np.testing.assert_allclose(ours.values, np.array(theirs.V), atol=1e-12)
 
 
-def test_jax_value_iteration_matches_compiled_loop() -> None:
-    import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax
-
-    env, reward = random_env(5, terminal=3, gamma=0.9)
-    ours = value_iteration(env, reward, tolerance=1e-3, stopping="span")
-    values, sweeps = backup_jax.value_iteration(
-        jnp.asarray(env.next_state),
-        jnp.asarray(env.prob),
-        jnp.asarray(reward),
-        jnp.asarray(env.terminal),
-        jnp.asarray(0.9),
-        jnp.asarray(1e-3 * 0.1 / 0.9),
-        jnp.asarray(10_000),
-    )
-    assert int(sweeps) == ours.sweeps
-    np.testing.assert_allclose(np.asarray(values), ours.values, atol=1e-12)
-
-
 def backward_induction(d: dict, env: str, objective: str, sense: str) -> float:
     """Best (or worst) return over time-dependent policies by recursion on (state, steps left)."""
     rows = d[env]["transitions"]
@@ -218,7 +198,7 @@ def test_batched_evaluation_matches_one_by_one(n_states: int) -> None:
 
 def test_batched_optimal_q_matches_one_by_one() -> None:
     """The planners' batched value iteration (NumPy) against `optimize`'s certified Q*."""
-    from alignlens.solve.batch import optimal_q_many
+    from alignlens.solve.exact.many_policies import optimal_q_many
 
     env, reward = random_env(5, n=30, a=3, k=2, gamma=0.95, terminal=3)
     rewards = np.stack([reward, -reward, np.roll(reward, 1, axis=0)])
@@ -231,7 +211,7 @@ def test_batched_optimal_q_matches_one_by_one() -> None:
 def test_occupancies_reproduce_returns(n_states: int) -> None:
     """Σ_s d(s) Σ_a π(a|s) r(s, a) = J_π (the occupancy identity), with J_π by a dense solve
     of the Bellman equation; and `occupancies` agrees with `occupancy` one policy at a time."""
-    from alignlens.solve.evaluation import occupancies, occupancy
+    from alignlens.solve.exact.evaluation import occupancies, occupancy
 
     env, reward = random_env(3, n=n_states)
     rng = np.random.default_rng(4)

@@ -97,7 +97,7 @@ def test_claims_hold_on_a_thousand_random_worlds_of_each_shift(shift: str) -> No
     """Claims 1–3 on 3,000 worlds in all, diagnosed by the batched path (the few it leaves
     to the per-world path are skipped here; the rows test covers them)."""
     from alignlens.diagnosis import diagnoses_many
-    from alignlens.solve.analyze_many import numbers_many
+    from alignlens.solve.batched.analyze import numbers_many
     from alignlens.sweep.claims import claims
     from alignlens.sweep.generator import random_batch
     from alignlens.tolerances import Tolerances

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from alignlens.optimizers.result import Trace
-    from alignlens.solve.analyze_many import ManyNumbers
+    from alignlens.solve.batched.analyze import ManyNumbers
     from alignlens.verdict_range import VerdictRange
 
 PolicyLike = TabularPolicy | Mapping[str, Any] | Callable[[Any], Any] | str | Path
@@ -168,10 +168,10 @@ def diagnose(
     ``over_optimal``, the verdicts over Opt(train, R) of an exhaustive search, is kept
     beside the verdicts.
     """
-    from alignlens.solve.analyze import analyze_world
     from alignlens.solve.cache import SolveCache
-    from alignlens.solve.enumerated import analyze_enumerated, class_extremes
-    from alignlens.solve.policy_analysis import analyze_policy
+    from alignlens.solve.exact.analyze import analyze_world
+    from alignlens.solve.exact.enumerated import analyze_enumerated, class_extremes
+    from alignlens.solve.exact.policy_analysis import analyze_policy
 
     cache = SolveCache()
     w = world if isinstance(world, World) else load_world(world)
@@ -241,7 +241,7 @@ def diagnoses_many(
 ) -> list[Diagnosis | None]:
     """One diagnosis per world from the batched numbers of `numbers_many` (None where the
     batched path left the world to the per-world one): `analyses_many`, then the lenses."""
-    from alignlens.solve.analyze_many import analyses_many
+    from alignlens.solve.batched.analyze import analyses_many
 
     with _collector_paused():
         analyses = analyses_many(names, numbers, tolerances, policy=policy, optimizer=optimizer)

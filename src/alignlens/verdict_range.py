@@ -24,10 +24,10 @@ from alignlens.lenses import apply_lenses, lens_names
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import deterministic
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.enumerated import class_extremes
-from alignlens.solve.extremes import extreme_member
-from alignlens.solve.optimal_set import optimal_set
-from alignlens.solve.policy_analysis import analyze_policy
+from alignlens.solve.exact.enumerated import class_extremes
+from alignlens.solve.exact.extremes import extreme_member
+from alignlens.solve.exact.optimal_set import optimal_set
+from alignlens.solve.exact.policy_analysis import analyze_policy
 from alignlens.world.model import World
 
 MEMBER_LIMIT = 4096

@@ -27,7 +27,7 @@ def measured_hack_evidence(
     bounded at every training optimum (``at_optimum``)."""
     from alignlens.analysis import normalized_regret
     from alignlens.solve import evaluate
-    from alignlens.solve.optimal_set import optimal_set
+    from alignlens.solve.exact.optimal_set import optimal_set
 
     train = world.environment("train")
     opt = optimal_set(train, world.base, 1e-6)
@@ -52,8 +52,8 @@ def hack_evidence(
     """The evidence for ``learned``, whose inner optimiser pursues ``world.goals[inner_goal]``."""
     from alignlens.analysis import normalized_regret
     from alignlens.solve import evaluate
-    from alignlens.solve.extremes import return_range
-    from alignlens.solve.optimal_set import optimal_set
+    from alignlens.solve.exact.extremes import return_range
+    from alignlens.solve.exact.optimal_set import optimal_set
 
     train = world.environment("train")
     inner = world.goals[inner_goal]

@@ -149,7 +149,7 @@ def evolution(
     seed: int = 0,
 ) -> TrainingResult:
     """Evolve a population on J^train_R over ``policy_class``; return it as a mixture."""
-    from alignlens.solve.enumerated import member_returns
+    from alignlens.solve.exact.enumerated import member_returns
 
     config = config or EvolutionConfig()
     goals = {f"goal:{g}": r for g, r in world.goals.items()}
@@ -199,7 +199,7 @@ def _drive_evidence(
     """The driver's share of the final population, its highest share at a training optimum
     (whether an optimal member carries it), and the regret of the fair-transmission run."""
     from alignlens.analysis import normalized_regret
-    from alignlens.solve.enumerated import optimal_members
+    from alignlens.solve.exact.enumerated import optimal_members
 
     best, worst = float(fitness.max()), float(fitness.min())
     strides = _strides(loci)

@@ -23,15 +23,15 @@ from alignlens.analysis import WorldAnalysis
 from alignlens.errors import PolicyError
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import TabularPolicy, deterministic
-from alignlens.solve.analyze import analyze_world
-from alignlens.solve.enumerated import (
+from alignlens.solve.exact.analyze import analyze_world
+from alignlens.solve.exact.enumerated import (
     MemberReturns,
     analyze_enumerated,
     optimal_members,
     regrets,
 )
-from alignlens.solve.extremes import extreme_member
-from alignlens.solve.optimal_set import optimal_set
+from alignlens.solve.exact.extremes import extreme_member
+from alignlens.solve.exact.optimal_set import optimal_set
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import World
 

@@ -21,6 +21,7 @@ from alignlens.errors import AlignlensError
 from alignlens.optimizers.result import TrainingResult, trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.precision import in_float64
 from alignlens.world.model import World
 
 
@@ -91,14 +92,14 @@ def _trainer(steps: int, learning_rate: float) -> Callable:
     return jax.jit(fit)
 
 
+@in_float64
 def gradient_descent(
     world: World, config: GradientDescentConfig | None = None, *, seed: int = 0
 ) -> TrainingResult:
-    """Fit W [observations, actions] by cross-entropy; predict argmax per observation."""
+    """Fit W [observations, actions] by cross-entropy, in 64 bits; predict argmax per
+    observation."""
     import jax
     import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
     config = config or GradientDescentConfig()
     labels = bandit_labels(world)

@@ -23,6 +23,7 @@ from alignlens.errors import AlignlensError
 from alignlens.optimizers.result import TRACE_KEYS, Trace, TrainingResult
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.precision import float64, in_float64
 from alignlens.world.model import Environment, World
 
 DENSE_LIMIT = 400
@@ -46,10 +47,9 @@ class PolicyGradientConfig:
 
 
 def make_train(world: World, config: PolicyGradientConfig) -> Callable:
-    """``train(key) -> (logits [S, A], returns [steps, 4])``, jitted end to end."""
+    """``train(key) -> (logits [S, A], returns [steps, 4])``, jitted end to end (in 64
+    bits, whatever the caller's precision)."""
     import jax
-
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
     if world.n_states > DENSE_LIMIT:
         raise AlignlensError(
@@ -59,16 +59,15 @@ def make_train(world: World, config: PolicyGradientConfig) -> Callable:
         )
     train = make_train_arrays(world.n_states, world.n_actions, config)
     arrays = world_arrays(world)
-    return jax.jit(lambda key: train(key, arrays))
+    return in_float64(jax.jit(lambda key: train(key, arrays)))
 
 
+@in_float64
 def world_arrays(world: World, successors: int | None = None) -> tuple:
     """What `make_train_arrays`'s ``train`` reads of a world: each environment's successor
     arrays (padded with impossible successors to ``successors`` slots), terminal states and
     start distribution, the rewards of R and U, and γ (float64)."""
     import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
     def env_arrays(e: Environment) -> tuple:
         pad = (successors or e.next_state.shape[2]) - e.next_state.shape[2]
@@ -87,12 +86,11 @@ def world_arrays(world: World, successors: int | None = None) -> tuple:
 def make_train_arrays(n_states: int, n_actions: int, config: PolicyGradientConfig) -> Callable:
     """``train(key, arrays) -> (logits [S, A], returns [steps, 4])`` for the world given as
     `world_arrays`: a pure function of its inputs, so ``jax.vmap`` trains a batch of worlds
-    of one shape at once."""
+    of one shape at once. Trace and call it inside `alignlens.precision.float64()`, as its
+    arrays are."""
     import jax
     import jax.numpy as jnp
     import optax
-
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
 
     def dense_returns(next_state, prob, terminal, start, rewards, discount, policy):
         """J of one policy under M rewards [M], by a dense solve, differentiable in the
@@ -142,6 +140,7 @@ def make_train_arrays(n_states: int, n_actions: int, config: PolicyGradientConfi
     return train
 
 
+@in_float64
 def policy_gradient_many(
     worlds: Sequence[World],
     config: PolicyGradientConfig,
@@ -187,10 +186,9 @@ def make_train_mixture(returns: Float[np.ndarray, "N 4"], config: PolicyGradient
     per class size and config: the returns are an argument, not a constant)."""
     import jax.numpy as jnp
 
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 everywhere)
-
-    table = jnp.asarray(returns, dtype=jnp.float64)
-    program = _mixture_program(config)
+    with float64():
+        table = jnp.asarray(returns, dtype=jnp.float64)
+    program = in_float64(_mixture_program(config))
     return lambda key: program(key, table)
 
 
@@ -259,7 +257,7 @@ def _mixture(
     import jax
 
     from alignlens.policies.mixture import mixture_tables
-    from alignlens.solve.enumerated import member_returns
+    from alignlens.solve.exact.enumerated import member_returns
 
     j = member_returns(world, cls, {"base": world.base, "intended": world.intended})
     table = np.stack([j[tuple(k.split("_"))] for k in TRACE_KEYS], axis=1)  # type: ignore[index]

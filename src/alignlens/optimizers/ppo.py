@@ -21,9 +21,8 @@ limit bootstrap from the value of the state they reached.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,6 +36,7 @@ from alignlens.envs.functional import EnvParams, env_params, reset, step
 from alignlens.optimizers.result import Runs, TrainingResult, trace_of
 from alignlens.policies.neural import Architecture, actor_critic, greedy_table
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.precision import float32
 from alignlens.progress import report
 from alignlens.world.model import World
 
@@ -148,16 +148,6 @@ def training_env(world: World, config: PPOConfig) -> EnvParams:
         observations=states(observations, 0.0),
         max_steps=env.max_steps,
     )
-
-
-@contextlib.contextmanager
-def float32() -> Iterator[None]:
-    """PPO's numbers in 32 bits whatever the process's JAX settings: another part of a
-    program may have switched JAX to 64 bits, which would change the optimiser's
-    arithmetic (Optax's step count and schedule) and so the trained networks. Optax mixes
-    its integer step count with floats, so standard promotion is allowed here."""
-    with jax.enable_x64(False), jax.numpy_dtype_promotion("standard"):
-        yield
 
 
 def make_train(world: World, config: PPOConfig) -> PPOTrainer:

@@ -53,7 +53,7 @@ def trace_of(
 ) -> Trace:
     """The trace of recorded action tables: exact returns of each under R, U and every goal,
     in both environments."""
-    from alignlens.solve.batch import returns_many
+    from alignlens.solve.exact.many_policies import returns_many
 
     names = ["base", "intended", *(f"goal:{g}" for g in world.goals)]
     rewards = np.stack([world.base, world.intended, *world.goals.values()])

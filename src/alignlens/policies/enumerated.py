@@ -100,7 +100,7 @@ def observation_member(world: World, policy: TabularPolicy) -> int:
     states that show the same observation, in both environments. (At observations it
     never meets, the member takes the policy's likeliest action: unreached, it changes no
     return.)"""
-    from alignlens.solve.reachability import reachable
+    from alignlens.solve.exact.reachability import reachable
 
     seen = acting_observations(world)
     choice: dict[int, tuple[int, str]] = {}

@@ -28,7 +28,7 @@ def indifferent(q: Float[np.ndarray, "S A"], scale: float) -> Float[np.ndarray, 
 
 
 def optimal_q(env: Environment, reward: Float[np.ndarray, "S A"]) -> Float[np.ndarray, "S A"]:
-    from alignlens.solve.optimum import optimize
+    from alignlens.solve.exact.optimum import optimize
 
     return optimize(env, reward).q
 
@@ -94,7 +94,7 @@ def planner_class(
         rewards = reward_of(w)
 
         def tables_in(env: Environment) -> np.ndarray:
-            from alignlens.solve.batch import optimal_q_many
+            from alignlens.solve.exact.many_policies import optimal_q_many
 
             q = optimal_q_many(env, rewards)
             scale = float(np.abs(q).max(initial=0.0))

@@ -150,8 +150,8 @@ def diagnose_ppo(world: World, seed: int, optimizer: str) -> Diagnosis:
     of outer alignment. The learned policy is judged by its greedy version."""
     from alignlens.diagnosis import diagnose
     from alignlens.optimizers.ppo import PPOConfig, ppo_runs
-    from alignlens.solve.analyze import analyze_world
-    from alignlens.solve.outer_sample import train_base_regrets
+    from alignlens.solve.exact.analyze import analyze_world
+    from alignlens.solve.exact.outer_sample import train_base_regrets
 
     config = PPOConfig(**NEURAL_PPO)  # type: ignore[arg-type]
     runs = NEURAL_RUNS

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from jaxtyping import Bool, Float
 
-from alignlens.solve.evaluation import Evaluation, SolverMemo, evaluate
-from alignlens.solve.optimum import Optimum, Sense, at_start, optimize
+from alignlens.solve.exact.evaluation import Evaluation, SolverMemo, evaluate
+from alignlens.solve.exact.optimum import Optimum, Sense, at_start, optimize
 from alignlens.world.model import Environment
 
 

@@ -35,10 +35,11 @@ import numpy as np
 from jaxtyping import Float, Int
 
 from alignlens.errors import AlignlensError
+from alignlens.precision import in_float64
 from alignlens.world.assemble import DISCOUNT_GAP
 
 if TYPE_CHECKING:
-    from alignlens.solve.analyze_many import StackedWorlds
+    from alignlens.solve.batched.analyze import StackedWorlds
 
 Shift = Literal["start", "deploy-states", "dynamics", "aliased"]
 SHIFTS: tuple[str, ...] = ("start", "deploy-states", "dynamics", "aliased")
@@ -172,7 +173,7 @@ class WorldBatch:
     def stacked(self) -> StackedWorlds:
         """The worlds as the batched analysis takes them ("T" is the only terminal state).
         Its class is the tabular one, so aliased worlds are refused."""
-        from alignlens.solve.analyze_many import StackedWorlds
+        from alignlens.solve.batched.analyze import StackedWorlds
 
         if self.spec.shift == "aliased":
             raise AlignlensError(
@@ -207,19 +208,17 @@ def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | list[int]) -> W
             field="--seed",
             fix=f"use seeds from 0 to {MAX_SEED}",
         )
-    arrays = draw_program(spec)(jnp.asarray(seeds, dtype=jnp.uint32))
+    arrays = draw_program(spec)(jnp.asarray(seeds, dtype=jnp.uint32))  # 64-bit inside
     return WorldBatch(spec, seeds, *(np.asarray(a) for a in arrays))
 
 
 @functools.cache
 def draw_program(spec: WorldSpec) -> Callable:
     """The jitted, vmapped draw of one spec: uint32 seeds → (next_state, prob, start, reward,
-    looks_like) as device arrays. Uniforms are float32, so the draws are the same with or
-    without x64."""
+    looks_like) as device arrays, computed in 64 bits (probabilities and rewards are
+    float64; uniforms are drawn as float32, so the draws do not depend on the precision)."""
     import jax
     import jax.numpy as jnp
-
-    from alignlens.solve import backup_jax  # noqa: F401  (float64 probabilities and rewards)
 
     n, live = spec.states, spec.states + spec.only_deploy
     terminal = live  # the index of "T"
@@ -267,7 +266,7 @@ def draw_program(spec: WorldSpec) -> Callable:
             looks_like = looks_like.at[n:terminal].set(twins)
         return next_state, prob, starts, reward, looks_like
 
-    return jax.jit(jax.vmap(one))
+    return in_float64(jax.jit(jax.vmap(one)))
 
 
 def random_world(spec: WorldSpec, seed: int) -> dict[str, Any]:

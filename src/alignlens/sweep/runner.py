@@ -2,7 +2,7 @@
 
 World i of a sweep with seed S is `random_world(spec, S + i)`. Rows are computed in
 batches (in this process, or in a pool of worker processes); a batch is drawn and
-analysed in one call each (`random_batch`, `alignlens.solve.analyze_many`) and committed
+analysed in one call each (`random_batch`, `alignlens.solve.batched.analyze`) and committed
 in one transaction, so an interrupted sweep resumes where it stopped: rerunning the same
 command computes only the missing rows.
 """
@@ -71,7 +71,7 @@ def diagnose_batch(batch: WorldBatch, optimizer: str) -> list[Diagnosis]:
     deployment; policy gradient (an imperfect one: 100 steps of exact-gradient softmax
     policy gradient) trains the whole batch in one vmapped call."""
     from alignlens.diagnosis import diagnoses_many
-    from alignlens.solve.analyze_many import numbers_many
+    from alignlens.solve.batched.analyze import numbers_many
     from alignlens.tolerances import Tolerances
 
     spec, seeds = batch.spec, batch.seeds.tolist()

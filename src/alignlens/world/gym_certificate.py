@@ -253,7 +253,7 @@ def _actions_by_observation(
 def _world_return(
     gym_world: GymWorld, policy: TabularPolicy, env_name: str, objective: str
 ) -> float:
-    from alignlens.solve.evaluation import evaluate
+    from alignlens.solve.exact.evaluation import evaluate
 
     world = gym_world.world
     reward = world.base if objective == "base" else world.intended

@@ -20,10 +20,10 @@ from alignlens.analysis import (
     normalized_regret,
 )
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.enumerated import uniform_returns
-from alignlens.solve.extremes import return_range
-from alignlens.solve.mixture import mixture, tabular_share_set
-from alignlens.solve.optimal_set import OptimalSet, optimal_set
+from alignlens.solve.exact.enumerated import uniform_returns
+from alignlens.solve.exact.extremes import return_range
+from alignlens.solve.exact.mixture import mixture, tabular_share_set
+from alignlens.solve.exact.optimal_set import OptimalSet, optimal_set
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import Environment, World
 

@@ -34,7 +34,7 @@ def chain_values(
     """V with V(s) = r(s) + γ V(successor(s)), where successor −1 means the episode ends.
 
     None when a cycle is undiscounted (γ = 1), which has no finite value."""
-    from alignlens.solve import loops  # Numba, imported by the worlds that need it
+    from alignlens.solve.exact import loops  # Numba, imported by the worlds that need it
 
     values = np.zeros(successor.shape[0])
     ok = loops.chain_walk(
@@ -51,7 +51,7 @@ def acyclic_values(
 ) -> Float[np.ndarray, " S"] | None:
     """V with V = r + γ P V for a sparse P (rows of terminal states empty) whose graph has
     no cycle other than self-loops; None when it has one (or an undiscounted self-loop)."""
-    from alignlens.solve import loops  # Numba, imported by the worlds that need it
+    from alignlens.solve.exact import loops  # Numba, imported by the worlds that need it
 
     values = np.zeros(transitions.shape[0])
     ok = loops.acyclic_walk(

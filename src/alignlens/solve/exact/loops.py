@@ -1,5 +1,5 @@
 """The per-world solvers' loops over states, compiled by Numba: the Bellman sweeps of
-`alignlens.solve.backup` and the one-walk evaluations of `alignlens.solve.chain`.
+`alignlens.solve.exact.backup` and the one-walk evaluations of `alignlens.solve.exact.chain`.
 
 Only worlds too large for NumPy's vectorised forms reach these loops, so they alone pay
 for importing Numba and loading the compiled code (from Numba's cache after the first

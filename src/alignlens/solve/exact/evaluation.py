@@ -32,7 +32,7 @@ import scipy.sparse.linalg as sla
 from jaxtyping import Float
 
 from alignlens.errors import SolverError
-from alignlens.solve.chain import acyclic_values, chain_values
+from alignlens.solve.exact.chain import acyclic_values, chain_values
 from alignlens.world.model import Environment
 
 DIRECT_LIMIT = 400

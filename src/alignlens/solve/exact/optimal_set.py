@@ -32,8 +32,8 @@ from jaxtyping import Bool, Float
 from alignlens.analysis import all_tie
 from alignlens.errors import SolverError
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.optimum import ROUND_OFF, Optimum, optimize
-from alignlens.solve.reachability import reachable, unavoidable
+from alignlens.solve.exact.optimum import ROUND_OFF, Optimum, optimize
+from alignlens.solve.exact.reachability import reachable, unavoidable
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import Environment
 

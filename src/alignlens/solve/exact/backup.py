@@ -3,7 +3,7 @@
 ``V'(s) = max_{a allowed at s} r(s, a) + γ Σ_k prob[s, a, k] · V(next[s, a, k])``, with
 V = 0 at terminal states. A small world (at most `SMALL` successor slots) is swept by
 NumPy's vectorised form, which needs no compiler. A larger one runs a fused,
-multi-threaded compiled loop (Numba, `alignlens.solve.loops`), because XLA on a small CPU
+multi-threaded compiled loop (Numba, `alignlens.solve.exact.loops`), because XLA on a small CPU
 stays well above the memory-bandwidth floor; that loop skips the probabilities of a
 deterministic world (K = 1), which are then all 1. The same backup in JAX
 (`alignlens.solve.backup_jax`) serves batches of worlds and GPUs.
@@ -35,7 +35,7 @@ def bellman_sweep(
     """
     if env.next_state.size <= SMALL:
         return _numpy_sweep(env, reward, values, out, allowed)
-    from alignlens.solve import loops  # Numba, imported by the worlds that need it
+    from alignlens.solve.exact import loops  # Numba, imported by the worlds that need it
 
     mask = _NO_MASK if allowed is None else allowed
     if env.next_state.shape[2] == 1:

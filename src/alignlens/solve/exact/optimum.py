@@ -22,9 +22,9 @@ import numpy as np
 from jaxtyping import Bool, Float, Int
 
 from alignlens.errors import SolverError
-from alignlens.solve.backup import q_values
-from alignlens.solve.evaluation import NEAR_ROWS, SolverMemo, evaluate
-from alignlens.solve.value_iteration import value_iteration
+from alignlens.solve.exact.backup import q_values
+from alignlens.solve.exact.evaluation import NEAR_ROWS, SolverMemo, evaluate
+from alignlens.solve.exact.value_iteration import value_iteration
 from alignlens.world.model import Environment
 
 Sense = Literal["max", "min"]

@@ -20,9 +20,9 @@ from jaxtyping import Bool, Float, Int
 
 from alignlens.analysis import Range
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.optimal_set import OptimalSet
-from alignlens.solve.optimum import ROUND_OFF, Sense, optimize
-from alignlens.solve.reachability import reachable
+from alignlens.solve.exact.optimal_set import OptimalSet
+from alignlens.solve.exact.optimum import ROUND_OFF, Sense, optimize
+from alignlens.solve.exact.reachability import reachable
 from alignlens.world.model import Environment
 
 SEARCH_LIMIT = 512

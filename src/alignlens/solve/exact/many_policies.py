@@ -2,7 +2,7 @@
 many rewards at once (the planners of a class).
 
 Small worlds: every policy's discounted state occupancy comes from one batched dense solve
-(`alignlens.solve.evaluation.occupancies`), and its return under each reward is the
+(`alignlens.solve.exact.evaluation.occupancies`), and its return under each reward is the
 occupancy-weighted reward; plain NumPy, so a small world needs no compiler at all. Larger
 worlds take one certified evaluation per policy and reward (`evaluate`), and their Q* one
 exact optimisation per reward.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 from jaxtyping import Float
 
-from alignlens.solve.evaluation import DENSE_LIMIT as DENSE_EVALUATION
-from alignlens.solve.evaluation import evaluate, occupancies
+from alignlens.solve.exact.evaluation import DENSE_LIMIT as DENSE_EVALUATION
+from alignlens.solve.exact.evaluation import evaluate, occupancies
 from alignlens.world.model import Environment
 
 DENSE_LIMIT = 400  # states up to which the planners' Q* is one batched value iteration
@@ -56,7 +56,7 @@ def optimal_q_many(
     with a horizon), so ties can be told from real gaps far above it.
     """
     if env.n_states > DENSE_LIMIT:
-        from alignlens.solve.optimum import optimize
+        from alignlens.solve.exact.optimum import optimize
 
         return np.stack([optimize(env, r).q for r in rewards])
     rewards = np.asarray(rewards, dtype=np.float64)

@@ -1,17 +1,11 @@
-"""The batched analysis of many small worlds as a compiled CPU loop (Numba): the same
-program as `alignlens.solve.analyze_many`'s JAX one, step for step, one world at a time.
+"""The batched analysis as a compiled CPU loop over worlds (Numba): the per-world
+program, step for step, one world at a time on all cores (``prange``).
 
-On a CPU the vmapped JAX program pays for its batching: every world of a vmapped step
-waits for the slowest one in each loop (value-iteration sweeps, policy-iteration steps,
-reachability fixed points), and every problem is padded to the largest. Here each world
-stops as soon as its own loops converge, state sets are bit masks, and a deterministic
-policy's values come from one Gaussian elimination over its live states (the kernels are
-in `alignlens.solve.many_compiled`). The numbers are the same as the JAX program's within
-round-off (tests compare the two, and both with the per-world path). Where the witness
-and sound extremes differ, this engine also runs the per-world path's search over tied
-optimal choices, so it settles worlds that the JAX program leaves to that path.
-
-Worlds are independent, so the loop over them runs on Numba's threads (``prange``).
+Each world stops as soon as its own loops converge, state sets are bit masks, and a
+deterministic policy's values come from one Gaussian elimination over its live states
+(the kernels are in `alignlens.solve.batched.kernels`). Where the witness and sound
+extremes differ, it runs the per-world path's search over tied optimal choices. Tests
+compare every number with the per-world path.
 """
 
 from __future__ import annotations
@@ -20,17 +14,17 @@ from typing import no_type_check
 
 import numba
 import numpy as np
-from jaxtyping import Bool, Float, Int
+from jaxtyping import Float
 
 from alignlens.analysis import TIE
-from alignlens.solve.extremes import CLOSE, SEARCH_LIMIT, SEARCH_WORK
-from alignlens.solve.many import ROUND_OFF
-from alignlens.solve.many_compiled import evaluate, reach, solve, tied_choices, unavoidable
+from alignlens.solve.batched.kernels import evaluate, reach, solve, tied_choices, unavoidable
+from alignlens.solve.batched.stacked import ManyNumbers, StackedWorlds
+from alignlens.solve.exact.extremes import CLOSE, SEARCH_LIMIT, SEARCH_WORK
+from alignlens.solve.exact.optimum import ROUND_OFF
 
 # Value-iteration sweeps before policy iteration, from zero and from the unrestricted
-# optimum. Fewer than the JAX program's: a world here waits for no other, so one more
-# exact evaluation costs only this world (tuned on 16-state worlds: 16 and 4 sweeps took
-# 72 µs a world, 4 and 1 took 61 µs).
+# optimum (tuned on 16-state worlds: 16 and 4 sweeps took 72 µs a world, 4 and 1 took
+# 61 µs).
 FIRST_SWEEPS = 4
 WARM_SWEEPS = 1
 
@@ -78,7 +72,7 @@ def _one_world(
     next_state, prob, raw_terminal, start, reward, discount, policy, given, epsilon, inside, out
 ):
     """Every number of one world's analysis, written into ``out`` (the fields of
-    `alignlens.solve.analyze_many.ManyNumbers` for this world)."""
+    `alignlens.solve.batched.analyze.ManyNumbers` for this world)."""
     ok_out, shared_out, optimum, worst, random, returns, ranges, representative = out
     n_states, n_actions, _ = next_state.shape[1:]
     everything = np.ones((n_states, n_actions), dtype=np.bool_)
@@ -144,7 +138,7 @@ def _one_world(
         tie = top - bottom <= TIE * max(1.0, abs(top))
         tolerance = max(
             epsilon * (top - bottom) * (1.0 - discount), ROUND_OFF * max(1.0, np.max(np.abs(v)))
-        )  # ε·(V* − W)/T, T = 1/(1 − γ) (`alignlens.solve.optimal_set`)
+        )  # ε·(V* − W)/T, T = 1/(1 − γ) (`alignlens.solve.exact.optimal_set`)
         actions = np.empty((n_states, n_actions), dtype=np.bool_)
         for s in range(n_states):
             for a in range(n_actions):
@@ -237,7 +231,7 @@ def _one_world(
     ok = converged
     if not (settled[0] and settled[1] and pick_settled):
         # A search over the tied optimal choices that lead to different states settles
-        # them exactly, as the per-world path does (`alignlens.solve.extremes`): the
+        # them exactly, as the per-world path does (`alignlens.solve.exact.extremes`): the
         # extremes over the leaves, and the first leaf within round-off of the minimum.
         work = max(16, SEARCH_WORK // next_state[0].size)
         leaves, complete = tied_choices(
@@ -316,44 +310,48 @@ def _analyse(
 
 
 def numbers_compiled(
-    next_state: Int[np.ndarray, "B 2 S A K"],
-    prob: Float[np.ndarray, "B 2 S A K"],
-    terminal: Bool[np.ndarray, "B 2 S"],
-    start: Float[np.ndarray, "B 2 S"],
-    reward: Float[np.ndarray, "B 2 S A"],
-    discount: Float[np.ndarray, " B"],
+    worlds: StackedWorlds,
     policies: Float[np.ndarray, "B S A"] | None,
     epsilon: float,
     inside: float,
-) -> tuple[np.ndarray, ...]:
-    """The fields of `ManyNumbers` (ok, shared, optimum, worst, random, returns, ranges,
-    policy) for stacked worlds, with the learned policy ``policies`` (action
-    probabilities) or, when None, the exhaustive worst-deployment representative."""
-    n_worlds, _, n_states, n_actions, _ = next_state.shape
+) -> ManyNumbers:
+    """Every number of the stacked worlds' analyses, with the learned policy ``policies``
+    (action probabilities) or, when None, the exhaustive worst-deployment representative;
+    ``inside`` is the deployment share of the mixture's optimal set."""
+    n_worlds, _, n_states, n_actions, _ = worlds.next_state.shape
     given = policies is not None
     if policies is None:
         policies = np.zeros((n_worlds, n_states, n_actions))
-    out = (
-        np.zeros(n_worlds, dtype=np.bool_),
-        np.zeros(n_worlds, dtype=np.bool_),
-        np.zeros((n_worlds, 2, 2)),
-        np.zeros((n_worlds, 2, 2)),
-        np.zeros((n_worlds, 2, 2)),
-        np.zeros((n_worlds, 2, 2)),
-        np.zeros((n_worlds, 5, 2)),
-        np.zeros((n_worlds, n_states), dtype=np.int64),
+    numbers = ManyNumbers(
+        ok=np.zeros(n_worlds, dtype=np.bool_),
+        shared=np.zeros(n_worlds, dtype=np.bool_),
+        optimum=np.zeros((n_worlds, 2, 2)),
+        worst=np.zeros((n_worlds, 2, 2)),
+        random=np.zeros((n_worlds, 2, 2)),
+        returns=np.zeros((n_worlds, 2, 2)),
+        ranges=np.zeros((n_worlds, 5, 2)),
+        policy=np.zeros((n_worlds, n_states), dtype=np.int64),
     )
     _analyse(
-        np.ascontiguousarray(next_state, dtype=np.int64),
-        np.ascontiguousarray(prob, dtype=np.float64),
-        np.ascontiguousarray(terminal, dtype=np.bool_),
-        np.ascontiguousarray(start, dtype=np.float64),
-        np.ascontiguousarray(reward, dtype=np.float64),
-        np.ascontiguousarray(discount, dtype=np.float64),
+        np.ascontiguousarray(worlds.next_state, dtype=np.int64),
+        np.ascontiguousarray(worlds.prob, dtype=np.float64),
+        np.ascontiguousarray(worlds.terminal, dtype=np.bool_),
+        np.ascontiguousarray(worlds.start, dtype=np.float64),
+        np.ascontiguousarray(worlds.reward, dtype=np.float64),
+        np.ascontiguousarray(worlds.discount, dtype=np.float64),
         np.ascontiguousarray(policies, dtype=np.float64),
         given,
         float(epsilon),
         float(inside),
-        out,
+        (
+            numbers.ok,
+            numbers.shared,
+            numbers.optimum,
+            numbers.worst,
+            numbers.random,
+            numbers.returns,
+            numbers.ranges,
+            numbers.policy,
+        ),
     )
-    return out
+    return numbers

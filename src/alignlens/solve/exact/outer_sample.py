@@ -13,7 +13,7 @@ import numpy as np
 
 from alignlens.analysis import OuterSample, WorldAnalysis
 from alignlens.optimizers.result import Runs
-from alignlens.solve.batch import evaluate_many
+from alignlens.solve.exact.many_policies import evaluate_many
 from alignlens.world.model import World
 
 

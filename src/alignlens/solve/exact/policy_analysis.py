@@ -27,7 +27,7 @@ from alignlens.errors import PolicyError
 from alignlens.optimizers.result import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.outer_sample import sample_outer
+from alignlens.solve.exact.outer_sample import sample_outer
 from alignlens.world.model import ENVIRONMENTS, World
 
 Extremes = Callable[[str, Float[np.ndarray, "S A"]], tuple[float, float]]

@@ -31,9 +31,9 @@ from alignlens.analysis import (
     optimality_thresholds,
 )
 from alignlens.policies.enumerated import EnumeratedClass, members_in_chunks
-from alignlens.solve.batch import returns_many
 from alignlens.solve.cache import SolveCache
-from alignlens.solve.mixture import share_set
+from alignlens.solve.exact.many_policies import returns_many
+from alignlens.solve.exact.mixture import share_set
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import ENVIRONMENTS, World
 

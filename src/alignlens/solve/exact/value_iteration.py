@@ -17,7 +17,7 @@ import numpy as np
 from jaxtyping import Bool, Float
 
 from alignlens.errors import SolverError
-from alignlens.solve.backup import SMALL, bellman_sweep
+from alignlens.solve.exact.backup import SMALL, bellman_sweep
 from alignlens.world.model import Environment
 
 Stopping = Literal["bound", "span"]
@@ -83,7 +83,7 @@ def _backward(
 ) -> ValueIterationResult:
     """Exact optimal values of a finite-horizon world by one backward pass: the work of
     one sweep instead of a sweep per step."""
-    from alignlens.solve import loops  # Numba, as for the large worlds' sweeps
+    from alignlens.solve.exact import loops  # Numba, as for the large worlds' sweeps
 
     values = np.zeros(env.n_states)
     mask = np.ones((1, 1), dtype=np.bool_) if allowed is None else allowed

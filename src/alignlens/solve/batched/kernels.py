@@ -1,6 +1,5 @@
-"""Exact solutions of many small worlds, one world at a time: compiled (Numba) kernels for
-the CPU engine of the batched analysis (`alignlens.solve.analyze_compiled`), as
-`alignlens.solve.many` holds the JAX ones for the vmapped engine.
+"""Exact solutions of one small world at a time: the compiled (Numba) kernels of the
+batched analysis (`alignlens.solve.batched.program`).
 
 Each works on one world in the successor format ([S, A, K]) and stops as soon as its own
 loops converge:
@@ -8,12 +7,13 @@ loops converge:
 - `solve`: the best values under a reward among allowed actions — value-iteration
   sweeps, then policy iteration with exact evaluations until no allowed action improves a
   live state beyond a round-off margin (the stopping rule and representative of
-  `alignlens.solve.optimize`); a warm start that is already optimal returns at once;
+  `alignlens.solve.exact.optimum.optimize`); a warm start that is already optimal returns
+  at once;
 - `evaluate` and `evaluate_deterministic`: exact values of a policy, by Gaussian
   elimination over the live states;
 - `reach`, `unavoidable` and `tied_choices`: the state sets and tied-choice masks of
-  optimal sets (`alignlens.solve.reachability`, `alignlens.solve.extremes`), with sets of
-  states as 64-bit masks where that helps.
+  optimal sets (`alignlens.solve.exact.reachability`, `alignlens.solve.exact.extremes`),
+  with sets of states as 64-bit masks where that helps.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import no_type_check
 import numba
 import numpy as np
 
-from alignlens.solve.many import POLICY_STEPS
+POLICY_STEPS = 100  # policy iteration on these worlds converges in a handful
 
 
 @no_type_check
@@ -106,7 +106,7 @@ def unavoidable(next_state, prob, terminal, sources, allowed):
 @no_type_check
 @numba.njit(cache=True)
 def tied_choices(next_state, prob, terminal, sources, actions, reached, limit, max_visits):
-    """(leaf masks [L, S, A], complete): `alignlens.solve.extremes.tied_choices` — masks
+    """(leaf masks [L, S, A], complete): `alignlens.solve.exact.extremes.tied_choices` — masks
     whose union is Opt, one per way of choosing among tied optimal actions that lead to
     different states, in the same order; not complete beyond ``limit`` leaves or
     ``max_visits`` partial choices.
@@ -312,7 +312,7 @@ def _row_argmax(q, s):
 @numba.njit(cache=True)
 def solve(next_state, prob, terminal, discount, reward, allowed, initial, margin, sweeps):
     """(values, Q, representative, converged): the best values under ``reward`` among
-    allowed actions, as `alignlens.solve.many.solve` — ``sweeps`` of value iteration from
+    allowed actions, — ``sweeps`` of value iteration from
     ``initial``, then policy iteration until no allowed action improves a live state by
     more than ``margin``; the representative takes the first action within the margin.
 
