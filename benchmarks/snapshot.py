@@ -51,7 +51,7 @@ def stripped(value: Any) -> Any:
 
 
 def snapshot() -> dict[str, Any]:
-    from alignlens.scenarios.registry import scenarios
+    from alignlens.scenarios.catalogue import scenarios
 
     out: dict[str, Any] = {"run": {}, "sweep": {}}
     for ident, scenario in scenarios().items():

@@ -15,6 +15,7 @@ from jaxtyping import install_import_hook
 with install_import_hook("alignlens", "beartype.beartype"):
     import alignlens
     import alignlens.cli
+    import alignlens.cli.scenarios
     import alignlens.report
     import alignlens.solve
     import alignlens.world
@@ -45,7 +46,7 @@ def examples() -> Path:
 def tour_runs() -> tuple[list, list]:
     """Every scenario with its own optimiser (seed 0), and under exhaustive search where it
     can: what `alignlens tour` runs, run once for the session (about 20 s)."""
-    runs, perfect, _ = alignlens.cli._run_tour(quiet=True)
+    runs, perfect, _ = alignlens.cli.scenarios.run_tour_with_progress(quiet=True)
     return runs, perfect
 
 
@@ -59,7 +60,9 @@ def tour(tmp_path_factory, tour_runs) -> tuple[dict, Path]:
 
     out = tmp_path_factory.mktemp("tour") / "tour.html"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(alignlens.cli, "_run_tour", lambda quiet: (*tour_runs, {}))
+        patch.setattr(
+            alignlens.cli.scenarios, "run_tour_with_progress", lambda quiet: (*tour_runs, {})
+        )
         result = CliRunner().invoke(alignlens.cli.app, ["tour", "--json", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), out

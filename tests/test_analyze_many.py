@@ -16,6 +16,7 @@ from alignlens.errors import AlignlensError
 from alignlens.lenses import apply_lenses
 from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.report.document import document_of
 from alignlens.solve.batched import analyze as batched_analyze
 from alignlens.solve.batched.analyze import analyses_many, numbers_many
 from alignlens.solve.batched.stacked import ManyNumbers, StackedWorlds
@@ -173,7 +174,7 @@ def test_sweep_rows_equal_per_world_rows_including_worlds_left_to_the_per_world_
         expected = alone_exhaustive(world)
         for lens, verdict in expected.verdicts.items():
             assert row["verdicts"][lens] == str(verdict.category)
-        assert_close(row["document"], expected.document(by_share=False))
+        assert_close(row["document"], document_of(expected, by_share=False))
 
 
 def test_batched_analysis_of_wide_worlds_equals_the_per_world_path() -> None:

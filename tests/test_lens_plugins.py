@@ -30,6 +30,7 @@ from alignlens.lenses import (
     lens_registry,
 )
 from alignlens.lenses import registry as registry_module
+from alignlens.report.document import document_of
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "examples" / "lens-package"
@@ -177,7 +178,7 @@ def test_a_registered_lens_is_applied_after_the_built_in_ones(registered) -> Non
     result = diagnose(WORLD, POLICY)
     assert list(result.verdicts)[-1] == "extra"
     assert result.verdicts["extra"].category == "outer"  # deployment regret 1 > τ
-    assert "extra" in result.document()["verdicts"]
+    assert "extra" in document_of(result)["verdicts"]
     assert "extra" in result._repr_html_()
 
 

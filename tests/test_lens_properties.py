@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from alignlens import Tolerances, diagnose, world_from_dict
 from alignlens.analysis import ShareSet
 from alignlens.lenses.shares import pieces_notation
+from alignlens.report.document import document_of
 from test_extremes import brute_optimal, brute_tables
 from worlds import random_world_dict
 
@@ -287,7 +288,7 @@ def test_every_lens_rederived_from_the_json_document(
         TabularPolicy.fixed("pi", policy),
         tolerances=Tolerances(epsilon=EPS, tau=TAU, deploy_share=share),
     )
-    doc = result.document()
+    doc = document_of(result)
     got = {lens: v["category"] for lens, v in doc["verdicts"].items()}
     assert got == lenses_from_document(doc, {"g": base_goal})
 
@@ -310,7 +311,7 @@ def test_the_rederivation_meets_the_cases_that_tell_the_frames_apart() -> None:
         result = diagnose(
             world, TabularPolicy.fixed("pi", policy), tolerances=Tolerances(epsilon=EPS, tau=TAU)
         )
-        doc = result.document(by_share=False)
+        doc = document_of(result, by_share=False)
         got = {lens: v["category"] for lens, v in doc["verdicts"].items()}
         assert got == lenses_from_document(doc, {}), seed
         c = result.verdicts["hubinger"].conditions

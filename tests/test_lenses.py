@@ -19,6 +19,7 @@ from alignlens.analysis import HackEvidence
 from alignlens.cli import app
 from alignlens.lenses import lens_names
 from alignlens.policies.tabular import MesaObjective, TabularPolicy, policy_from_mapping
+from alignlens.report.document import document_of
 from worlds import doors
 
 
@@ -98,7 +99,7 @@ def test_a_declared_mesa_objective_is_checked_against_the_behaviour() -> None:
     result = diagnose(world, TabularPolicy("exit-taker", table, table, held))
     assert result.analysis.mesa.holder == "one member of the population"
     assert result.analysis.mesa.competence == 0.0  # the exit earns nothing of reach_red
-    doc = result.document()["mesa"]
+    doc = document_of(result)["mesa"]
     assert doc["checked"] is False and doc["declared_by"] == "one member of the population"
 
 
@@ -134,7 +135,7 @@ def test_goal_attribution_in_both_environments() -> None:
     got = result.analysis.attribution()
     assert got["train"] == pytest.approx({"base": 1.0, "intended": 1.0, "reach_red": 1.0})
     assert got["deploy"] == pytest.approx({"base": 0.0, "intended": 0.0, "reach_red": 1.0})
-    assert result.document()["attribution"] == got
+    assert document_of(result)["attribution"] == got
 
 
 def test_proxy_reward_with_an_incompetent_policy_flags_outer_failure() -> None:
@@ -365,7 +366,7 @@ def test_a_planner_with_all_zero_weights_is_no_mesa_optimiser() -> None:
     is undefined, not 1. Ngo's mesa condition fails with the value "undefined" (null in
     JSON), and its attribution has no number for that objective either."""
     from alignlens.scenarios.genotypes import genotypes
-    from alignlens.scenarios.registry import example_world
+    from alignlens.scenarios.scenario import example_world
 
     world = example_world("birth-control.toml")
     humans = genotypes(world)
@@ -375,7 +376,7 @@ def test_a_planner_with_all_zero_weights_is_no_mesa_optimiser() -> None:
     assert mesa is not None and mesa.degenerate
     condition = result.verdicts["ngo"].conditions["mesa"]
     assert condition.holds is False and np.isnan(condition.value)
-    doc = result.document()
+    doc = document_of(result)
     assert doc["verdicts"]["ngo"]["conditions"]["mesa"]["value"] is None
     assert doc["mesa"]["competence"] is None
     assert result.verdicts["ngo"].category != "inner"
@@ -425,7 +426,7 @@ def test_an_irrelevant_dominated_action_and_the_normaliser(tolerances, without, 
         )
         assert result.analysis.returns.train_base == pytest.approx(0.98)
         assert result.analysis.regret.deploy_intended == pytest.approx(want)
-        doc = result.document()
+        doc = document_of(result)
         assert doc["absolute_regret"]["deploy"]["intended"] == pytest.approx(0.02)
         assert doc["normaliser"]["name"] == tolerances.normaliser
         aligned = want <= tolerances.tau

@@ -157,7 +157,7 @@ def test_polymorphic_driver_sits_at_the_internal_equilibrium() -> None:
     """k = 0.7, s = 0.6, h = 0.1: the population hovers near p̂ ≈ 0.658, so w̄ < 1 (hacked)
     while the driver's competence at its own objective is p ≈ 0.66 < κ: no competent
     mesa-optimiser, so Ngo calls it robustness."""
-    doc = run_json("--k", "0.7", "--s", "0.6", "--h", "0.1")
+    doc = run_json("--set", "k=0.7", "--set", "s=0.6", "--set", "h=0.1")
     assert doc["verdicts"]["wentworth"]["category"] == "hacked"
     assert doc["mesa"]["competence"] == pytest.approx(POLYMORPHIC.internal_equilibrium, abs=0.1)
     assert doc["verdicts"]["ngo"]["category"] == "robustness"
@@ -166,7 +166,7 @@ def test_polymorphic_driver_sits_at_the_internal_equilibrium() -> None:
 def test_purged_driver_leaves_an_aligned_population() -> None:
     """k = 0.6, s = 0.4, h = 0.5: λ₀ = 1.2 · 0.8 = 0.96 < 1, so D cannot invade."""
     assert Drive(0.6, 0.4, 0.5).invasion_rate < 1
-    doc = run_json("--k", "0.6", "--s", "0.4", "--h", "0.5")
+    doc = run_json("--set", "k=0.6", "--set", "s=0.4", "--set", "h=0.5")
     assert {v["category"] for v in doc["verdicts"].values()} == {"aligned"}
 
 
@@ -177,7 +177,11 @@ def test_exhaustive_search_has_no_transmission_to_exploit() -> None:
 
 @pytest.mark.parametrize(
     ("scenario", "args", "field"),
-    [("greedy-genes", ["--k", "1.5"], "k"), ("virus", ["--k", "0.7"], "--k")],
+    [
+        ("greedy-genes", ["--set", "k=1.5"], "k"),
+        ("virus", ["--set", "k=0.7"], "--set"),
+        ("greedy-genes", ["--set", "k"], "--set"),
+    ],
 )
 def test_bad_drive_parameters_are_clear_errors(scenario: str, args: list, field: str) -> None:
     result = CliRunner().invoke(app, ["run", scenario, *args])

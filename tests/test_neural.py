@@ -314,7 +314,7 @@ def test_both_neural_scenarios_share_one_compiled_program(examples) -> None:
     have the same array shapes and dtypes, so one jitted program (one compilation) trains
     both."""
     from alignlens.optimizers.ppo import training_env
-    from alignlens.scenarios.registry import NEURAL_PPO
+    from alignlens.scenarios.scenario import NEURAL_PPO
 
     config = PPOConfig(**NEURAL_PPO)
     shapes = [

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 from alignlens import diagnose, load_world, world_from_dict
+from alignlens.learned import Runs, Trace, TrainingResult
 from alignlens.optimizers.ppo import PPOConfig, ppo_runs
-from alignlens.optimizers.result import Runs, Trace, TrainingResult
 from alignlens.policies.tabular import policy_from_mapping
+from alignlens.report.document import document_of
 from alignlens.solve import evaluate
 from alignlens.solve.exact.analyze import analyze_world
 from alignlens.solve.exact.outer_sample import sample_outer
@@ -74,7 +75,7 @@ def test_wentworth_reports_a_witness_and_agrees_with_the_exact_superclass() -> N
     (flag,) = (f for f in verdict.flags if "sampled" in f)
     assert "of 3 independent runs, 2 ended fully optimised, 1 misaligned" in flag
     assert "seeds 10" in flag
-    doc = result.document()["outer_sample"]
+    doc = document_of(result)["outer_sample"]
     assert doc["sampled"] is True
     assert doc["fully_optimised"] == [10, 11] and doc["witnesses"] == [10]
 
@@ -110,7 +111,7 @@ def test_no_fully_optimised_run_is_no_sample_of_the_optimal_set() -> None:
 def test_without_runs_there_is_no_sampled_condition() -> None:
     result = diagnose(world_from_dict(doors()), WITNESS)
     assert "outer_W_sampled" not in result.verdicts["wentworth"].conditions
-    assert "outer_sample" not in result.document()
+    assert "outer_sample" not in document_of(result)
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import alignlens.console
+import alignlens.cli.console
 from alignlens.cli import app
-from alignlens.console import progress_of_count, progress_of_runs
+from alignlens.cli.console import progress_of_count, progress_of_runs
 from alignlens.progress import listening, report
 
 
@@ -65,7 +65,7 @@ def terminal(monkeypatch) -> io.StringIO:
     """The error console as a terminal, recorded."""
     out = io.StringIO()
     fake = Console(file=out, force_terminal=True, width=80)
-    monkeypatch.setattr(alignlens.console, "errors", fake)
+    monkeypatch.setattr(alignlens.cli.console, "errors", fake)
     return out
 
 
@@ -73,7 +73,7 @@ def test_a_terminal_shows_each_run_and_its_stage_live(terminal: io.StringIO) -> 
     with progress_of_runs("tour", 2, quiet=False) as tell:
         tell("coin", "training 8 networks by PPO", 3, 10)
         tell("virus", "running", None, None)
-        alignlens.console.errors.file.flush()
+        alignlens.cli.console.errors.file.flush()
         tell("virus", "done", 1, 1)
         tell("coin", "done", 1, 1)
     drawn = terminal.getvalue()

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from alignlens.cli import app
 from alignlens.errors import AlignlensError
 from alignlens.lenses.shares import pieces_notation
+from alignlens.report.document import document_of
 from alignlens.scenarios import run_scenario, scenarios
 from alignlens.world.examples import examples_dir
 
@@ -40,8 +41,8 @@ def test_same_seed_same_document(scenario_id: str, tour_runs) -> None:
     """A fresh run with seed 0 repeats the session's first one (made earlier, by the tour)."""
     runs, _ = tour_runs
     (first,) = [r for r in runs if r.scenario.id == scenario_id]
-    a = first.diagnosis.document()
-    b = run_scenario(scenario_id, seed=0).diagnosis.document()
+    a = document_of(first.diagnosis)
+    b = document_of(run_scenario(scenario_id, seed=0).diagnosis)
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
@@ -101,7 +102,7 @@ def test_birth_control_is_outer_for_some_optimal_genotypes_and_not_others(tour_r
     diagnosed on its own."""
     from alignlens import diagnose
     from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
-    from alignlens.scenarios.registry import example_world
+    from alignlens.scenarios.scenario import example_world
 
     runs, _ = tour_runs
     (run,) = [r for r in runs if r.scenario.id == "birth-control"]
@@ -121,7 +122,7 @@ def test_birth_control_is_outer_for_some_optimal_genotypes_and_not_others(tour_r
         assert dict(over.counts[lens]) == dict(counted), lens
     # The computed representative is named; a declared tie-break stays available.
     assert over.rule == "the member of Opt(train, R) worst in deployment under U"
-    from alignlens.scenarios.registry import diagnose_exhaustive
+    from alignlens.scenarios.scenario import diagnose_exhaustive
 
     kind = diagnose_exhaustive(world, humans, "exhaustive", tie_break="best-deployment")
     assert {str(v.category) for v in kind.verdicts.values()} == {"aligned"}

@@ -178,9 +178,11 @@ def test_sweep_report_at_80_columns(tmp_path) -> None:
 
 def test_tour_command_at_80_columns(tour_runs, tmp_path, monkeypatch) -> None:
     """The tour's two tables, on the session's scenario runs (the whole catalogue)."""
-    import alignlens.cli
+    import alignlens.cli.scenarios
 
-    monkeypatch.setattr(alignlens.cli, "_run_tour", lambda quiet: (*tour_runs, {}))
+    monkeypatch.setattr(
+        alignlens.cli.scenarios, "run_tour_with_progress", lambda quiet: (*tour_runs, {})
+    )
     text = invoke("tour", "--out", str(tmp_path / "tour.html"))
     runs, perfect = tour_runs
     words = [r.scenario.id for r in runs] + [r.optimizer for r in runs + perfect]

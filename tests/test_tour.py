@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from alignlens.report.document import document_of
 from alignlens.scenarios import run_scenario
 from alignlens.scenarios import tour as tour_module
 from alignlens.scenarios.tour import TourJob, job_groups, run_tour, tour_jobs
@@ -35,8 +36,8 @@ def test_runs_arrive_as_they_finish_and_equal_one_at_a_time(monkeypatch, workers
     ]
     assert ("masturbation (exhaustive)", "done") in stages
     for run in (*runs, *perfect):
-        alone = run_scenario(run.scenario.id, run.optimizer).diagnosis.document()
-        assert json.dumps(run.diagnosis.document(), sort_keys=True) == json.dumps(
+        alone = document_of(run_scenario(run.scenario.id, run.optimizer).diagnosis)
+        assert json.dumps(document_of(run.diagnosis), sort_keys=True) == json.dumps(
             alone, sort_keys=True
         )
 

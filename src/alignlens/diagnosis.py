@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Analysis, HackEvidence, WorldAnalysis
 from alignlens.errors import PolicyError
+from alignlens.learned import Runs
 from alignlens.lenses import Verdict, apply_lenses, lenses
 from alignlens.lenses.disagreement import Disagreement, disagreements
 from alignlens.lenses.shares import SharePiece, verdicts_by_share
-from alignlens.optimizers.result import Runs
 from alignlens.policies.enumerated import EnumeratedClass, class_named, observation_member
 from alignlens.policies.tabular import (
     TabularPolicy,
@@ -27,13 +27,18 @@ from alignlens.policies.tabular import (
     policy_from_callable,
     policy_from_mapping,
 )
+from alignlens.report.pages import diagnosis_html
+from alignlens.solve.cache import SolveCache
+from alignlens.solve.exact.analyze import analyze_world
+from alignlens.solve.exact.enumerated import analyze_enumerated, class_extremes
+from alignlens.solve.exact.policy_analysis import analyze_policy
 from alignlens.tolerances import Tolerances
 from alignlens.world import World, load_world
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from alignlens.optimizers.result import Trace
+    from alignlens.learned import Trace
     from alignlens.solve.batched.analyze import ManyNumbers
     from alignlens.verdict_range import VerdictRange
 
@@ -87,20 +92,6 @@ class Diagnosis:
         them here, in words."""
         return disagreements(self.verdicts, lenses())
 
-    def document(self, *, by_share: bool = True) -> dict[str, Any]:
-        """The JSON document that ``--json`` prints (docs/model.md, The JSON document);
-        ``by_share=False`` (as in sweep stores) leaves out each lens's verdict as a
-        function of λ and the explanations of disagreements."""
-        from alignlens.report.document import diagnosis_document
-
-        return diagnosis_document(
-            self.analysis,
-            dict(self.verdicts),
-            self.by_share() if by_share else None,
-            over_optimal=self.over_optimal,
-            disagreements=self.disagreements() if by_share else (),
-        )
-
     def __repr__(self) -> str:
         lines = [f"Diagnosis of {self.analysis.policy!r} in {self.analysis.objectives.world!r}"]
         width = max(len(n) for n in self.verdicts)
@@ -109,13 +100,9 @@ class Diagnosis:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        """The verdict table of the HTML report (one row per lens; each cell opens to its
-        reason and conditions) and the numbers behind it."""
-        from alignlens.report.html import Report
-        from alignlens.report.pages import diagnosis_sections
+        """In a notebook: the verdict table of the HTML report and the numbers behind it."""
 
-        verdicts, numbers = diagnosis_sections(self, figures=False)
-        return Report(self.analysis.policy, [verdicts, numbers])._repr_html_()
+        return diagnosis_html(self)
 
 
 def as_policy(
@@ -168,10 +155,6 @@ def diagnose(
     ``over_optimal``, the verdicts over Opt(train, R) of an exhaustive search, is kept
     beside the verdicts.
     """
-    from alignlens.solve.cache import SolveCache
-    from alignlens.solve.exact.analyze import analyze_world
-    from alignlens.solve.exact.enumerated import analyze_enumerated, class_extremes
-    from alignlens.solve.exact.policy_analysis import analyze_policy
 
     cache = SolveCache()
     w = world if isinstance(world, World) else load_world(world)

@@ -8,7 +8,8 @@ prints one line per problem under the file's name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
@@ -79,6 +80,25 @@ class AlignlensError(Exception):
         where = ": ".join(part for part in (self.file, self.field) if part)
         text = f"{where}: {self.problem}" if where else self.problem
         return f"{text}. Fix: {self.fix}" if self.fix else text
+
+    def renamed(self, names: Mapping[str, str]) -> AlignlensError:
+        """The same error with its fields called by ``names`` (e.g. a config's field by the
+        command-line option that sets it), in the field and where the fix names it."""
+
+        def one(p: Problem) -> Problem:
+            if p.field not in names:
+                return p
+            new = names[p.field]
+            fix = (
+                None if p.fix is None else re.sub(rf"(?<![\w-]){re.escape(p.field)}\b", new, p.fix)
+            )
+            return Problem(new, p.problem, fix)
+
+        problems = tuple(one(p) for p in self.problems)
+        first = problems[0]
+        return type(self)(
+            first.problem, file=self.file, field=first.field, fix=first.fix, problems=problems
+        )
 
     def located(self, file: str) -> AlignlensError:
         """The same error attributed to ``file`` (for errors raised below the file reader)."""

@@ -28,7 +28,7 @@ from alignlens.diagnosis import Diagnosis
 from alignlens.errors import SolverError
 from alignlens.lenses import Verdict, apply_lenses, lenses
 from alignlens.lenses.shares import pieces, verdicts_by_share
-from alignlens.tolerances import Tolerances
+from alignlens.tolerances import NEIGHBOURHOOD, Tolerances
 
 PARAMETERS = {
     "deploy_share": "λ",
@@ -41,9 +41,6 @@ THRESHOLDS = ("tau", "kappa", "catastrophe")  # exact: no number of the analysis
 SCAN = tuple(10.0 ** (k / 2) for k in range(-18, -1))  # ε from 1e-9 to 0.1, half-decades
 SHARE_SCAN = tuple(k / 20 for k in range(21))
 BISECTIONS = 12  # halvings of a grid step: a change is located to about 1%
-NEIGHBOURHOOD = 2.0
-"""A verdict is fragile when it flips with a threshold between half and twice its value
-(for κ, the shortfall 1 − κ halved or doubled)."""
 
 UNRESOLVED = "unresolved"
 """The category a scanned piece shows where the world cannot be analysed at that value."""

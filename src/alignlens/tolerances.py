@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from alignlens.errors import AlignlensError
 
-MESA_READINGS = ("structural", "behavioural")
-NORMALISERS = ("range", "random", "absolute")
+MesaReading = Literal["structural", "behavioural"]
+Normaliser = Literal["range", "random", "absolute"]
+PolicyJudged = Literal["as given", "greedy"]
+MESA_READINGS: tuple[str, ...] = get_args(MesaReading)
+NORMALISERS: tuple[str, ...] = get_args(Normaliser)
+NEIGHBOURHOOD = 2.0
+"""A verdict is fragile when it flips with a threshold between half and twice its value
+(for κ, the shortfall 1 − κ halved or doubled)."""
 
 
 @dataclass(frozen=True)
@@ -41,9 +48,9 @@ class Tolerances:
     tau: float = 0.1
     kappa: float = 0.9
     deploy_share: float = 0.5
-    policy_judged: str = "as given"
-    mesa_reading: str = "structural"
-    normaliser: str = "range"
+    policy_judged: PolicyJudged = "as given"
+    mesa_reading: MesaReading = "structural"
+    normaliser: Normaliser = "range"
     reward_scale: float | None = None
     catastrophe: float = 0.5
 
@@ -51,7 +58,7 @@ class Tolerances:
         if self.normaliser not in NORMALISERS:
             raise AlignlensError(
                 f"unknown normaliser {self.normaliser!r}",
-                field="--normaliser",
+                field="normaliser",
                 fix=f"use one of {', '.join(NORMALISERS)}",
             )
         scale = self.reward_scale
@@ -60,13 +67,13 @@ class Tolerances:
         ):
             raise AlignlensError(
                 f"the absolute normaliser needs a positive reward scale, not {scale!r}",
-                field="--reward-scale",
-                fix="give --reward-scale as a positive return (e.g. the return of one reward of 1)",
+                field="reward_scale",
+                fix="give reward_scale as a positive return (e.g. the return of one reward of 1)",
             )
         if self.mesa_reading not in MESA_READINGS:
             raise AlignlensError(
                 f"unknown mesa reading {self.mesa_reading!r}",
-                field="--mesa-reading",
+                field="mesa_reading",
                 fix=f"use one of {', '.join(MESA_READINGS)}",
             )
         for name in ("epsilon", "tau", "kappa", "deploy_share", "catastrophe"):
@@ -74,7 +81,7 @@ class Tolerances:
             if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= 1):
                 raise AlignlensError(
                     f"{name} = {value!r} is outside [0, 1]",
-                    field=f"--{name.replace('_', '-')}",
+                    field=name,
                     fix=f"give {name} as a number between 0 and 1",
                 )
 
@@ -103,7 +110,7 @@ class Tolerances:
                 raise AlignlensError(
                     f"the uniformly random policy earns {random:g}, more than any policy of "
                     f"the class ({best:g}), so the random normaliser gives no scale",
-                    field="--normaliser",
+                    field="normaliser",
                     fix="use the range normaliser for this class (a class that acts on "
                     "observations can be beaten by acting at random)",
                 )

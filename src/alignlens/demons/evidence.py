@@ -11,8 +11,11 @@ the growth of the demon's channel, with its bound at every training optimum
 
 from __future__ import annotations
 
-from alignlens.analysis import HackEvidence
+from alignlens.analysis import HackEvidence, normalized_regret
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.solve import evaluate
+from alignlens.solve.exact.extremes import return_range
+from alignlens.solve.exact.optimal_set import optimal_set
 from alignlens.world.model import World
 
 
@@ -25,9 +28,6 @@ def measured_hack_evidence(
 ) -> HackEvidence:
     """The evidence when the inner objective is measured on the run (``measured``) and
     bounded at every training optimum (``at_optimum``)."""
-    from alignlens.analysis import normalized_regret
-    from alignlens.solve import evaluate
-    from alignlens.solve.exact.optimal_set import optimal_set
 
     train = world.environment("train")
     opt = optimal_set(train, world.base, 1e-6)
@@ -50,10 +50,6 @@ def hack_evidence(
     epsilon: float = 1e-6,
 ) -> HackEvidence:
     """The evidence for ``learned``, whose inner optimiser pursues ``world.goals[inner_goal]``."""
-    from alignlens.analysis import normalized_regret
-    from alignlens.solve import evaluate
-    from alignlens.solve.exact.extremes import return_range
-    from alignlens.solve.exact.optimal_set import optimal_set
 
     train = world.environment("train")
     inner = world.goals[inner_goal]

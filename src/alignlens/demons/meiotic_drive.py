@@ -29,6 +29,9 @@ from jaxtyping import Float
 from alignlens.errors import AlignlensError
 
 
+Frequency = float | Float[np.ndarray, "..."]  # one allele frequency, or an array of them
+
+
 @dataclass(frozen=True)
 class Drive:
     """One locus with a driving allele.
@@ -57,12 +60,12 @@ class Drive:
         """The counterfactual: the same locus under fair meiosis (k = ½)."""
         return replace(self, k=0.5)
 
-    def mean_fitness(self, p: Float[np.ndarray, "..."]) -> Float[np.ndarray, "..."]:
+    def mean_fitness(self, p: Frequency) -> Frequency:
         """w̄ = 1 − sp² − 2hspq at Hardy–Weinberg proportions."""
         q = 1.0 - p
         return 1.0 - self.s * p**2 - 2.0 * self.h * self.s * p * q
 
-    def next_frequency(self, p: Float[np.ndarray, "..."]) -> Float[np.ndarray, "..."]:
+    def next_frequency(self, p: Frequency) -> Frequency:
         """p′: selection on genotypes, then meiosis with drive."""
         q = 1.0 - p
         driven = p**2 * (1.0 - self.s) + 2.0 * p * q * (1.0 - self.h * self.s) * self.k

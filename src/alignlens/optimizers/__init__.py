@@ -1,11 +1,11 @@
 """Optimisers: the exhaustive (perfect) one, and imperfect ones with a budget."""
 
+from alignlens.learned import Population, Trace, TrainingResult
 from alignlens.optimizers.evolution import EvolutionConfig, evolution
 from alignlens.optimizers.exhaustive import ExhaustiveResult, exhaustive
 from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
 from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
 from alignlens.optimizers.q_learning import QLearningConfig, q_learning
-from alignlens.optimizers.result import Population, Trace, TrainingResult
 
 __all__ = [
     "EvolutionConfig",

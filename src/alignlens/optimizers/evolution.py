@@ -34,15 +34,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from alignlens.analysis import HackEvidence
-from alignlens.optimizers.result import (
-    MAKE_UP_LIMIT,
-    Population,
-    Trace,
-    TrainingResult,
-)
+from alignlens.analysis import HackEvidence, normalized_regret
+from alignlens.learned import MAKE_UP_LIMIT, Population, Trace, TrainingResult
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.mixture import mixture_policy
+from alignlens.solve.exact.enumerated import member_returns, optimal_members
 from alignlens.world.model import World
 
 
@@ -149,7 +145,6 @@ def evolution(
     seed: int = 0,
 ) -> TrainingResult:
     """Evolve a population on J^train_R over ``policy_class``; return it as a mixture."""
-    from alignlens.solve.exact.enumerated import member_returns
 
     config = config or EvolutionConfig()
     goals = {f"goal:{g}": r for g, r in world.goals.items()}
@@ -198,8 +193,6 @@ def _drive_evidence(
 ) -> HackEvidence:
     """The driver's share of the final population, its highest share at a training optimum
     (whether an optimal member carries it), and the regret of the fair-transmission run."""
-    from alignlens.analysis import normalized_regret
-    from alignlens.solve.exact.enumerated import optimal_members
 
     best, worst = float(fitness.max()), float(fitness.min())
     strides = _strides(loci)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from alignlens.errors import AlignlensError
-from alignlens.optimizers.result import TrainingResult, trace_of
+from alignlens.learned import TrainingResult
+from alignlens.optimizers.trace import trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.precision import in_float64
@@ -54,7 +55,7 @@ def bandit_labels(world: World) -> np.ndarray:
             raise AlignlensError(
                 "logistic regression needs a contextual bandit (every action from a start state "
                 "ends the episode)",
-                field="--optimizer",
+                field="optimizer",
                 fix="use another optimiser for worlds with longer episodes",
             )
     best = world.base.max(axis=1, keepdims=True)

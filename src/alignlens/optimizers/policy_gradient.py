@@ -20,10 +20,12 @@ import numpy as np
 from jaxtyping import Float
 
 from alignlens.errors import AlignlensError
-from alignlens.optimizers.result import TRACE_KEYS, Trace, TrainingResult
+from alignlens.learned import TRACE_KEYS, Trace, TrainingResult
 from alignlens.policies.enumerated import EnumeratedClass
+from alignlens.policies.mixture import mixture_tables
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.precision import float64, in_float64
+from alignlens.solve.exact.enumerated import member_returns
 from alignlens.world.model import Environment, World
 
 DENSE_LIMIT = 400
@@ -54,7 +56,7 @@ def make_train(world: World, config: PolicyGradientConfig) -> Callable:
     if world.n_states > DENSE_LIMIT:
         raise AlignlensError(
             f"exact policy gradient solves dense systems; this world has {world.n_states} states",
-            field="--optimizer",
+            field="optimizer",
             fix=f"use it on worlds of at most {DENSE_LIMIT} states",
         )
     train = make_train_arrays(world.n_states, world.n_actions, config)
@@ -162,7 +164,7 @@ def policy_gradient_many(
     if n > DENSE_LIMIT:
         raise AlignlensError(
             f"exact policy gradient solves dense systems; these worlds have {n} states",
-            field="--optimizer",
+            field="optimizer",
             fix=f"use it on worlds of at most {DENSE_LIMIT} states",
         )
     real = len(worlds)
@@ -224,6 +226,7 @@ def _mixture_program(config: PolicyGradientConfig) -> Callable:
     return jax.jit(train)
 
 
+@in_float64
 def policy_gradient(
     world: World,
     config: PolicyGradientConfig | None = None,
@@ -232,7 +235,7 @@ def policy_gradient(
     policy_class: EnumeratedClass | None = None,
 ) -> TrainingResult:
     """Train softmax(θ) on J^train_R for ``config.steps`` exact-gradient steps: per state
-    (tabular), or as a mixture over the members of ``policy_class``."""
+    (tabular), or as a mixture over the members of ``policy_class``; in 64 bits."""
     import jax
 
     config = config or PolicyGradientConfig()
@@ -255,9 +258,6 @@ def _mixture(
     world: World, cls: EnumeratedClass, config: PolicyGradientConfig, seed: int
 ) -> TrainingResult:
     import jax
-
-    from alignlens.policies.mixture import mixture_tables
-    from alignlens.solve.exact.enumerated import member_returns
 
     j = member_returns(world, cls, {"base": world.base, "intended": world.intended})
     table = np.stack([j[tuple(k.split("_"))] for k in TRACE_KEYS], axis=1)  # type: ignore[index]

@@ -33,7 +33,8 @@ import numpy as np
 import optax
 
 from alignlens.envs.functional import EnvParams, env_params, reset, step
-from alignlens.optimizers.result import Runs, TrainingResult, trace_of
+from alignlens.learned import Runs, TrainingResult
+from alignlens.optimizers.trace import trace_of
 from alignlens.policies.neural import Architecture, actor_critic, greedy_table
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.precision import float32

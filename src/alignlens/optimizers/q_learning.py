@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.optimizers.result import TrainingResult, trace_of
+from alignlens.learned import TrainingResult
+from alignlens.optimizers.trace import trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.world.model import World

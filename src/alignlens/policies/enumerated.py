@@ -15,6 +15,7 @@ from jaxtyping import Float, Int
 
 from alignlens.errors import PolicyError
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
+from alignlens.solve.exact.reachability import reachable
 from alignlens.world.model import World
 
 Tables = Callable[
@@ -100,7 +101,6 @@ def observation_member(world: World, policy: TabularPolicy) -> int:
     states that show the same observation, in both environments. (At observations it
     never meets, the member takes the policy's likeliest action: unreached, it changes no
     return.)"""
-    from alignlens.solve.exact.reachability import reachable
 
     seen = acting_observations(world)
     choice: dict[int, tuple[int, str]] = {}
@@ -147,7 +147,7 @@ def class_named(world: World, name: str) -> EnumeratedClass | None:
         return observation_policies(world, name="observation policies")
     raise PolicyError(
         f"unknown policy class {name!r}",
-        field="--class",
+        field="class",
         fix=f"use one of {', '.join(POLICY_CLASSES)}",
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import PolicyError
+from alignlens.policies.sb3_safe import load_safely
 from alignlens.world.gym_specs import import_module
 
 SB3_ALGORITHMS = ("PPO", "A2C", "DQN")
@@ -29,15 +30,15 @@ def load_function(spec: str) -> Callable[[Any], Any]:
     if not module_name or not function_name:
         raise PolicyError(
             f"{spec!r} is not MODULE:FUNCTION",
-            field="--policy",
+            field="policy",
             fix="give the policy as sb3:PATH.zip or as MODULE:FUNCTION",
         )
-    module = import_module(module_name, "--policy")
+    module = import_module(module_name, "policy")
     function = getattr(module, function_name, None)
     if not callable(function):
         raise PolicyError(
             f"{module_name!r} has no function {function_name!r}",
-            field="--policy",
+            field="policy",
             fix="name a function of the module: MODULE:FUNCTION",
         )
     return function
@@ -57,20 +58,16 @@ def load_sb3(
     so runs any code a crafted file holds: only for files you trust."""
     path = Path(path)
     if not path.is_file():
-        raise PolicyError(
-            "no such model file", file=str(path), field="--policy", fix="give a saved .zip"
-        )
+        raise PolicyError("no such model file", file=str(path), fix="give a saved .zip")
     try:
         import stable_baselines3
     except ImportError:
         raise PolicyError(
             "Stable-Baselines3 models need stable-baselines3",
-            field="--policy",
+            field="policy",
             fix="pip install stable-baselines3",
         ) from None
     if not trust:
-        from alignlens.policies.sb3_safe import load_safely
-
         return load_safely(path, spaces, spaces_from)
     for name in SB3_ALGORITHMS:
         try:
@@ -80,7 +77,6 @@ def load_sb3(
     raise PolicyError(
         f"no Stable-Baselines3 algorithm ({', '.join(SB3_ALGORITHMS)}) could load it",
         file=str(path),
-        field="--policy",
         fix="give a model saved by model.save(...) of one of those algorithms",
     )
 

@@ -15,6 +15,7 @@ import numpy as np
 from jaxtyping import Float
 
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
+from alignlens.solve.exact.evaluation import occupancies
 from alignlens.world.model import ENVIRONMENTS, World
 
 
@@ -48,7 +49,6 @@ def mixture_tables(
 ) -> tuple[Float[np.ndarray, "S A"], Float[np.ndarray, "S A"]]:
     """The training and deployment tables of the mixture of members with these tables:
     π(a|s) = Σ_i w_i d_i(s) π_i(a|s) / Σ_i w_i d_i(s), uniform where no member goes."""
-    from alignlens.solve.exact.evaluation import occupancies
 
     w = np.asarray(weights, dtype=np.float64)
     w = w / w.sum()

@@ -15,6 +15,8 @@ from jaxtyping import Bool, Float
 
 from alignlens.policies.enumerated import EnumeratedClass, product_class
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
+from alignlens.solve.exact.many_policies import optimal_q_many
+from alignlens.solve.exact.optimum import optimize
 from alignlens.world.model import Environment, World
 
 TIE = 1e-9
@@ -28,7 +30,6 @@ def indifferent(q: Float[np.ndarray, "S A"], scale: float) -> Float[np.ndarray, 
 
 
 def optimal_q(env: Environment, reward: Float[np.ndarray, "S A"]) -> Float[np.ndarray, "S A"]:
-    from alignlens.solve.exact.optimum import optimize
 
     return optimize(env, reward).q
 
@@ -94,7 +95,6 @@ def planner_class(
         rewards = reward_of(w)
 
         def tables_in(env: Environment) -> np.ndarray:
-            from alignlens.solve.exact.many_policies import optimal_q_many
 
             q = optimal_q_many(env, rewards)
             scale = float(np.abs(q).max(initial=0.0))

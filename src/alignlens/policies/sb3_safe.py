@@ -145,7 +145,7 @@ def _refused(path: Path, problem: str) -> PolicyError:
     return PolicyError(
         f"the model {problem}",
         file=str(path),
-        field="--policy",
+        field="policy",
         fix=f"give a model saved by PPO, A2C or DQN's model.save(...); for a file you trust, "
         f"{TRUST} loads it with Stable-Baselines3's own loader, which runs code in the file",
     )

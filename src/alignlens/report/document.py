@@ -25,6 +25,7 @@ from alignlens.tolerances import Tolerances
 from alignlens.world.model import ENVIRONMENTS
 
 if TYPE_CHECKING:
+    from alignlens.diagnosis import Diagnosis
     from alignlens.sensitivity import Strip
     from alignlens.verdict_range import VerdictRange
 
@@ -211,6 +212,19 @@ def over_optimal_document(over: VerdictRange) -> dict[str, Any]:
         "verdicts": {lens: dict(counts) for lens, counts in over.counts.items()},
         "notation": {lens: over.notation(lens) for lens in over.counts},
     }
+
+
+def document_of(diagnosis: Diagnosis, *, by_share: bool = True) -> dict[str, Any]:
+    """The JSON document that ``--json`` prints for a diagnosis; ``by_share=False`` (as in
+    sweep stores) leaves out each lens's verdict as a function of λ and the explanations of
+    disagreements."""
+    return diagnosis_document(
+        diagnosis.analysis,
+        dict(diagnosis.verdicts),
+        diagnosis.by_share() if by_share else None,
+        over_optimal=diagnosis.over_optimal,
+        disagreements=diagnosis.disagreements() if by_share else (),
+    )
 
 
 def diagnosis_document(

@@ -29,13 +29,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from jaxtyping import Float
 
+from alignlens.report.levels import levels_of, most_likely_path, tile_label
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from alignlens.analysis import WorldAnalysis
     from alignlens.demons.meiotic_drive import DriveRun
     from alignlens.demons.tessellating_hills import HillsRuns
-    from alignlens.optimizers.result import Trace
+    from alignlens.learned import Trace
     from alignlens.policies.tabular import TabularPolicy
     from alignlens.sensitivity import Strip
     from alignlens.world.model import World
@@ -129,8 +131,6 @@ def gridworld_figure(world: World, policy: TabularPolicy) -> Figure:
     (a line from S to ●)."""
     from matplotlib.colors import ListedColormap
 
-    from alignlens.report.levels import levels_of
-
     grid = world.grid
     if grid is None:
         raise ValueError(f"world {world.name!r} is not a gridworld")
@@ -176,7 +176,6 @@ def _draw_level(
 ) -> None:
     """Level ``j``'s tile labels, the most likely action in each cell, and the most likely
     path from each start tile."""
-    from alignlens.report.levels import most_likely_path, tile_label
 
     grid, e, base = world.grid, world.environment(env_name), world.base_state
     tiles = grid.levels[j]

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alignlens import __version__
 from alignlens.atomic import check_writable, write_text_atomically
+from alignlens.report.figures import svg_of
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -52,7 +54,6 @@ class Report:
 
     def html(self) -> str:
         """The whole page, self-contained."""
-        from alignlens import __version__
 
         return _template("page.html.j2").render(report=self, version=__version__)
 
@@ -168,7 +169,6 @@ def table(caption: str, heads: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
 
 def figure(fig: Figure, alt: str, caption: str) -> Markup:
     """A Matplotlib figure inlined as SVG, with its alt text and caption."""
-    from alignlens.report.figures import svg_of
 
     svg = base64.b64encode(svg_of(fig).encode()).decode()
     return _markup(_template("figure.html.j2").render(svg=svg, alt=alt, caption=caption))

@@ -15,6 +15,14 @@ import numpy as np
 
 from alignlens.lenses.shares import inner_shares, pieces_notation
 from alignlens.progress import report
+from alignlens.report.figures import (
+    disagreement_figure,
+    gridworld_figure,
+    sensitivity_figure,
+    share_figure,
+    trace_figure,
+    verdicts_figure,
+)
 from alignlens.report.html import (
     Report,
     Section,
@@ -24,13 +32,15 @@ from alignlens.report.html import (
     table,
     verdict_table,
 )
+from alignlens.report.levels import most_likely_path
+from alignlens.report.summary import FRAGILE_TITLE, fragile_rows
 
 if TYPE_CHECKING:
     from markupsafe import Markup
 
     from alignlens.analysis import Envelope, WorldAnalysis
     from alignlens.diagnosis import Diagnosis, Evidence
-    from alignlens.scenarios.registry import ScenarioRun
+    from alignlens.scenarios.scenario import ScenarioRun
     from alignlens.sensitivity import Strip
 
 ENVIRONMENTS = ("train", "deploy")
@@ -47,7 +57,6 @@ def diagnosis_report(diagnosis: Diagnosis, title: str | None = None) -> Report:
 def sensitivity_report(diagnosis: Diagnosis, strips: Mapping[str, Strip]) -> Report:
     """Where each verdict flips: one figure of strips per parameter (one strip per lens,
     the default marked), each with the pieces written out, then the diagnosis."""
-    from alignlens.report.figures import sensitivity_figure
 
     a = diagnosis.analysis
     sections = []
@@ -151,8 +160,6 @@ def store_report(by_optimizer: Mapping[str, tuple[Sequence[Mapping[str, Any]], A
 def _store_sections(
     optimizer: str, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
 ) -> list[Section]:
-    from alignlens.report.figures import disagreement_figure, verdicts_figure
-    from alignlens.sweep.claims import FRAGILE_TITLE, fragile_rows
 
     claims = summary["claims"]
     claim_rows = [
@@ -220,6 +227,13 @@ def _store_sections(
         ],
     )
     return [claims_section, distribution, disagreement]
+
+
+def diagnosis_html(diagnosis: Diagnosis) -> str:
+    """A diagnosis as a notebook shows it: the verdict table of the HTML report (one row
+    per lens; each cell opens to its reason and conditions) and the numbers behind it."""
+    verdicts, numbers = diagnosis_sections(diagnosis, figures=False)
+    return Report(diagnosis.analysis.policy, [verdicts, numbers])._repr_html_()
 
 
 def diagnosis_sections(
@@ -346,7 +360,6 @@ def _bracket_range(bounds: tuple[float, float]) -> str:
 def _evidence_blocks(diagnosis: Diagnosis) -> list[Markup]:
     """The figures a diagnosis's evidence allows: levels with paths, the training trace,
     the λ profile, and the run's own figures."""
-    from alignlens.report.figures import gridworld_figure, share_figure, trace_figure
 
     blocks = []
     evidence = diagnosis.evidence
@@ -399,7 +412,6 @@ def _numbers_sentence(diagnosis: Diagnosis) -> str:
 
 def _paths_alt(evidence: Evidence) -> str:
     """Where each most likely path ends, per environment, in words."""
-    from alignlens.report.levels import most_likely_path
 
     world, grid = evidence.world, evidence.world.grid
     parts = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,8 @@ from alignlens.lenses.shares import SharePiece, pieces_notation
 from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.report.levels import levels_of, most_likely_path, tile_label
+from alignlens.report.summary import CLAIMS, FRAGILE_TITLE, fragile_rows
+from alignlens.tolerances import NEIGHBOURHOOD
 from alignlens.world.model import World
 
 if TYPE_CHECKING:
@@ -464,7 +467,6 @@ def _tile_glyph(kind: str) -> tuple[str, str]:
 def sensitivity_tables(strips: Mapping[str, Strip]) -> Group:
     """For each parameter, every lens's verdict as a function of it, the default first
     (exact, or scanned), and the lenses whose verdict flips within a factor of 2 of it."""
-    from alignlens.sensitivity import NEIGHBOURHOOD
 
     out = []
     for strip in strips.values():
@@ -483,3 +485,58 @@ def sensitivity_tables(strips: Mapping[str, Strip]) -> Group:
         )
         out += [table, Text(note)]
     return Group(*out)
+
+
+def examples_table(paths: Sequence[Path], summaries: Sequence[str]) -> Table:
+    """The example world files, each with what it shows."""
+    table = Table(title="example worlds (examples/FILE)")
+    table.add_column("file", no_wrap=True, min_width=max(len(p.name) for p in paths))
+    table.add_column("what it shows", overflow="fold")
+    for path, summary in zip(paths, summaries, strict=True):
+        table.add_row(path.name, summary)
+    return table
+
+
+def sweep_tables(document: Mapping[str, Any], optimizer: str) -> Group:
+    """A sweep's summary: the claims, the verdicts per lens, where two lenses disagree, and
+    the verdicts that flip near a threshold."""
+    claims = Table(title=f"claims over {document['worlds']} worlds ({optimizer})")
+    claims.add_column("claim")
+    claims.add_column("says")
+    claims.add_column("checked", justify="right")
+    claims.add_column("violations / λ-dependent", justify="right")
+    for claim, counts in document["claims"].items():
+        other = counts.get("violations", counts.get("lambda_dependent"))
+        claims.add_row(claim, CLAIMS.get(claim, ""), str(counts["checked"]), str(other))
+    note = "checked: worlds where the premise holds; violations: where the conclusion fails"
+    verdicts = Table(title="verdicts per lens")
+    verdicts.add_column("lens")
+    verdicts.add_column("categories")
+    for lens, counts in document["verdicts"].items():
+        verdicts.add_row(lens, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    disagreement = Table(title="where two lenses disagree (X's category / Y's category)")
+    disagreement.add_column("lenses X/Y")
+    disagreement.add_column("counts")
+    for pair, counts in document["disagreement"].items():
+        disagreement.add_row(pair, ", ".join(f"{k} {v}" for k, v in counts.items()) or "—")
+    fragile = Table(title=FRAGILE_TITLE)
+    for head in ("lens", "τ", "κ (1 − κ)", "χ"):
+        fragile.add_column(head, justify="left" if head == "lens" else "right")
+    for row in fragile_rows(document):
+        fragile.add_row(*row)
+    seen = {c for counts in document["verdicts"].values() for c in counts}
+    return Group(claims, Text(note), verdicts, disagreement, fragile, category_legend(seen))
+
+
+def violation_lines(document: Mapping[str, Any], optimizer: str) -> Group:
+    """Each world that violates a claim, with how to reproduce it."""
+    return Group(
+        *(
+            Text.assemble(
+                (f"claim {v['claim']} violated", "red"),
+                f" by world {v['world_seed']} ({optimizer}): reproduce with "
+                f"random_world(WorldSpec(**{v['spec']}), {v['world_seed']})",
+            )
+            for v in document["violating_worlds"]
+        )
+    )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis
 from alignlens.scenarios.genotypes import genotypes
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

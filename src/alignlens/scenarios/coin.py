@@ -42,7 +42,7 @@ World file: examples/coin.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis
-from alignlens.scenarios.registry import Scenario, diagnose_ppo, example_world, expected_row
+from alignlens.scenarios.scenario import Scenario, diagnose_ppo, example_world, expected_row
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:

@@ -38,7 +38,7 @@ from alignlens.diagnosis import Diagnosis
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.planner import deceptive_planner, planner
 from alignlens.policies.tabular import MesaObjective
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

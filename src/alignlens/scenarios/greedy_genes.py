@@ -54,7 +54,7 @@ from alignlens.demons.meiotic_drive import (
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
 from alignlens.report.figures import drive_figure
-from alignlens.scenarios.registry import Scenario, diagnose_exhaustive, expected_row
+from alignlens.scenarios.scenario import Scenario, diagnose_exhaustive, expected_row
 from alignlens.world import World, world_from_dict
 
 START = 0.05

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.optimizers.q_learning import QLearningConfig, q_learning
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

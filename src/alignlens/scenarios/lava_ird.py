@@ -28,7 +28,7 @@ World file: examples/lava-ird.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

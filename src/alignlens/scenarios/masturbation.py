@@ -32,7 +32,7 @@ from __future__ import annotations
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.optimizers.evolution import EvolutionConfig, evolution
 from alignlens.scenarios.genotypes import PLEASURE_DRIVEN, genotypes
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

@@ -39,7 +39,7 @@ from __future__ import annotations
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
 from alignlens.policies.enumerated import observation_policies
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

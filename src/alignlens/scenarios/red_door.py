@@ -51,7 +51,7 @@ from alignlens.diagnosis import Diagnosis
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.planner import planner
 from alignlens.policies.tabular import MesaObjective
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

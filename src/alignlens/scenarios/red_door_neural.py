@@ -36,7 +36,7 @@ World file: examples/red-door-exit-neural.toml.
 from __future__ import annotations
 
 from alignlens.diagnosis import Diagnosis
-from alignlens.scenarios.registry import Scenario, diagnose_ppo, example_world, expected_row
+from alignlens.scenarios.scenario import Scenario, diagnose_ppo, example_world, expected_row
 
 
 def run(optimizer: str, seed: int) -> Diagnosis:

@@ -56,7 +56,7 @@ from alignlens.demons.tessellating_hills import Hills, run_hills, search_world
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
 from alignlens.report.figures import hills_figure
-from alignlens.scenarios.registry import Scenario, diagnose_exhaustive, expected_row
+from alignlens.scenarios.scenario import Scenario, diagnose_exhaustive, expected_row
 from alignlens.world import World, world_from_dict
 
 HILLS = Hills()

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignlens.progress import Amount, listening
-from alignlens.scenarios.registry import ScenarioRun, run_scenario, scenarios
+from alignlens.scenarios.catalogue import run_scenario, scenarios
+from alignlens.scenarios.scenario import ScenarioRun
 
 NEURAL_OPTIMIZERS = ("ppo",)
 EXHAUSTIVE = "exhaustive"
@@ -46,6 +47,13 @@ class TourJob:
     @property
     def label(self) -> str:
         return f"{self.scenario} (exhaustive)" if self.perfect else self.scenario
+
+
+def quick(scenario_id: str) -> bool:
+    """Whether a scenario runs in well under 2 s with its own optimiser: all but the neural
+    (an unknown id is quick: it fails at once)."""
+    entry = scenarios().get(scenario_id)
+    return entry is None or entry.default_optimizer not in NEURAL_OPTIMIZERS
 
 
 def tour_jobs() -> list[TourJob]:

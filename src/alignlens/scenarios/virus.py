@@ -35,7 +35,7 @@ from __future__ import annotations
 from alignlens.diagnosis import Diagnosis
 from alignlens.policies.enumerated import from_policies
 from alignlens.policies.tabular import policy_from_mapping
-from alignlens.scenarios.registry import (
+from alignlens.scenarios.scenario import (
     Scenario,
     diagnose_exhaustive,
     example_world,

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alignlens.analysis import Interval
-from alignlens.diagnosis import Diagnosis
+
+if TYPE_CHECKING:
+    from alignlens.diagnosis import Diagnosis
 
 
 def claims(diagnosis: Diagnosis) -> dict[str, int]:
@@ -112,21 +114,11 @@ CLAIM_COLUMNS = (
 )
 
 
-def fragile_rows(document: Mapping[str, Any]) -> list[tuple[str, ...]]:
-    """Per lens, the share of worlds whose verdict flips within a factor of 2 of τ, of κ's
-    shortfall 1 − κ, and of χ."""
-    worlds = max(1, document["worlds"])
-    fragile = document.get("fragile", {})
+def violating_worlds(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every (world, claim) where one of claims 1–3 is violated: a bug, to reproduce."""
     return [
-        (
-            lens,
-            *(
-                f"{fragile.get(t, {}).get(lens, 0) / worlds:.1%}"
-                for t in ("tau", "kappa", "catastrophe")
-            ),
-        )
-        for lens in document["verdicts"]
+        {"world_seed": r["world_seed"], "spec": r["spec"], "claim": c}
+        for r in rows
+        for c in ("1", "2", "3")
+        if r[f"claim{c}_violated"]
     ]
-
-
-FRAGILE_TITLE = "verdicts that flip within a factor of 2 of a threshold (share of worlds)"

@@ -12,12 +12,13 @@ import csv
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from alignlens.atomic import atomic_open
 from alignlens.errors import AlignlensError
 
-FORMATS = ("csv", "parquet")
+Format = Literal["csv", "parquet"]
+FORMATS: tuple[str, ...] = get_args(Format)
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -37,7 +38,7 @@ def export(rows: list[dict[str, Any]], fmt: str, out: str | Path) -> int:
     returns the number of rows written."""
     if fmt not in FORMATS:
         raise AlignlensError(
-            f"unknown format {fmt!r}", field="--format", fix=f"use one of {', '.join(FORMATS)}"
+            f"unknown format {fmt!r}", field="format", fix=f"use one of {', '.join(FORMATS)}"
         )
     flat = [flatten(r) for r in rows]
     columns = sorted({c for r in flat for c in r}, key=_order)
@@ -54,8 +55,8 @@ def export(rows: list[dict[str, Any]], fmt: str, out: str | Path) -> int:
     except ImportError:
         raise AlignlensError(
             "Parquet export needs pyarrow",
-            field="--format",
-            fix="pip install pyarrow, or use --format csv",
+            field="format",
+            fix="pip install pyarrow, or use format csv",
         ) from None
     table = pa.table({c: [r.get(c) for r in flat] for c in columns})
     with atomic_open(out, "wb") as f:

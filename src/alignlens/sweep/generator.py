@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 from jaxtyping import Float, Int
@@ -42,8 +42,9 @@ if TYPE_CHECKING:
     from alignlens.solve.batched.analyze import StackedWorlds
 
 Shift = Literal["start", "deploy-states", "dynamics", "aliased"]
-SHIFTS: tuple[str, ...] = ("start", "deploy-states", "dynamics", "aliased")
-REWARDS: tuple[str, ...] = ("integers", "normal")
+Rewards = Literal["integers", "normal"]
+SHIFTS: tuple[str, ...] = get_args(Shift)
+REWARDS: tuple[str, ...] = get_args(Rewards)
 REWARDED = 0.6  # the chance that a state-action has a non-default integer reward draw
 MAX_SEED = 2**31 - 1
 CLASS_LIMIT = 2**16  # the most observation policies an "aliased" world may enumerate
@@ -70,8 +71,8 @@ class WorldSpec:
     states: int = 16
     actions: int = 4
     successors: int = 2
-    rewards: str = "integers"
-    shift: str = "start"
+    rewards: Rewards = "integers"
+    shift: Shift = "start"
     extra: int = 2
     discount: float = 0.9
     end: float = 0.1
@@ -205,7 +206,7 @@ def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | list[int]) -> W
         bad = int(seeds.min() if seeds.min() < 0 else seeds.max())
         raise AlignlensError(
             f"world seed {bad} is out of range",
-            field="--seed",
+            field="seed",
             fix=f"use seeds from 0 to {MAX_SEED}",
         )
     arrays = draw_program(spec)(jnp.asarray(seeds, dtype=jnp.uint32))  # 64-bit inside

@@ -13,26 +13,40 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
+from alignlens.diagnosis import diagnose, diagnoses_many
 from alignlens.errors import AlignlensError
 from alignlens.lenses import lens_names
 from alignlens.limits import check_fits, table_bytes
+from alignlens.optimizers.exhaustive import exhaustive
+from alignlens.optimizers.policy_gradient import (
+    PolicyGradientConfig,
+    policy_gradient,
+    policy_gradient_many,
+)
+from alignlens.policies.enumerated import observation_policies
+from alignlens.policies.tabular import TabularPolicy
+from alignlens.report.document import document_of
 from alignlens.sensitivity import fragile
 from alignlens.sweep.claims import claims, summary
 from alignlens.sweep.generator import WorldBatch, WorldSpec, random_batch, world_document
 from alignlens.sweep.store import open_store
+from alignlens.tolerances import Tolerances
+from alignlens.world import world_from_dict
 
 if TYPE_CHECKING:
     from alignlens.diagnosis import Diagnosis
     from alignlens.world import World
 
-OPTIMIZERS = ("exhaustive", "policy-gradient")
+SweepOptimizer = Literal["exhaustive", "policy-gradient"]
+Executor = Literal["local", "ray"]
+OPTIMIZERS: tuple[str, ...] = get_args(SweepOptimizer)
 TIE_BREAK = "worst-deployment"
 PG_STEPS = 100
-EXECUTORS = ("local", "ray")
+EXECUTORS: tuple[str, ...] = get_args(Executor)
 BATCH = 32
 
 
@@ -58,7 +72,7 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
             "verdicts": {lens: str(v.category) for lens, v in d.verdicts.items()},
             "fragile": fragile(d.analysis, d.verdicts),
             **claims(d),
-            "document": d.document(by_share=False),
+            "document": document_of(d, by_share=False),
         }
         for s, d in zip(seeds, diagnoses, strict=True)
     ]
@@ -70,9 +84,7 @@ def diagnose_batch(batch: WorldBatch, optimizer: str) -> list[Diagnosis]:
     own. Exhaustive search (the perfect optimiser) picks the optimal policy worst in
     deployment; policy gradient (an imperfect one: 100 steps of exact-gradient softmax
     policy gradient) trains the whole batch in one vmapped call."""
-    from alignlens.diagnosis import diagnoses_many
     from alignlens.solve.batched.analyze import numbers_many
-    from alignlens.tolerances import Tolerances
 
     spec, seeds = batch.spec, batch.seeds.tolist()
     stacked = batch.stacked()
@@ -80,11 +92,6 @@ def diagnose_batch(batch: WorldBatch, optimizer: str) -> list[Diagnosis]:
     if optimizer == "exhaustive":
         policies, name = None, f"exhaustive ({TIE_BREAK})"
     else:
-        from alignlens.optimizers.policy_gradient import (
-            PolicyGradientConfig,
-            policy_gradient_many,
-        )
-
         config = PolicyGradientConfig(steps=PG_STEPS)
         worlds = [_world(batch, i) for i in range(len(seeds))]
         learned = policy_gradient_many(worlds, config, list(seeds))
@@ -103,7 +110,6 @@ def diagnose_batch(batch: WorldBatch, optimizer: str) -> list[Diagnosis]:
 
 
 def _world(batch: WorldBatch, i: int) -> World:
-    from alignlens.world import world_from_dict
 
     seed = int(batch.seeds[i])
     return world_from_dict(world_document(batch, i), source=f"random world {seed}")
@@ -124,11 +130,6 @@ def _diagnose(
     The optimiser is exhaustive search, or policy gradient whose learned ``policy`` (from the
     batch) is given. An "aliased" world's class is its observation policies, enumerated:
     exhaustive search over them, or policy gradient over mixtures of them (trained here)."""
-    from alignlens.diagnosis import diagnose
-    from alignlens.optimizers.exhaustive import exhaustive
-    from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient
-    from alignlens.policies.enumerated import observation_policies
-    from alignlens.policies.tabular import TabularPolicy
 
     cls = observation_policies(world) if spec.shift == "aliased" else None
     if optimizer == "exhaustive":
@@ -165,17 +166,17 @@ def run_sweep(
     if optimizer not in OPTIMIZERS:
         raise AlignlensError(
             f"unknown optimiser {optimizer!r}",
-            field="--optimizer",
+            field="optimizer",
             fix=f"use one of {', '.join(OPTIMIZERS)}",
         )
     if executor not in EXECUTORS:
         raise AlignlensError(
             f"unknown executor {executor!r}",
-            field="--executor",
+            field="executor",
             fix=f"use one of {', '.join(EXECUTORS)}",
         )
     if worlds < 1 or workers < 1:
-        field = "--worlds" if worlds < 1 else "--workers"
+        field = "worlds" if worlds < 1 else "workers"
         raise AlignlensError(
             f"{field} must be at least 1", field=field, fix="give a positive count"
         )
@@ -183,7 +184,7 @@ def run_sweep(
         table_bytes(spec.states + spec.extra, spec.actions, spec.successors) * 2 * batch * workers,
         f"{workers} × {batch} worlds of {spec.states:,} states × {spec.actions} actions × "
         f"{spec.successors:,} successors at a time",
-        field="--states" if spec.states > spec.successors else "--successors",
+        field="states" if spec.states > spec.successors else "successors",
         fix="give fewer states, actions or successors (or fewer workers)",
     )
     wanted = range(seed, seed + worlds)
@@ -285,8 +286,8 @@ def _map_ray(spec: WorldSpec, batches: list[list[int]], optimizer: str, address:
     except ImportError:
         raise AlignlensError(
             "the Ray executor needs ray",
-            field="--executor",
-            fix='pip install "alignlens[ray]", or use --executor local',
+            field="executor",
+            fix='pip install "alignlens[ray]", or use executor local',
         ) from None
     if not ray.is_initialized():
         try:
@@ -294,7 +295,7 @@ def _map_ray(spec: WorldSpec, batches: list[list[int]], optimizer: str, address:
         except ConnectionError as e:
             raise AlignlensError(
                 f"cannot reach a Ray cluster at {address!r} ({e})",
-                field="--address",
+                field="address",
                 fix="give the address of a running cluster (ray status prints it), or none",
             ) from None
     task = ray.remote(_rows_in_worker)

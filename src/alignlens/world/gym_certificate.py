@@ -44,6 +44,7 @@ from jaxtyping import Float
 
 from alignlens.errors import PolicyError, WorldError
 from alignlens.policies.tabular import TabularPolicy
+from alignlens.solve.exact.evaluation import evaluate
 from alignlens.world.gymnasium import GymWorld, Reading, _key, _Read
 
 THRESHOLD = 4.0
@@ -253,7 +254,6 @@ def _actions_by_observation(
 def _world_return(
     gym_world: GymWorld, policy: TabularPolicy, env_name: str, objective: str
 ) -> float:
-    from alignlens.solve.exact.evaluation import evaluate
 
     world = gym_world.world
     reward = world.base if objective == "base" else world.intended
@@ -376,7 +376,7 @@ def _rollouts(
                     raise WorldError(
                         f"a rollout of the {env_name} environment's step() gave no info key "
                         f"{reading.intended_info!r}",
-                        field="--intended-info",
+                        field="intended_info",
                         fix="name a key the environment's step() always puts in info",
                     )
                 hidden = float(info[reading.intended_info])

@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 
 from alignlens.errors import WorldError
+from alignlens.policies.tabular import policy_from_callable
+from alignlens.world.files import world_from_dict
 from alignlens.world.gym_horizon import (
     TIME_LIMIT,
     Horizon,
@@ -90,7 +92,6 @@ class GymWorld:
         once per distinct observation (a `TabularPolicy` acting alike on states that look
         alike). The terminal states (``end``, and the end of a horizon) act uniformly (they
         take no action)."""
-        from alignlens.policies.tabular import policy_from_callable
 
         def on_name(observation: Hashable) -> Any:
             if observation in (END, END_OBSERVATION):
@@ -209,7 +210,7 @@ def world_from_gymnasium(
             if intended_info is not None:
                 raise WorldError(
                     "a transition table has no info to read U from",
-                    field="--intended-info",
+                    field="intended_info",
                     fix="read the environment by search (method='search'), or give U as a "
                     "function of (observation, action, next observation)",
                 )
@@ -243,7 +244,6 @@ def world_from_gymnasium(
     )
     if horizon is not None:
         document["horizon"] = horizon
-    from alignlens.world.files import world_from_dict
 
     reading = Reading(envs, reads, intended, intended_info, reward)
     world = world_from_dict(document, source="gymnasium")
@@ -454,7 +454,7 @@ def _search(
                     raise WorldError(
                         f"the {env_name} environment's info has no key {intended_info!r} "
                         f"(it has {', '.join(map(repr, info)) or 'none'})",
-                        field="--intended-info",
+                        field="intended_info",
                         fix="name a key the environment's step() puts in info",
                     )
                 hidden = float(info[intended_info])

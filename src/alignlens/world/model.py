@@ -21,6 +21,8 @@ from typing import Literal
 import numpy as np
 from jaxtyping import Bool, Float, Int
 
+from alignlens.world.graph import successor_reach
+
 EnvName = Literal["train", "deploy"]
 ENVIRONMENTS: tuple[EnvName, EnvName] = ("train", "deploy")
 
@@ -61,7 +63,6 @@ class Environment:
 
     def with_start(self, name: str, start: Float[np.ndarray, " S"]) -> Environment:
         """The same dynamics started from another distribution (for example a mixture)."""
-        from alignlens.world.graph import successor_reach
 
         present = successor_reach(start > 0, self.next_state, self.prob, self.terminal)
         return Environment(

@@ -15,6 +15,7 @@ from jaxtyping import Float
 
 from alignlens.solve.exact.evaluation import DENSE_LIMIT as DENSE_EVALUATION
 from alignlens.solve.exact.evaluation import evaluate, occupancies
+from alignlens.solve.exact.optimum import optimize
 from alignlens.world.model import Environment
 
 DENSE_LIMIT = 400  # states up to which the planners' Q* is one batched value iteration
@@ -56,8 +57,6 @@ def optimal_q_many(
     with a horizon), so ties can be told from real gaps far above it.
     """
     if env.n_states > DENSE_LIMIT:
-        from alignlens.solve.exact.optimum import optimize
-
         return np.stack([optimize(env, r).q for r in rewards])
     rewards = np.asarray(rewards, dtype=np.float64)
     scale = max(1.0, float(np.abs(rewards).max(initial=0.0)))

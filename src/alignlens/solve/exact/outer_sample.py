@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from alignlens.analysis import OuterSample, WorldAnalysis
-from alignlens.optimizers.result import Runs
+from alignlens.learned import Runs
 from alignlens.solve.exact.many_policies import evaluate_many
 from alignlens.world.model import World
 

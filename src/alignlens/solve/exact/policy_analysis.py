@@ -24,7 +24,7 @@ from alignlens.analysis import (
     all_tie,
 )
 from alignlens.errors import PolicyError
-from alignlens.optimizers.result import Runs
+from alignlens.learned import Runs
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.exact.outer_sample import sample_outer

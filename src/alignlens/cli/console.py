@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from alignlens.cli.options import flags
 from alignlens.errors import AlignlensError
 from alignlens.progress import Amount, listening
 
@@ -34,13 +35,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def reports_errors(command: F) -> F:
     """Turn an `AlignlensError` into one message on stderr (one line per problem when it
-    carries several) and exit status 2."""
+    carries several) and exit status 2. An error about no file names the library's fields;
+    those the command sets by an option are named by the option."""
+    options = flags(command)
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except AlignlensError as error:
+            if error.file is None:
+                error = error.renamed(options)
             # The message quotes file content (names, fields with brackets): never markup.
             message = Text.assemble(("error:", "bold red"), " ", str(error))
             errors.print(message, markup=False, highlight=False, soft_wrap=True)

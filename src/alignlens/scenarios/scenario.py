@@ -1,5 +1,6 @@
-"""The scenario catalogue: each of the essay's cases as a world, an optimiser and its
-expected verdicts (docs/scenarios.md)."""
+"""What a scenario is: one of the essay's cases as a world, the optimisers it runs with and
+its expected verdicts, and the helpers its declaration uses (the catalogue of all of them
+is `alignlens.scenarios.catalogue`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from alignlens.diagnosis import Diagnosis
-from alignlens.errors import AlignlensError
+from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.lenses.shares import pieces_notation
-from alignlens.optimizers.exhaustive import TieBreak
+from alignlens.optimizers.exhaustive import TieBreak, exhaustive, rule_of
 from alignlens.policies.enumerated import EnumeratedClass
+from alignlens.solve.exact.analyze import analyze_world
+from alignlens.solve.exact.outer_sample import train_base_regrets
 from alignlens.tolerances import Tolerances
+from alignlens.verdict_range import enumerated_range, tabular_range
 from alignlens.world.examples import examples_dir
 from alignlens.world.files import load_world
 from alignlens.world.model import World
@@ -100,9 +103,6 @@ def diagnose_exhaustive(
     of Opt(train, R) worst in deployment under U) over the same class, reusing the
     objective-level analysis it computed; with every lens's verdicts over the whole of
     Opt(train, R) (``noun`` names its members in words)."""
-    from alignlens.diagnosis import diagnose
-    from alignlens.optimizers.exhaustive import exhaustive, rule_of
-    from alignlens.verdict_range import enumerated_range, tabular_range
 
     result = exhaustive(world, policy_class, tie_break=tie_break)
     rule = rule_of(tie_break)
@@ -148,10 +148,7 @@ def diagnose_ppo(world: World, seed: int, optimizer: str) -> Diagnosis:
     `NEURAL_PPO` and diagnose the first that ends fully optimised in training (the choice
     reads training returns only, never deployment), with all runs as the sampled estimate
     of outer alignment. The learned policy is judged by its greedy version."""
-    from alignlens.diagnosis import diagnose
     from alignlens.optimizers.ppo import PPOConfig, ppo_runs
-    from alignlens.solve.exact.analyze import analyze_world
-    from alignlens.solve.exact.outer_sample import train_base_regrets
 
     config = PPOConfig(**NEURAL_PPO)  # type: ignore[arg-type]
     runs = NEURAL_RUNS
@@ -189,80 +186,3 @@ def expected_row(
         "shah_safety": safety,
         "shimi": shimi,
     }
-
-
-def scenarios() -> dict[str, Scenario]:
-    """Every registered scenario, in the order of docs/scenarios.md."""
-    from alignlens.scenarios import (
-        birth_control,
-        coin,
-        deception,
-        greedy_genes,
-        lava_correct,
-        lava_ird,
-        masturbation,
-        mri,
-        red_door,
-        red_door_neural,
-        tessellating_hills,
-        virus,
-    )
-
-    ordered = [
-        virus.SCENARIO,
-        birth_control.SCENARIO,
-        masturbation.SCENARIO,
-        deception.SCENARIO,
-        red_door.PROXY,
-        red_door.EXIT,
-        red_door_neural.SCENARIO,
-        lava_ird.SCENARIO,
-        lava_correct.SCENARIO,
-        mri.SCENARIO,
-        coin.SCENARIO,
-        greedy_genes.SCENARIO,
-        tessellating_hills.SCENARIO,
-    ]
-    return {s.id: s for s in ordered}
-
-
-def run_scenario(
-    scenario_id: str,
-    optimizer: str | None = None,
-    seed: int = 0,
-    parameters: Mapping[str, float] | None = None,
-) -> ScenarioRun:
-    """Run a scenario with its default optimiser (or another it supports), and its default
-    parameters unless ``parameters`` overrides some."""
-    catalogue = scenarios()
-    if scenario_id not in catalogue:
-        raise AlignlensError(
-            f"unknown scenario {scenario_id!r}",
-            field="SCENARIO",
-            fix=f"use one of {', '.join(catalogue)} (see `alignlens scenarios`)",
-        )
-    if not 0 <= seed < 2**63:
-        raise AlignlensError(
-            f"seed {seed} is out of range",
-            field="--seed",
-            fix=f"give a whole number from 0 to {2**63 - 1}",
-        )
-    scenario = catalogue[scenario_id]
-    name = optimizer or scenario.default_optimizer
-    if name not in scenario.optimizers:
-        raise AlignlensError(
-            f"scenario {scenario_id!r} does not run with {name!r}",
-            field="--optimizer",
-            fix=f"use one of {', '.join(scenario.optimizers)}",
-        )
-    given = dict(parameters or {})
-    for key in given:
-        if key not in scenario.parameters:
-            takes = ", ".join(f"--{k}" for k in scenario.parameters) or "no parameters"
-            raise AlignlensError(
-                f"scenario {scenario_id!r} has no parameter {key!r}",
-                field=f"--{key}",
-                fix=f"leave it out; {scenario_id} takes {takes}",
-            )
-    values = {**scenario.parameters, **given}
-    return ScenarioRun(scenario, name, seed, scenario.run(name, seed, **given), values)

@@ -1,4 +1,5 @@
-"""What an imperfect optimiser returns: the learned policy and a trace of its training."""
+"""What an optimiser hands on: the learned policy, the trace of its training, and a sample
+of independent runs (records only: plain data that the analysis and the reports read)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from jaxtyping import Float, Int
 
 from alignlens.analysis import HackEvidence, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.world.model import World
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")
 MAKE_UP_LIMIT = 4096
@@ -46,23 +46,6 @@ class Trace:
             env, objective = key.split("_", 1)
             out[key] = np.array([objectives.regret(env, objective, float(v)) for v in values])
         return out
-
-
-def trace_of(
-    world: World, tables: Float[np.ndarray, "T S A"], steps: Int[np.ndarray, " T"]
-) -> Trace:
-    """The trace of recorded action tables: exact returns of each under R, U and every goal,
-    in both environments."""
-    from alignlens.solve.exact.many_policies import returns_many
-
-    names = ["base", "intended", *(f"goal:{g}" for g in world.goals)]
-    rewards = np.stack([world.base, world.intended, *world.goals.values()])
-    returns = {}
-    for env_name in ("train", "deploy"):
-        values = returns_many(world.environment(env_name), rewards, tables)  # [records, O]
-        for i, name in enumerate(names):
-            returns[f"{env_name}_{name}"] = values[:, i]
-    return Trace(steps, returns)
 
 
 @dataclass(frozen=True, eq=False)
