@@ -259,7 +259,7 @@ def test_intended_from_an_info_key_by_search() -> None:
     assert world.base[world.states.index("s3"), right] == 1.0
     with pytest.raises(AlignlensError, match="no key 'reward_hidden'") as e:
         world_from_gymnasium(HiddenReward(), HiddenReward(), intended_info="reward_hidden")
-    assert e.value.field == "--intended-info"
+    assert e.value.field == "intended_info"
 
 
 def test_bad_environments_are_clear_errors() -> None:
@@ -437,7 +437,7 @@ def act(observation):
                 "--intended-info": "prob",
                 "--state-limit": "3",
             },
-            "state_limit",
+            "--state-limit",
         ),
         ({"--check": "1"}, "--check"),
         ({"--check": "-5"}, "--check"),

@@ -20,7 +20,7 @@ from alignlens.cli import app
 from alignlens.lenses import lens_names
 from alignlens.policies.tabular import MesaObjective, TabularPolicy, policy_from_mapping
 from alignlens.report.document import document_of
-from worlds import doors
+from worlds import doors, unchecked
 
 
 def categories(result) -> dict[str, str]:
@@ -122,7 +122,7 @@ def test_a_behavioural_reading_of_mesa_optimisers_sees_the_table_as_the_planner(
     assert structural.category == "robustness"
     assert "mesa-optimisers read structurally" in structural.flags
     with pytest.raises(AlignlensError, match="unknown mesa reading"):
-        Tolerances(mesa_reading="vibes")
+        unchecked(Tolerances, mesa_reading="vibes")
 
 
 def test_goal_attribution_in_both_environments() -> None:

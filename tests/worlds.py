@@ -8,6 +8,7 @@ answers computed from it are a second, independent method.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -196,3 +197,14 @@ def offset_world(near_gap: float) -> dict:
         "deploy": env,
         "objectives": {"base": base},
     }
+
+
+def unchecked(cls: type, **values: object) -> object:
+    """An instance of a frozen dataclass built past the tests' run-time type checks (as a
+    user's call, which has none, builds it), then validated by the class's own checks:
+    how a value outside a Literal's choices reaches the library's error."""
+    made = object.__new__(cls)
+    for f in dataclasses.fields(cls):
+        object.__setattr__(made, f.name, values.get(f.name, f.default))
+    made.__post_init__()
+    return made

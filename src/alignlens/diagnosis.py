@@ -140,6 +140,7 @@ def diagnose(
     trace: Trace | None = None,
     figures: Mapping[str, Callable[[], Figure]] | None = None,
     over_optimal: VerdictRange | None = None,
+    cache: SolveCache | None = None,
 ) -> Diagnosis:
     """Every number of the JSON document for ``policy`` in ``world``, and each lens's verdict.
 
@@ -153,10 +154,11 @@ def diagnose(
     estimate of outer alignment. ``trace``
     and ``figures`` (a training trace, figures of the run) are kept as evidence for reports;
     ``over_optimal``, the verdicts over Opt(train, R) of an exhaustive search, is kept
-    beside the verdicts.
+    beside the verdicts. ``cache`` is the world's solve context when an optimiser already
+    solved in it (the exhaustive search's), so nothing is solved twice.
     """
 
-    cache = SolveCache()
+    cache = cache or SolveCache()
     w = world if isinstance(world, World) else load_world(world)
     if policy_class is None or isinstance(policy_class, str):
         name = w.policy_class if policy_class is None else policy_class

@@ -101,13 +101,14 @@ def enumerated_range(
     *,
     noun: str = "members",
     deploy_intended: Float[np.ndarray, " N"] | None = None,
+    cache: SolveCache | None = None,
 ) -> VerdictRange:
     """Every member of Opt(train, R) of an enumerated class, diagnosed and counted; over
     `MEMBER_LIMIT` members, its best and its worst member in deployment under U
     (``deploy_intended``: every member's J^deploy_U, required then)."""
     members = np.flatnonzero(optimal)
     extremes = _cached(class_extremes(world, cls))
-    cache = SolveCache()
+    cache = cache or SolveCache()
     counts: dict[str, Counter[str]] = {lens: Counter() for lens in lens_names()}
     by_member: dict[str, dict[str, str]] = {lens: {} for lens in lens_names()}
     over_limit = len(members) > MEMBER_LIMIT
@@ -135,10 +136,12 @@ def enumerated_range(
     return VerdictRange(len(members), counts, "every member", rule, noun)
 
 
-def tabular_range(world: World, objectives: WorldAnalysis, rule: str) -> VerdictRange:
+def tabular_range(
+    world: World, objectives: WorldAnalysis, rule: str, cache: SolveCache | None = None
+) -> VerdictRange:
     """The members of the tabular class's Opt(train, R) that are best and worst in
-    deployment under U, diagnosed."""
-    cache = SolveCache()
+    deployment under U, diagnosed (in the world's solve context ``cache``)."""
+    cache = cache or SolveCache()
     tol = objectives.tolerances
     opt = optimal_set(world.train, world.base, tol.epsilon, cache=cache, tolerances=tol)
     counts: dict[str, Counter[str]] = {lens: Counter() for lens in lens_names()}

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from alignlens.cli.options import flags
-from alignlens.errors import AlignlensError
+from alignlens.errors import AlignlensError, SolverError, WorldError
 from alignlens.progress import Amount, listening
 
 # Every string printed is literal: names, paths, keys and tiles come from the user's files,
@@ -35,8 +35,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def reports_errors(command: F) -> F:
     """Turn an `AlignlensError` into one message on stderr (one line per problem when it
-    carries several) and exit status 2. An error about no file names the library's fields;
-    those the command sets by an option are named by the option."""
+    carries several) and exit status 2. The library names fields; a field the command sets
+    by an option is named by the option, except in errors about a world file (whose fields
+    are the file's own)."""
     options = flags(command)
 
     @wraps(command)
@@ -44,7 +45,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except AlignlensError as error:
-            if error.file is None:
+            if error.file is None or not isinstance(error, WorldError | SolverError):
                 error = error.renamed(options)
             # The message quotes file content (names, fields with brackets): never markup.
             message = Text.assemble(("error:", "bold red"), " ", str(error))

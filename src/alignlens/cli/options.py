@@ -3,8 +3,11 @@ added to `Tolerances`, `WorldSpec` or an optimiser's config is an option at once
 its type (a Literal becomes a choice), its default and the help of its docstring.
 
 `config_options` gives a command the fields of a config as options and hands the command
-the values given, by field name. `flags` names the option of each field, so an error the
-library raises about a field is reported as being about the option (`console`).
+the values given, by field name. A Literal field is a choice: its options are listed in
+the help, and a value outside them is one error naming the option and the choices (as
+every other bad input is), not a usage screen. `flags` names the option of each field,
+so an error the library raises about a field is reported as being about the option
+(`console`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+
+from alignlens.errors import AlignlensError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,10 +75,13 @@ def config_options(
         kept = [p for p in signature.parameters.values() if p.name != into]
         added = []
         for f in fields:
-            kind = hints[f.name]
+            kind, metavar = hints[f.name], None
+            if typing.get_origin(kind) is typing.Literal:
+                metavar = "|".join(str(c) for c in typing.get_args(kind))
+                kind = str
             if chosen[f.name] is None and type(None) not in typing.get_args(kind):
                 kind = kind | None
-            option = typer.Option(flag_of(f.name), help=texts.get(f.name, ""))
+            option = typer.Option(flag_of(f.name), help=texts.get(f.name, ""), metavar=metavar)
             added.append(
                 inspect.Parameter(
                     f.name,
@@ -86,6 +94,8 @@ def config_options(
         @functools.wraps(command)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             values = {f.name: kwargs.pop(f.name) for f in fields}
+            for name, value in values.items():
+                one_of(name, value, hints[name])
             return command(*args, **kwargs, **{into: values})
 
         keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in kept]
@@ -93,6 +103,24 @@ def config_options(
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def one_of(name: str, value: Any, kind: Any) -> None:
+    """Refuse a value outside a Literal type's choices, naming the field."""
+    choices = typing.get_args(kind) if typing.get_origin(kind) is typing.Literal else ()
+    if choices and value not in choices:
+        raise AlignlensError(
+            f"{value!r} is not one of {', '.join(map(str, choices))}",
+            field=name,
+            fix=f"give {name} as one of {', '.join(map(str, choices))}",
+        )
+
+
+def choice(kind: Any, help: str, *names: str) -> Any:
+    """An option whose value must be one of a Literal type's choices, checked by
+    `one_of` in the command (so a wrong value is the usual one-line error)."""
+    metavar = "|".join(str(c) for c in typing.get_args(kind))
+    return Annotated[str, typer.Option(*names, help=help, metavar=metavar)]
 
 
 def flags(command: Callable[..., Any]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from alignlens.cli.console import (
     progress_of_count,
     reports_errors,
 )
-from alignlens.cli.options import SEED_MAX, config_options
+from alignlens.cli.options import SEED_MAX, choice, config_options
 from alignlens.report.terminal import sweep_tables, violation_lines
 from alignlens.sweep.claims import summary, violating_worlds
 from alignlens.sweep.export import Format
@@ -41,9 +41,9 @@ def run(
     store: Store,
     worlds: Annotated[int, typer.Option(help="How many random worlds.")] = 1000,
     seed: Annotated[int, typer.Option(help="World i has seed SEED + i.", min=0, max=SEED_MAX)] = 0,
-    optimizer: Annotated[SweepOptimizer, typer.Option(help="The optimiser.")] = "exhaustive",
+    optimizer: choice(SweepOptimizer, "The optimiser.") = "exhaustive",  # type: ignore[valid-type]
     workers: Annotated[int, typer.Option(help="Local worker processes (1: this process).")] = 1,
-    executor: Annotated[Executor, typer.Option(help="Where batches run.")] = "local",
+    executor: choice(Executor, "Where batches run.") = "local",  # type: ignore[valid-type]
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (default: a new local instance).")
     ] = None,
@@ -77,7 +77,7 @@ def run(
 def export(
     store: Store,
     out: Annotated[Path, typer.Option(help="The file to write.")],
-    format: Annotated[Format, typer.Option(help="The table's format.")] = "csv",
+    format: choice(Format, "The table's format.") = "csv",  # type: ignore[valid-type]
 ) -> None:
     """Write every row of the store as one flat table."""
     check_writable(out, "--out")

@@ -28,7 +28,6 @@ from jaxtyping import Float
 
 from alignlens.errors import AlignlensError
 
-
 Frequency = float | Float[np.ndarray, "..."]  # one allele frequency, or an array of them
 
 

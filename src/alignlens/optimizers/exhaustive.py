@@ -14,7 +14,7 @@ training optimum is aligned" to the hardest test. A tie-break may be declared in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from jaxtyping import Bool
@@ -23,6 +23,7 @@ from alignlens.analysis import WorldAnalysis
 from alignlens.errors import PolicyError
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.tabular import TabularPolicy, deterministic
+from alignlens.solve.cache import SolveCache
 from alignlens.solve.exact.analyze import analyze_world
 from alignlens.solve.exact.enumerated import (
     MemberReturns,
@@ -62,6 +63,7 @@ class ExhaustiveResult:
         optimal: for an enumerated class, which members are in Opt(train, R); else None.
         index: for an enumerated class, the representative's index; else None.
         returns: for an enumerated class, every member's returns; else None.
+        cache: the solutions the search computed, for the diagnosis of the same world.
     """
 
     policy: TabularPolicy
@@ -70,6 +72,7 @@ class ExhaustiveResult:
     optimal: Bool[np.ndarray, " N"] | None = None
     index: int | None = None
     returns: MemberReturns | None = None
+    cache: SolveCache = field(default_factory=SolveCache, repr=False)
 
 
 def exhaustive(
@@ -78,13 +81,17 @@ def exhaustive(
     *,
     tie_break: TieBreak = "worst-deployment",
     tolerances: Tolerances | None = None,
+    cache: SolveCache | None = None,
 ) -> ExhaustiveResult:
-    """Search the whole class (tabular when ``policy_class`` is None) for Opt(train, R)."""
+    """Search the whole class (tabular when ``policy_class`` is None) for Opt(train, R),
+    with the solve context ``cache`` of this world (a new one when None), which the result
+    hands on to the diagnosis."""
     tol = tolerances or Tolerances(deploy_share=world.deploy_share)
+    cache = cache or SolveCache()
     label = tie_break if isinstance(tie_break, str) else "prefer " + ", ".join(tie_break)
     if policy_class is None:
-        return _tabular(world, tie_break, label, tol)
-    objectives, returns = analyze_enumerated(world, policy_class, tol)
+        return _tabular(world, tie_break, label, tol, cache)
+    objectives, returns = analyze_enumerated(world, policy_class, tol, cache=cache)
     optimal = optimal_members(
         returns["train", "base"], tol.epsilon, tol, objectives.random.train_base
     )
@@ -100,12 +107,14 @@ def exhaustive(
     elif tie_break != "first":
         raise _unknown(tie_break)
     member = policy_class.member(index)
-    return ExhaustiveResult(member, label, objectives, optimal, index, returns)
+    return ExhaustiveResult(member, label, objectives, optimal, index, returns, cache)
 
 
-def _tabular(world: World, tie_break: TieBreak, label: str, tol: Tolerances) -> ExhaustiveResult:
-    objectives = analyze_world(world, tol)
-    opt = optimal_set(world.train, world.base, tol.epsilon, tolerances=tol)
+def _tabular(
+    world: World, tie_break: TieBreak, label: str, tol: Tolerances, cache: SolveCache
+) -> ExhaustiveResult:
+    objectives = analyze_world(world, tol, cache=cache)
+    opt = optimal_set(world.train, world.base, tol.epsilon, cache=cache, tolerances=tol)
     if tie_break == "first":
         actions = np.argmax(opt.actions, axis=1)
     elif isinstance(tie_break, str) and tie_break in DEPLOYMENT_TIE_BREAKS:
@@ -120,7 +129,7 @@ def _tabular(world: World, tie_break: TieBreak, label: str, tol: Tolerances) -> 
             fix='use "first", "worst-deployment" or "best-deployment" for the tabular class',
         )
     policy = deterministic(world, actions, name=f"exhaustive ({label})")
-    return ExhaustiveResult(policy, label, objectives)
+    return ExhaustiveResult(policy, label, objectives, cache=cache)
 
 
 def _unknown(tie_break: str) -> PolicyError:

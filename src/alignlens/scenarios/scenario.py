@@ -107,7 +107,7 @@ def diagnose_exhaustive(
     result = exhaustive(world, policy_class, tie_break=tie_break)
     rule = rule_of(tie_break)
     if policy_class is None or result.optimal is None or result.returns is None:
-        over = tabular_range(world, result.objectives, rule)
+        over = tabular_range(world, result.objectives, rule, result.cache)
     else:
         over = enumerated_range(
             world,
@@ -117,6 +117,7 @@ def diagnose_exhaustive(
             rule,
             noun=noun,
             deploy_intended=result.returns["deploy", "intended"],
+            cache=result.cache,
         )
     return diagnose(
         world,
@@ -125,6 +126,7 @@ def diagnose_exhaustive(
         objectives=result.objectives,
         optimizer=optimizer,
         over_optimal=over,
+        cache=result.cache,
     )
 
 

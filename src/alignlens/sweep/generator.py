@@ -27,7 +27,7 @@ key per seed (so world i is the same whichever batch it is drawn in, and on any 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -197,7 +197,7 @@ class WorldBatch:
         )
 
 
-def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | list[int]) -> WorldBatch:
+def random_batch(spec: WorldSpec, seeds: Int[np.ndarray, " B"] | Sequence[int]) -> WorldBatch:
     """The worlds of ``seeds`` under ``spec``, drawn in one vmapped call."""
     import jax.numpy as jnp
 

@@ -135,7 +135,12 @@ def _diagnose(
     if optimizer == "exhaustive":
         found = exhaustive(world, cls, tie_break=TIE_BREAK)
         return diagnose(
-            world, found.policy, policy_class=cls, objectives=found.objectives, optimizer=optimizer
+            world,
+            found.policy,
+            policy_class=cls,
+            objectives=found.objectives,
+            optimizer=optimizer,
+            cache=found.cache,
         )
     if policy is None:
         config = PolicyGradientConfig(steps=PG_STEPS)
@@ -278,7 +283,9 @@ def _in_order(started: Iterator[Any], result: Callable[[Any], Any], window: int)
         yield result(pending.popleft())
 
 
-def _map_ray(spec: WorldSpec, batches: list[list[int]], optimizer: str, address: str | None):
+def _map_ray(
+    spec: WorldSpec, batches: Iterator[list[int]], optimizer: str, address: str | None
+) -> Iterator[list[dict[str, Any]]]:
     """The rows of each batch, in order, computed by Ray tasks (alignlens must be installed
     where the cluster's workers run)."""
     try:

@@ -182,13 +182,17 @@ def aligned_share_set(profile: ShareProfile, tol: Tolerances) -> ShareSet:
 
 
 def analyze_enumerated(
-    world: World, cls: EnumeratedClass, tolerances: Tolerances | None = None
+    world: World,
+    cls: EnumeratedClass,
+    tolerances: Tolerances | None = None,
+    *,
+    cache: SolveCache | None = None,
 ) -> tuple[WorldAnalysis, MemberReturns]:
     """The objective-level analysis over an enumerated class, and every member's returns."""
     tol = tolerances or Tolerances(deploy_share=world.deploy_share)
     objectives = {"base": world.base, "intended": world.intended, **world.goals}
     j = member_returns(world, cls, objectives)
-    random = uniform_returns(world)
+    random = uniform_returns(world, cache)
     reg = {
         (e, o): regrets(j[e, o], tol, random.get(e, o))
         for e in ENVIRONMENTS
