@@ -12,7 +12,7 @@ import pytest
 from alignlens import world_from_dict
 from alignlens.analysis import Analysis, Range
 from alignlens.diagnosis import Diagnosis, diagnose
-from alignlens.errors import AlignlensError
+from alignlens.errors import AlignlensError, SolverError
 from alignlens.lenses import apply_lenses
 from alignlens.optimizers.exhaustive import exhaustive
 from alignlens.policies.tabular import TabularPolicy
@@ -26,7 +26,7 @@ from alignlens.sweep import runner
 from alignlens.sweep.generator import WorldSpec, random_batch, world_document
 from alignlens.tolerances import Tolerances
 from alignlens.world.model import World
-from worlds import random_world_dict
+from worlds import offset_world, random_world_dict
 
 EXHAUSTIVE = "exhaustive (worst-deployment)"
 
@@ -239,6 +239,30 @@ def test_the_perfect_optimiser_is_fully_optimised_where_near_ties_once_let_it_fa
         alone = alone_exhaustive(world_from_dict(world_document(batch, i)))
         assert alone.analysis.regret.train_base <= tol.epsilon
         assert alone.verdicts["wentworth"].category != "optimization"
+
+
+def test_worlds_round_off_cannot_resolve_are_left_to_the_per_world_path() -> None:
+    """Values near 1e10 (`offset_world`) make round-off's margin 1e-2, while ε's bound on a
+    step's gap is 1e-4: an action 1e-3 worse than the best cannot be told from optimal.
+    The batched engine leaves that world to the per-world path, which refuses it naming
+    the discount; with a gap of 1 both settle it, with the same verdicts and regrets (to
+    round-off of values near 1e10)."""
+    doubtful, clear = (world_from_dict(offset_world(gap)) for gap in (1e-3, 1.0))
+    stacked = StackedWorlds.of_worlds([doubtful, clear])
+    tol = Tolerances(deploy_share=clear.deploy_share)
+    numbers = numbers_many(stacked, tol)
+    assert numbers.ok.tolist() == [False, True]
+    with pytest.raises(SolverError, match="cannot be told apart") as e:
+        alone_exhaustive(doubtful)
+    assert e.value.field == "discount"
+    analyses = analyses_many(stacked.names, numbers, tol, policy=EXHAUSTIVE, optimizer="exhaustive")
+    assert analyses[0] is None and analyses[1] is not None
+    alone = alone_exhaustive(clear)
+    assert {k: v.category for k, v in apply_lenses(analyses[1]).items()} == {
+        k: v.category for k, v in alone.verdicts.items()
+    }
+    for key, value in vars(alone.analysis.regret).items():
+        assert getattr(analyses[1].regret, key) == pytest.approx(value, abs=1e-6)
 
 
 def assert_close(got: object, want: object, where: str = "") -> None:

@@ -20,6 +20,7 @@ from alignlens.analysis import TIE
 from alignlens.solve.batched.kernels import evaluate, reach, solve, tied_choices, unavoidable
 from alignlens.solve.batched.stacked import ManyNumbers, StackedWorlds
 from alignlens.solve.exact.extremes import CLOSE, SEARCH_LIMIT, SEARCH_WORK
+from alignlens.solve.exact.optimal_set import RESOLVED
 from alignlens.solve.exact.optimum import ROUND_OFF
 
 # Value-iteration sweeps before policy iteration, from zero and from the unrestricted
@@ -132,13 +133,17 @@ def _one_world(
             worst[env, f] = -(start[env] @ best[e, f, 1])
 
     # 3. Optimal sets of R: ε-optimal actions, and the states they reach.
+    #    As in `alignlens.solve.exact.optimal_set.optimal_actions`, an action whose gap lies
+    #    between ε's bound and round-off, where a member can go, is in doubt; if round-off
+    #    could then admit more regret than ε over an episode of T steps, the world is left
+    #    to the per-world path, which bounds it by the longest lifetime or refuses it.
     def optimal_set(e, begin):
         v, q = best[e, 0, 0], best_q[e, 0]
         top, bottom = begin @ v, -(begin @ best[e, 0, 1])
         tie = top - bottom <= TIE * max(1.0, abs(top))
-        tolerance = max(
-            epsilon * (top - bottom) * (1.0 - discount), ROUND_OFF * max(1.0, np.max(np.abs(v)))
-        )  # ε·(V* − W)/T, T = 1/(1 − γ) (`alignlens.solve.exact.optimal_set`)
+        strict = epsilon * (top - bottom) * (1.0 - discount)  # ε·(V* − W)/T, T = 1/(1 − γ)
+        round_off = ROUND_OFF * max(1.0, np.max(np.abs(v)))
+        tolerance = max(strict, round_off)
         actions = np.empty((n_states, n_actions), dtype=np.bool_)
         for s in range(n_states):
             for a in range(n_actions):
@@ -148,10 +153,19 @@ def _one_world(
         for s in range(n_states):
             if not reached[s]:
                 witness[s] = True
-        return actions, reached, witness
+        doubtful = False
+        if not tie and round_off > strict:
+            admitted = round_off / (1.0 - discount) / (top - bottom)
+            if admitted > max(epsilon, RESOLVED):
+                for s in range(n_states):
+                    for a in range(n_actions):
+                        if reached[s] and not term[e, s] and actions[s, a]:
+                            doubtful |= v[s] - q[s, a] > strict
+        return actions, reached, witness, doubtful
 
-    actions_t, reached_t, witness_t = optimal_set(t, start[0])
-    _, _, witness_d = optimal_set(d, start[1])
+    actions_t, reached_t, witness_t, doubtful_t = optimal_set(t, start[0])
+    _, _, witness_d, doubtful_d = optimal_set(d, start[1])
+    converged &= not (doubtful_t or doubtful_d)
     unavoided = unavoidable(ns[t], pr[t], term[t], start[0] > 0, actions_t)
     sound_t = actions_t.copy()
     for s in range(n_states):
@@ -196,9 +210,9 @@ def _one_world(
     converged &= done
     write(3, low, high, start[1])
     if shared:
-        _, _, witness_m = optimal_set(t, mixture)
+        _, _, witness_m, doubtful_m = optimal_set(t, mixture)
         low, high, _, done = extent(witness_m, d, 1)
-        converged &= done
+        converged &= done and not doubtful_m
         write(4, low, high, start[1])
     else:
         ranges[4, 0], ranges[4, 1] = np.nan, np.nan
