@@ -84,6 +84,7 @@ def alone_exhaustive(world) -> Diagnosis:
     return diagnose(world, found.policy, objectives=found.objectives, optimizer="exhaustive")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rewards", ["integers", "normal"])
 @pytest.mark.parametrize("shift", ["start", "deploy-states", "dynamics"])
 def test_batched_analysis_equals_the_per_world_path(shift: str, rewards: str) -> None:
@@ -103,6 +104,7 @@ def test_batched_analysis_equals_the_per_world_path(shift: str, rewards: str) ->
             assert_same_diagnosis(analysis, alone_exhaustive(world))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shift", [False, True])
 def test_batched_analysis_of_compiled_worlds_with_given_stochastic_policies(shift: bool) -> None:
     """Worlds from another generator (successors may be terminal, with any weight), stacked
@@ -191,6 +193,7 @@ def test_batched_analysis_of_wide_worlds_equals_the_per_world_path() -> None:
         assert_same_diagnosis(analysis, alone_exhaustive(world_from_dict(world_document(batch, i))))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", [WorldSpec(), WorldSpec(shift="dynamics")])
 def test_batched_analysis_settles_tied_choices_as_the_per_world_search_does(
     spec: WorldSpec,
@@ -218,6 +221,7 @@ def test_batched_analysis_settles_tied_choices_as_the_per_world_search_does(
         assert_same_diagnosis(analysis, alone_exhaustive(worlds[i]))
 
 
+@pytest.mark.slow
 def test_the_perfect_optimiser_is_fully_optimised_where_near_ties_once_let_it_fall_short() -> None:
     """Four of 10^6 default worlds where the worst-deployment pick took near-tied actions
     whose gaps added up to a training regret of 1.1–2.3·10⁻⁶ > ε, so Wentworth's lens
@@ -281,6 +285,7 @@ def assert_close(got: object, want: object, where: str = "") -> None:
         assert got == want, where
 
 
+@pytest.mark.slow
 def test_generated_arrays_are_the_documents_worlds() -> None:
     """The arrays of a batch, compiled from the document they write, give the same
     transition probabilities, starts and rewards; and a world is the same in any batch."""
@@ -315,6 +320,7 @@ def dense(next_state: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow
 def test_batched_analysis_refuses_undiscounted_worlds_and_empty_batches() -> None:
     batch = random_batch(WorldSpec(states=4, actions=2), [0]).stacked()
     undiscounted = StackedWorlds(**{**vars(batch), "discount": np.array([1.0])})

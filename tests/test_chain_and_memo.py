@@ -8,13 +8,13 @@ import dataclasses
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from tests.test_solvers import dense, lp_optimal_values
 
 from alignlens.solve import evaluate, optimize
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.exact.chain import chain_values
 from alignlens.solve.exact.evaluation import SolverMemo
 from alignlens.world.model import Environment
+from oracles import dense, lp_optimal_values
 
 
 def deterministic_env(seed: int, n: int = 40, a: int = 3, gamma: float = 0.9) -> tuple:

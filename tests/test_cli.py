@@ -58,6 +58,7 @@ def test_dynamics_shift_reports_bounds(examples) -> None:
     assert doc["optimal_sets"]["mixture_base"]["undetermined_shares"] == [[0.0, 1.0]]
 
 
+@pytest.mark.slow
 def test_analyze_table_and_tour(tour) -> None:
     result = CliRunner().invoke(app, ["analyze", str(example_paths()[0])])
     assert result.exit_code == 0 and "Opt(train, R)" in result.output
@@ -124,7 +125,7 @@ def test_a_world_file_declares_its_policy_class(examples, tmp_path) -> None:
     "case, args, words",
     [
         ("aliased", ["--policy", "SEES"], "which show the same observation 'scan'"),
-        ("unknown class", ["--policy", "HEALTHY", "--class", "oracle"], "unknown policy class"),
+        ("unknown class", ["--policy", "HEALTHY", "--class", "oracle"], "--class: unknown policy"),
         ("bad file field", ["--policy", "HEALTHY", "--world", "BAD"], "policy_class"),
     ],
 )

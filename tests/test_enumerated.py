@@ -15,7 +15,7 @@ from alignlens.policies.enumerated import from_policies, observation_policies
 from alignlens.policies.planner import deceptive_planner, planner, planner_class
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
 from alignlens.solve.exact.enumerated import analyze_enumerated, envelope_bends
-from test_extremes import brute_tables
+from oracles import brute_tables
 from worlds import random_world_dict
 
 
@@ -273,6 +273,7 @@ def test_an_empty_class_is_a_clear_error() -> None:
         from_policies("nothing", [])
 
 
+@pytest.mark.slow
 def test_a_million_member_class_against_its_closed_form(examples) -> None:
     """forked-training, members mixing the actions a, b, c with probabilities x(1−y),
     (1−x)(1−y), y at every state (a 1000 × 1000 grid of (x, y)). By hand (γ = 0.9):

@@ -21,28 +21,8 @@ from alignlens.solve import (
     return_range,
 )
 from alignlens.world import load_world, world_from_dict
-from worlds import dense_model, random_world_dict
-
-EPS = 1e-9
-
-
-def brute_optimal(values: np.ndarray) -> np.ndarray:
-    best, worst = values.max(), values.min()
-    if best - worst <= 1e-12 * max(1.0, abs(best)):
-        return np.ones(values.shape, dtype=bool)
-    return (best - values) / (best - worst) <= EPS
-
-
-def brute_tables(d: dict) -> tuple:
-    model = dense_model(d)
-    policies = model.policies()
-    table = {
-        (e, o): np.array([model.returns(e, o, p) for p in policies])
-        for e in ("train", "deploy")
-        for o in ("base", "intended")
-    }
-    return model, policies, table
-
+from oracles import EPS, brute_optimal, brute_tables, lp_optimal_values, random_env
+from worlds import random_world_dict
 
 worlds = st.builds(
     lambda seed, n, a, k, g, shift: random_world_dict(
@@ -176,7 +156,6 @@ def test_a_restricted_extreme_solved_on_the_reach_of_its_mask_is_the_whole_probl
     seeds leave choices; most reaches are strict subsets."""
     from alignlens.solve import optimize, restricted_extreme
     from alignlens.solve.cache import SolveCache
-    from test_solvers import lp_optimal_values, random_env
 
     strict = 0
     for seed in range(12):
@@ -204,7 +183,6 @@ def test_environments_sharing_dynamics_and_a_reach_read_their_own_start() -> Non
     start (a regression: the second read the first's)."""
     from alignlens.solve import optimize, restricted_extreme
     from alignlens.solve.cache import SolveCache
-    from test_solvers import random_env
 
     env, reward = random_env(4, n=20, k=3, terminal=0)
     mask = np.random.default_rng(4).random(reward.shape) < 0.6

@@ -12,14 +12,13 @@ import gymnasium as gym
 import minigrid  # noqa: F401  (registers the MiniGrid environments)
 import numpy as np
 import pytest
-from tests.test_gymnasium import DEPLOY_MAP, TRAIN_MAP, frozen_lake, taxi
-from tests.test_minigrid import careful, layout_of, steps_to_goal
 
 from alignlens.errors import AlignlensError, WorldError
 from alignlens.solve import analyze_world
 from alignlens.world.gym_certificate import _actions_by_observation, _moments, certify
 from alignlens.world.gymnasium import END, world_from_gymnasium
 from alignlens.world.minigrid import minigrid_world
+from oracles import DEPLOY_MAP, TRAIN_MAP, careful, frozen_lake, layout_of, steps_to_goal, taxi
 
 GAMMA = 0.99
 
@@ -204,6 +203,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_exact_returns_agree_with_rollouts(case: str) -> None:
     """Every exact return (R, and U where it is not R) of a stochastic policy lies within 4
@@ -221,6 +221,7 @@ def test_exact_returns_agree_with_rollouts(case: str) -> None:
     assert certify(gym_world, act, episodes=1000, seed=0) == certificate  # deterministic
 
 
+@pytest.mark.slow
 def test_a_table_that_does_not_describe_its_environment_is_refused() -> None:
     """Taxi's table leaves out the fickle passenger, who changes destination once: the
     "exact" return of the optimal policy (about 6.33) meets rollouts near 6.88."""
@@ -237,6 +238,7 @@ def test_a_table_that_does_not_describe_its_environment_is_refused() -> None:
     assert deploy.exact == pytest.approx(train.exact)  # the table cannot tell them apart
 
 
+@pytest.mark.slow
 def test_the_exact_variance_agrees_with_the_rollouts() -> None:
     """The second moment of the discounted return, from the read-out transitions, against
     the sample variance of 4,000 rollouts (within 4 standard errors of a variance
@@ -309,6 +311,7 @@ def test_rollouts_without_a_horizon_are_cut() -> None:
 # --- MiniGrid: DistShift and a fixed-seed LavaGap ------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_fixed_seed_lava_gap_against_search_and_rollouts() -> None:
     """LavaGapS5 draws its gap anew on each reset; fixed to seed 0 (MiniGrid's
     ReseedWrapper) it is a static world: J* = γ^(n − 1) for the fewest steps n found by an
@@ -366,6 +369,7 @@ def arrays_from_table(env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return p, r, start
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(TOY_TEXT))
 def test_toy_text_optima_agree_with_pymdptoolbox(case: str) -> None:
     """J* in training of each registered environment, read with its time limit (backward

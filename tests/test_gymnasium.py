@@ -14,9 +14,7 @@ from alignlens.errors import AlignlensError, PolicyError
 from alignlens.lenses import lens_names
 from alignlens.world.gym_specs import parse_env_spec
 from alignlens.world.gymnasium import END, world_from_gymnasium
-
-TRAIN_MAP = ["SFFF", "FHFH", "FFFH", "HFFG"]  # Gymnasium's 4×4 map
-DEPLOY_MAP = ["SFFF", "FFFH", "FHFH", "HFFG"]  # the holes of rows 1 and 2 moved
+from oracles import DEPLOY_MAP, TRAIN_MAP, frozen_lake, taxi
 
 
 def rows_of(world, env_name: str) -> dict:
@@ -46,31 +44,6 @@ def assert_same(got: dict, want: dict) -> None:
 # --- Hand-built worlds, from each environment's documented rules --------------------------
 
 
-def frozen_lake(desc: list[str], slippery: bool) -> tuple[dict, dict]:
-    """Actions left, down, right, up; a slip goes to either perpendicular direction (1/3
-    each); entering H or G ends the episode, G paying 1."""
-    rows, cols = len(desc), len(desc[0])
-    moves = [(0, -1), (1, 0), (0, 1), (-1, 0)]
-    transitions, reward = {}, {}
-    for r, c in itertools.product(range(rows), range(cols)):
-        if desc[r][c] in "HG":
-            continue
-        s = f"s{r * cols + c}"
-        for a in range(4):
-            directions = [(a - 1) % 4, a, (a + 1) % 4] if slippery else [a]
-            out: dict[str, float] = {}
-            pay = 0.0
-            for d in directions:
-                nr = min(max(r + moves[d][0], 0), rows - 1)
-                nc = min(max(c + moves[d][1], 0), cols - 1)
-                tile = desc[nr][nc]
-                target = END if tile in "HG" else f"s{nr * cols + nc}"
-                out[target] = out.get(target, 0.0) + 1.0 / len(directions)
-                pay += (1.0 if tile == "G" else 0.0) / len(directions)
-            transitions[s, f"a{a}"], reward[s, f"a{a}"] = out, pay
-    return transitions, reward
-
-
 def cliff_walking() -> tuple[dict, dict]:
     """4 × 12; actions up, right, down, left; −1 a step; the cliff (row 3, columns 1–10)
     costs −100 and sends the agent back to the start (3, 0); the goal (3, 11) ends it."""
@@ -89,54 +62,6 @@ def cliff_walking() -> tuple[dict, dict]:
             else:
                 transitions[s, f"a{a}"], reward[s, f"a{a}"] = {f"s{nr * 12 + nc}": 1.0}, -1.0
     return transitions, reward
-
-
-TAXI_MAP = [
-    "+---------+",
-    "|R: | : :G|",
-    "| : | : : |",
-    "| : : : : |",
-    "| | : | : |",
-    "|Y| : |B: |",
-]
-TAXI_STOPS = [(0, 0), (0, 4), (4, 0), (4, 3)]
-
-
-def taxi() -> tuple[dict, dict, dict]:
-    """State ((row·5 + col)·5 + passenger)·4 + destination; passenger 4 is in the taxi.
-    Actions south, north, east, west (walls "|" block east and west), pickup, dropoff; −1 a
-    step, −10 for an illegal pickup or dropoff, +20 for delivering, which ends the episode.
-    Episodes start with the passenger at a stop other than the destination."""
-    transitions, reward, start = {}, {}, {}
-    for row, col, passenger, dest in itertools.product(range(5), range(5), range(5), range(4)):
-        s = f"s{((row * 5 + col) * 5 + passenger) * 4 + dest}"
-        if passenger < 4 and passenger != dest:
-            start[s] = 1.0 / 300
-        for a in range(6):
-            r, c, p, pay, done = row, col, passenger, -1.0, False
-            if a == 0:
-                r = min(row + 1, 4)
-            elif a == 1:
-                r = max(row - 1, 0)
-            elif a == 2 and TAXI_MAP[1 + row][2 * col + 2] == ":":
-                c = min(col + 1, 4)
-            elif a == 3 and TAXI_MAP[1 + row][2 * col] == ":":
-                c = max(col - 1, 0)
-            elif a == 4:
-                if passenger < 4 and (row, col) == TAXI_STOPS[passenger]:
-                    p = 4
-                else:
-                    pay = -10.0
-            elif a == 5:
-                if passenger == 4 and (row, col) == TAXI_STOPS[dest]:
-                    pay, done = 20.0, True
-                elif passenger == 4 and (row, col) in TAXI_STOPS:
-                    p = TAXI_STOPS.index((row, col))
-                else:
-                    pay = -10.0
-            target = END if done else f"s{((r * 5 + c) * 5 + p) * 4 + dest}"
-            transitions[s, f"a{a}"], reward[s, f"a{a}"] = {target: 1.0}, pay
-    return transitions, reward, start
 
 
 def base_rows(world) -> dict:
@@ -336,6 +261,7 @@ def rollouts(model, desc: list[str], deterministic: bool, episodes: int) -> np.n
     return returns
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("deterministic", [False, True])
 def test_an_sb3_model_exact_returns_agree_with_rollouts(sb3_model, deterministic: bool) -> None:
     """The diagnosed policy's exact returns in training and deployment agree with the mean
@@ -385,6 +311,7 @@ def test_diagnose_gym_command(sb3_model) -> None:
     assert unchecked.exit_code == 0 and "not checked against rollouts" in unchecked.output
 
 
+@pytest.mark.slow
 def test_diagnose_gym_refuses_a_table_that_lies(tmp_path, monkeypatch) -> None:
     """Taxi's fickle passenger is not in its table: the command stops with exit status 2
     and says so, instead of printing verdicts on the wrong numbers."""
@@ -429,7 +356,7 @@ def act(observation):
         ({"--train": "Pendulum-v1"}, "--train"),  # a continuous action space
         ({"--train": "NoSuchEnv-v0"}, "--train"),
         ({"--policy": "torch:model.pt"}, "--policy"),
-        ({"--policy": "sb3:missing.zip"}, "--policy"),
+        ({"--policy": "sb3:missing.zip"}, "missing.zip: no such model file"),
         ({"--train": "FrozenLake-v1:is_slippery=true", "--intended-info": "prob"}, "train_env"),
         (
             {
@@ -573,6 +500,7 @@ def test_a_wrapper_the_table_cannot_see_is_refused_by_name() -> None:
         world_from_gymnasium(env, env, method="table")
 
 
+@pytest.mark.slow
 def test_search_recovers_a_random_start_distribution() -> None:
     """Taxi resets to one of 300 states (taxi, passenger and destination drawn at random).
     Searching from reset(seed=0) alone found 101 states and J* = 4.25 where the table's

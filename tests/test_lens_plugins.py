@@ -63,6 +63,7 @@ def alignlens_with(site: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_example_package_adds_its_lens_everywhere(site: Path, tmp_path: Path) -> None:
     """Installed, the lens is listed (with its package), judged in `diagnose --json` and the

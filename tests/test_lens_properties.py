@@ -17,7 +17,7 @@ from alignlens import Tolerances, diagnose, world_from_dict
 from alignlens.analysis import ShareSet
 from alignlens.lenses.shares import pieces_notation
 from alignlens.report.document import document_of
-from test_extremes import brute_optimal, brute_tables
+from oracles import brute_optimal, brute_tables
 from worlds import random_world_dict
 
 EPS = 1e-9
@@ -154,6 +154,7 @@ def test_claims_one_to_three(case: tuple) -> None:
         assert some
 
 
+@pytest.mark.slow
 def test_the_claims_premises_occur_often() -> None:
     """The property test above would pass vacuously if its premises never held: on 40
     seeded cases, count them (each must occur) and check the claims on those cases too."""
@@ -293,6 +294,7 @@ def test_every_lens_rederived_from_the_json_document(
     assert got == lenses_from_document(doc, {"g": base_goal})
 
 
+@pytest.mark.slow
 def test_the_rederivation_meets_the_cases_that_tell_the_frames_apart() -> None:
     """The re-derivation above would not notice inner_H read on deployment alone unless a
     policy optimal in deployment but not on the mixture is bad while outer_H fails: on 150
@@ -332,6 +334,7 @@ def uniform_return(model, env: str, objective: str) -> float:
     return float(model.start[env] @ np.linalg.solve(np.eye(n) - model.discount * p, r))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases, st.sampled_from(["random", "absolute"]))
 def test_other_normalisers_against_brute_force(case: tuple, normaliser: str) -> None:

@@ -4,8 +4,6 @@ agent trained on the training strip, diagnosed on the shifted one."""
 
 from __future__ import annotations
 
-from collections import deque
-
 import gymnasium as gym
 import minigrid  # noqa: F401  (registers the MiniGrid environments)
 import numpy as np
@@ -15,46 +13,14 @@ from alignlens import diagnose
 from alignlens.errors import AlignlensError
 from alignlens.lenses import lens_names
 from alignlens.world.minigrid import minigrid_world
+from oracles import careful, layout_of, steps_to_goal
 
 GAMMA = 0.95
-MOVES = [(1, 0), (0, 1), (-1, 0), (0, -1)]  # MiniGrid's directions: east, south, west, north
 
 
 def cells(env_id: str) -> dict[tuple[int, int], str]:
     """Every cell's object type, from MiniGrid's own grid ("empty" for floor)."""
     return layout_of(gym.make(env_id))
-
-
-def layout_of(env) -> dict[tuple[int, int], str]:
-    """Every cell's object type in ``env`` after a reset with seed 0."""
-    env.reset(seed=0)
-    grid = env.unwrapped.grid
-    return {
-        (x, y): (grid.get(x, y).type if grid.get(x, y) is not None else "empty")
-        for x in range(grid.width)
-        for y in range(grid.height)
-    }
-
-
-def steps_to_goal(layout: dict[tuple[int, int], str]) -> int:
-    """Fewest actions (turn left, turn right, forward) from (1, 1) facing east to entering
-    the goal, never entering lava: breadth-first search over (x, y, direction)."""
-    first = (1, 1, 0)
-    seen, todo = {first: 0}, deque([first])
-    while todo:
-        x, y, d = todo.popleft()
-        dx, dy = MOVES[d]
-        ahead = layout[x + dx, y + dy]
-        if ahead == "goal":
-            return seen[x, y, d] + 1
-        nexts = [(x, y, (d - 1) % 4), (x, y, (d + 1) % 4)]
-        if ahead == "empty":
-            nexts.append((x + dx, y + dy, d))
-        for n in nexts:
-            if n not in seen:
-                seen[n] = seen[x, y, d] + 1
-                todo.append(n)
-    raise AssertionError("no way to the goal")
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +29,7 @@ def distshift():
     return minigrid_world(train, deploy, discount=GAMMA)
 
 
+@pytest.mark.slow
 def test_distshift_states_and_optima_against_the_grid(distshift) -> None:
     from alignlens.solve import analyze_world
 
@@ -93,6 +60,7 @@ def test_a_layout_drawn_anew_on_every_reset_is_refused() -> None:
     assert e.value.field == "train_env"
 
 
+@pytest.mark.slow
 def test_an_sb3_agent_on_the_shifted_strip(distshift) -> None:
     """PPO on the flattened image observation for 2,048 steps (far from converged), judged
     on both strips; its exact returns lie between the class's worst and best."""
@@ -119,15 +87,7 @@ def test_an_sb3_agent_on_the_shifted_strip(distshift) -> None:
     assert np.asarray(observation).shape == train.observation_space.shape
 
 
-def careful(view: np.ndarray) -> np.ndarray:
-    """Forward unless the cell ahead (view[3, 5]: the agent sits at the bottom middle) is
-    lava or wall, then mostly turn; a little of everything always."""
-    ahead = int(view[3, 5, 0])  # MiniGrid object index: 2 wall, 9 lava
-    p = np.full(7, 0.01)
-    p[:3] = (0.45, 0.45, 0.05) if ahead in (2, 9) else (0.12, 0.12, 0.71)
-    return p / p.sum()
-
-
+@pytest.mark.slow
 def test_partial_views_keep_each_environments_own_observations() -> None:
     """DistShift1 against DistShift2 through the agent's 7×7 view (`ImgObsWrapper`): where
     the lava moved, a position shows another view in deployment than in training, and
@@ -177,6 +137,7 @@ def test_partial_views_keep_each_environments_own_observations() -> None:
     assert abs(exact - mean) <= 4 * se + 1e-5, (exact, mean, se)
 
 
+@pytest.mark.slow
 def test_diagnose_gym_reads_minigrid_ids_and_a_policy_function(tmp_path, monkeypatch) -> None:
     """From the command line, with nothing imported first: the MiniGrid ids register
     themselves, the pair is read as a MiniGrid world, and the policy is a function named

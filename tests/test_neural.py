@@ -84,6 +84,7 @@ SLIPPERY = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "env"), [("coin", "train"), ("coin", "deploy"), ("slippery", "deploy")]
 )
@@ -101,6 +102,7 @@ def test_random_policy_rollouts_agree_with_exact_evaluation(coin, name: str, env
     assert_within_confidence(samples, exact_returns(world, env, uniform))
 
 
+@pytest.mark.slow
 def test_learned_network_rollouts_agree_with_its_exact_table(coin) -> None:
     # The network acts on observations in the JAX environment; its table comes from one
     # batched forward pass. Both must describe the same stochastic policy.
@@ -197,6 +199,7 @@ def test_gymnasium_seeded_reset_is_reproducible(coin) -> None:
         assert a.reset(seed=seed)[1] == b.reset(seed=seed)[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["mlp", "cnn"])
 def test_network_table_is_its_forward_pass(coin, architecture) -> None:
     obs = grid_observations(coin)
@@ -210,6 +213,7 @@ def test_network_table_is_its_forward_pass(coin, architecture) -> None:
     np.testing.assert_allclose(stochastic.sum(axis=1), 1.0)
 
 
+@pytest.mark.slow
 def test_tiny_ppo_trains_many_seeds_at_once(coin) -> None:
     config = PPOConfig(total_steps=2048, n_envs=8, n_steps=16, records=2)
     trainer = make_train(coin, config)
@@ -292,6 +296,7 @@ def test_inverse_cdf_draws_only_possible_outcomes() -> None:
         assert int(draw(cdf[row], jnp.float32(u))) == expected, (row, u)
 
 
+@pytest.mark.slow
 def test_state_lookup_is_the_same_training_as_per_sample_passes(coin) -> None:
     """With 256 samples per rollout and per minibatch and 182 states, both lookups are on;
     they change only how often the network runs, so two updates give the same tables up
@@ -347,6 +352,7 @@ def test_padding_changes_nothing_the_agent_can_reach_or_see(coin) -> None:
         np.testing.assert_array_equal(np.asarray(a[1]), np.asarray(b[1]))
 
 
+@pytest.mark.slow
 def test_ppo_gives_the_same_networks_whatever_the_process_precision(coin) -> None:
     """Other parts of a program switch JAX to 64 bits; PPO's runs must not change with it
     (the tour's worker processes and a user's session differ in what they imported)."""

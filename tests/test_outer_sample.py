@@ -121,6 +121,7 @@ def coin_runs():
     return world, config, ppo_runs(world, config, [5, 6, 7])
 
 
+@pytest.mark.slow
 def test_ppo_runs_regrets_agree_with_sparse_evaluation(coin_runs) -> None:
     """ppo_runs' regrets come from one batched dense solve; each is checked against the
     sparse (chain) evaluation of the same greedy policy."""

@@ -38,6 +38,7 @@ def test_a_small_budget_provably_stops_short(examples) -> None:
     assert diagnose(world, result.policy).analysis.regret.train_base > 0.49
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers(examples) -> None:
     world = load_world(examples / "lava.toml")
     config = PolicyGradientConfig(steps=50, init_scale=1.0)
@@ -70,6 +71,7 @@ def test_mixture_over_an_enumerated_class(examples) -> None:
     assert diagnose(world, short.policy, policy_class=cls).analysis.regret.train_base > 0.48
 
 
+@pytest.mark.slow
 def test_many_worlds_at_once_equal_one_at_a_time_and_ignore_their_batch() -> None:
     """policy_gradient_many trains worlds of one shape in one vmapped call (successor slots
     padded with impossible ones): each result matches `policy_gradient` on its world alone,

@@ -28,6 +28,7 @@ def test_reports_reach_only_the_listener_of_their_block() -> None:
     assert heard == [("first", 0, 3), ("inner", "second", None, None), ("third", 3, 3)]
 
 
+@pytest.mark.slow
 def test_ppo_reports_every_record(examples) -> None:
     from alignlens.optimizers.ppo import PPOConfig, ppo_runs
     from alignlens.world import load_world
@@ -41,6 +42,7 @@ def test_ppo_reports_every_record(examples) -> None:
     assert heard == [(stage, 0, 2), (stage, 1, 2), (stage, 2, 2)]
 
 
+@pytest.mark.slow
 def test_a_pipe_gets_one_line_at_the_end(tmp_path) -> None:
     result = CliRunner().invoke(
         app, ["sweep", "run", "--worlds", "24", "--store", str(tmp_path / "s.db")]
@@ -51,6 +53,7 @@ def test_a_pipe_gets_one_line_at_the_end(tmp_path) -> None:
     assert lines[0].startswith("sweep: 24 worlds in ") and "worlds/s" in lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flag", ["--quiet", "--json"])
 def test_quiet_and_json_show_no_progress(tmp_path, flag: str) -> None:
     result = CliRunner().invoke(

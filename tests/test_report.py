@@ -137,6 +137,7 @@ def test_reports_are_deterministic_for_a_fixed_seed(lava) -> None:
     assert first.count("<img ") == 3
 
 
+@pytest.mark.slow
 def test_sweep_figures_count_the_rows(tmp_path) -> None:
     from alignlens.sweep.claims import summary
     from alignlens.sweep.generator import WorldSpec

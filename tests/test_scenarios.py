@@ -36,6 +36,7 @@ def test_default_run_gives_the_design_row(scenario_id: str, tour_runs) -> None:
         assert run.diagnosis.verdicts["wentworth"].conditions["outer_W"].holds is False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario_id", list(CATALOGUE))
 def test_same_seed_same_document(scenario_id: str, tour_runs) -> None:
     """A fresh run with seed 0 repeats the session's first one (made earlier, by the tour)."""

@@ -108,6 +108,7 @@ def test_the_catastrophe_threshold_flips_shah_safety_at_the_deployment_regret() 
     assert fragile(result.analysis, result.verdicts)["catastrophe"] == ["shah_safety"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [3, 11])
 def test_scanned_pieces_agree_with_diagnoses_at_their_ends(seed: int) -> None:
     """ε (which changes the optimal sets) is scanned: each piece's ends were diagnosed, and
@@ -170,6 +171,7 @@ def test_scanning_locates_a_change_to_one_percent() -> None:
         assert categories_from_scratch(world, policy, epsilon=x)["wentworth"] == want
 
 
+@pytest.mark.slow
 def test_fragility_counted_fast_matches_the_full_pieces() -> None:
     """A sweep counts flips within a factor of 2 of τ, κ's shortfall and χ by evaluating
     only lenses with a condition near the threshold; on 120 random worlds that agrees with
@@ -197,6 +199,7 @@ def test_neighbourhoods() -> None:
     assert math.isclose(low, 0.8) and math.isclose(high, 0.95)
 
 
+@pytest.mark.slow
 def test_sensitivity_command(tmp_path: Path) -> None:
     out = tmp_path / "flips.html"
     result = CliRunner().invoke(

@@ -5,56 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.optimize as so
 
 from alignlens.solve import evaluate, optimize, value_iteration
 from alignlens.world import load_world
 from alignlens.world.model import Environment
-
-
-def random_env(
-    seed: int, n: int = 30, a: int = 3, k: int = 4, gamma: float = 0.9, terminal: int = 2
-) -> tuple[Environment, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    nxt = rng.integers(0, n, (n, a, k)).astype(np.int32)
-    p = rng.random((n, a, k))
-    p /= p.sum(-1, keepdims=True)
-    term = np.zeros(n, dtype=bool)
-    term[:terminal] = True
-    reward = rng.normal(size=(n, a))
-    reward[term] = 0.0
-    start = np.full(n, 1.0 / n)
-    return Environment("t", start, nxt, p, term, np.ones(n, dtype=bool), gamma), reward
-
-
-def dense(env: Environment) -> np.ndarray:
-    n, a, k = env.next_state.shape
-    P = np.zeros((a, n, n))
-    for s in range(n):
-        for j in range(a):
-            for i in range(k):
-                P[j, s, env.next_state[s, j, i]] += env.prob[s, j, i]
-    P[:, env.terminal] = 0.0
-    return P
-
-
-def lp_optimal_values(env: Environment, reward: np.ndarray) -> np.ndarray:
-    """min Σ V  s.t.  V(s) ≥ r(s,a) + γ Σ P V  (non-terminal),  V(terminal) = 0."""
-    P = dense(env)
-    n, a = reward.shape
-    rows, rhs = [], []
-    for s in np.flatnonzero(~env.terminal):
-        for j in range(a):
-            row = env.discount * P[j, s].copy()
-            row[s] -= 1.0
-            rows.append(row)
-            rhs.append(-reward[s, j])
-    bounds = [(0, 0) if t else (None, None) for t in env.terminal]
-    res = so.linprog(
-        np.ones(n), A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs"
-    )
-    assert res.success
-    return res.x
+from oracles import dense, lp_optimal_values, random_env
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -164,6 +164,7 @@ def test_world_tables_have_no_ellipsis(examples) -> None:
     assert_readable(render(world_tables(analysis)), ["Opt(λ, R)", "bounds"])
 
 
+@pytest.mark.slow
 def test_sweep_report_at_80_columns(tmp_path) -> None:
     from alignlens.sweep.generator import WorldSpec
     from alignlens.sweep.runner import run_sweep
@@ -176,6 +177,7 @@ def test_sweep_report_at_80_columns(tmp_path) -> None:
     assert any(line.startswith("capability_robustness:") for line in text.splitlines())
 
 
+@pytest.mark.slow
 def test_tour_command_at_80_columns(tour_runs, tmp_path, monkeypatch) -> None:
     """The tour's two tables, on the session's scenario runs (the whole catalogue)."""
     import alignlens.cli.scenarios

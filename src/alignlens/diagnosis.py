@@ -36,8 +36,8 @@ from alignlens.tolerances import Tolerances
 from alignlens.world import World, load_world
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
+    from alignlens.demons.meiotic_drive import DriveRun
+    from alignlens.demons.tessellating_hills import HillsRuns
     from alignlens.learned import Trace
     from alignlens.solve.batched.analyze import ManyNumbers
     from alignlens.verdict_range import VerdictRange
@@ -47,21 +47,21 @@ PolicyLike = TabularPolicy | Mapping[str, Any] | Callable[[Any], Any] | str | Pa
 
 @dataclass(frozen=True, eq=False)
 class Evidence:
-    """What a report shows beside the numbers: the world, the diagnosed policy, its
-    training trace (for an imperfect optimiser that records one) and figures of the run
-    (built on demand, e.g. the demons' counterfactuals).
+    """What a report shows beside the numbers (data only; `alignlens.report` draws it): the
+    world, the diagnosed policy, its training trace (for an imperfect optimiser that
+    records one) and a demon's run beside its counterfactual.
 
     Attributes:
         world: the world diagnosed.
         policy: the policy diagnosed, as action tables.
         trace: exact returns per training step or generation, or None.
-        figures: title → a function building that figure (Matplotlib).
+        demon: the run of an inner optimiser that steered the search, or None.
     """
 
     world: World
     policy: TabularPolicy
     trace: Trace | None = None
-    figures: Mapping[str, Callable[[], Figure]] = field(default_factory=dict)
+    demon: DriveRun | HillsRuns | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def diagnose(
     hack: HackEvidence | None = None,
     runs: Runs | None = None,
     trace: Trace | None = None,
-    figures: Mapping[str, Callable[[], Figure]] | None = None,
+    demon: DriveRun | HillsRuns | None = None,
     over_optimal: VerdictRange | None = None,
     cache: SolveCache | None = None,
 ) -> Diagnosis:
@@ -151,8 +151,8 @@ def diagnose(
     pass a precomputed objective-level analysis of that class (it does not depend on the
     policy) to diagnose many policies of one world cheaply. ``runs``, independent runs of
     the optimiser (for a neural class, which cannot be enumerated), add the sampled
-    estimate of outer alignment. ``trace``
-    and ``figures`` (a training trace, figures of the run) are kept as evidence for reports;
+    estimate of outer alignment. ``trace`` and ``demon`` (a training trace, a demon's run)
+    are kept as evidence for reports;
     ``over_optimal``, the verdicts over Opt(train, R) of an exhaustive search, is kept
     beside the verdicts. ``cache`` is the world's solve context when an optimiser already
     solved in it (the exhaustive search's), so nothing is solved twice.
@@ -187,7 +187,7 @@ def diagnose(
         runs=runs,
         cache=cache,
     )
-    evidence = Evidence(w, p, trace, dict(figures or {}))
+    evidence = Evidence(w, p, trace, demon)
     redo = Rediagnosis(w, p, policy_class, optimizer, hack, runs)
     return Diagnosis(analysis, apply_lenses(analysis), evidence, over_optimal, redo)
 

@@ -81,20 +81,24 @@ class AlignlensError(Exception):
         text = f"{where}: {self.problem}" if where else self.problem
         return f"{text}. Fix: {self.fix}" if self.fix else text
 
-    def renamed(self, names: Mapping[str, str]) -> AlignlensError:
-        """The same error with its fields called by ``names`` (e.g. a config's field by the
-        command-line option that sets it), in the field and where the fix names it."""
+    def renamed(self, names: Mapping[str, str], *, fields: bool = True) -> AlignlensError:
+        """The same error with settings called by ``names`` (e.g. a config's field by the
+        command-line option that sets it) where a fix names one in backquotes
+        (`` `reward_scale` ``) and, with ``fields``, as a problem's field."""
 
-        def one(p: Problem) -> Problem:
-            if p.field not in names:
-                return p
-            new = names[p.field]
-            fix = (
-                None if p.fix is None else re.sub(rf"(?<![\w-]){re.escape(p.field)}\b", new, p.fix)
+        def fix_of(fix: str | None) -> str | None:
+            if fix is None:
+                return None
+            return re.sub(r"`(\w+)`", lambda m: names.get(m.group(1), m.group(0)), fix)
+
+        problems = tuple(
+            Problem(
+                names.get(p.field, p.field) if p.field and fields else p.field,
+                p.problem,
+                fix_of(p.fix),
             )
-            return Problem(new, p.problem, fix)
-
-        problems = tuple(one(p) for p in self.problems)
+            for p in self.problems
+        )
         first = problems[0]
         return type(self)(
             first.problem, file=self.file, field=first.field, fix=first.fix, problems=problems

@@ -14,7 +14,9 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,6 +37,20 @@ def in_float64(function: Callable[P, T]) -> Callable[P, T]:
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> T:
         with float64():
             return function(*args, **kwargs)
+
+    return wrapped
+
+
+def as_numpy(function: Callable[P, Any]) -> Callable[P, Any]:
+    """``function``, called inside `float64()` each time, its JAX arrays (a tuple of them,
+    or one) returned as NumPy arrays: outside the 64-bit context, arithmetic on a 64-bit
+    JAX array would silently continue in 32 bits."""
+
+    @functools.wraps(function)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
+        with float64():
+            out = function(*args, **kwargs)
+        return tuple(np.asarray(x) for x in out) if isinstance(out, tuple) else np.asarray(out)
 
     return wrapped
 

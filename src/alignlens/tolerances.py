@@ -37,8 +37,8 @@ class Tolerances:
             whatever it is made of).
         normaliser: what a regret V* − J is divided by, so that ε, τ and κ apply to it:
             "range", the spread V* − W over the class (the default); "random", the
-            shortfall V* − J(uniform random policy); "absolute", a declared
-            ``reward_scale`` (the same for every objective and environment).
+            shortfall V* − J(uniform random policy); "absolute", a declared reward scale
+            (the same for every objective and environment).
         reward_scale: the divisor of the "absolute" normaliser (a positive return).
         catastrophe: χ, catastrophe: a policy's deployment is catastrophic when its regret
             under the intended objective is > χ (Shah's useful/safe lens).
@@ -68,7 +68,7 @@ class Tolerances:
             raise AlignlensError(
                 f"the absolute normaliser needs a positive reward scale, not {scale!r}",
                 field="reward_scale",
-                fix="give reward_scale as a positive return (e.g. the return of one reward of 1)",
+                fix="give `reward_scale` as a positive return (e.g. the return of one reward of 1)",
             )
         if self.mesa_reading not in MESA_READINGS:
             raise AlignlensError(
@@ -82,7 +82,7 @@ class Tolerances:
                 raise AlignlensError(
                     f"{name} = {value!r} is outside [0, 1]",
                     field=name,
-                    fix=f"give {name} as a number between 0 and 1",
+                    fix=f"give `{name}` as a number between 0 and 1",
                 )
 
     def as_dict(self) -> dict[str, float | str]:

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from alignlens.cli.options import flags
-from alignlens.errors import AlignlensError, SolverError, WorldError
+from alignlens.errors import AlignlensError
 from alignlens.progress import Amount, listening
 
 # Every string printed is literal: names, paths, keys and tiles come from the user's files,
@@ -35,9 +35,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def reports_errors(command: F) -> F:
     """Turn an `AlignlensError` into one message on stderr (one line per problem when it
-    carries several) and exit status 2. The library names fields; a field the command sets
-    by an option is named by the option, except in errors about a world file (whose fields
-    are the file's own)."""
+    carries several) and exit status 2. The library names fields and settings; a setting
+    the command sets by an option is named by the option where a fix names it, and as the
+    field of an error about no file (a file's errors name the file's own fields)."""
     options = flags(command)
 
     @wraps(command)
@@ -45,8 +45,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except AlignlensError as error:
-            if error.file is None or not isinstance(error, WorldError | SolverError):
-                error = error.renamed(options)
+            error = error.renamed(options, fields=error.file is None)
             # The message quotes file content (names, fields with brackets): never markup.
             message = Text.assemble(("error:", "bold red"), " ", str(error))
             errors.print(message, markup=False, highlight=False, soft_wrap=True)

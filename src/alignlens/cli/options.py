@@ -1,6 +1,6 @@
 """Options of the command line: generated from the library's typed configs, so a field
-added to `Tolerances`, `WorldSpec` or an optimiser's config is an option at once, with
-its type (a Literal becomes a choice), its default and the help of its docstring.
+added to `Tolerances` or `WorldSpec` is an option at once, with its type (a Literal
+becomes a choice), its default and the help of its docstring.
 
 `config_options` gives a command the fields of a config as options and hands the command
 the values given, by field name. A Literal field is a choice: its options are listed in
@@ -112,13 +112,13 @@ def one_of(name: str, value: Any, kind: Any) -> None:
         raise AlignlensError(
             f"{value!r} is not one of {', '.join(map(str, choices))}",
             field=name,
-            fix=f"give {name} as one of {', '.join(map(str, choices))}",
+            fix=f"give `{name}` as one of {', '.join(map(str, choices))}",
         )
 
 
 def choice(kind: Any, help: str, *names: str) -> Any:
-    """An option whose value must be one of a Literal type's choices, checked by
-    `one_of` in the command (so a wrong value is the usual one-line error)."""
+    """An option whose value must be one of a Literal type's choices, listed in its help;
+    the library checks the value (so a wrong one is the usual one-line error)."""
     metavar = "|".join(str(c) for c in typing.get_args(kind))
     return Annotated[str, typer.Option(*names, help=help, metavar=metavar)]
 
@@ -150,6 +150,9 @@ def flags(command: Callable[..., Any]) -> dict[str, str]:
 
 WorldFile = Annotated[Path, typer.Argument(help="World file (.toml or .json).")]
 Seed = Annotated[int, typer.Option(help="Random seed.", min=0, max=SEED_MAX)]
+ScenarioSeed = Annotated[
+    int, typer.Option(help="With --scenario: the random seed.", min=0, max=SEED_MAX)
+]
 Why = Annotated[
     bool,
     typer.Option(

@@ -17,7 +17,7 @@ from alignlens.cli.console import (
     progress_of_stages,
     reports_errors,
 )
-from alignlens.cli.options import Seed, Why
+from alignlens.cli.options import ScenarioSeed, Seed, Why
 from alignlens.cli.worlds import print_verdicts
 from alignlens.diagnosis import diagnose
 from alignlens.errors import AlignlensError
@@ -73,7 +73,10 @@ def run(
     """Run a scenario: train its policy and show the verdict of every lens."""
     given = parsed(parameters)
     with progress_of_stages(scenario, quiet=json_output or quiet or quick(scenario)):
-        result = run_scenario(scenario, optimizer, seed, given)
+        try:
+            result = run_scenario(scenario, optimizer, seed, given)
+        except AlignlensError as error:  # a parameter's field is the --set that gave it
+            raise error.renamed({key: f"--set {key}" for key in given}) from None
     if json_output:
         document = document_of(result.diagnosis)
         document.update(
@@ -141,7 +144,7 @@ def report(
     policy: Annotated[Path | None, typer.Option(help="A policy file (with --world).")] = None,
     store: Annotated[Path | None, typer.Option(help="A sweep store (SQLite).")] = None,
     optimizer: Optimizer = None,
-    seed: Seed = 0,
+    seed: ScenarioSeed = 0,
     quiet: Quiet = False,
 ) -> None:
     """Write one self-contained HTML report (figures inlined): of a scenario run, of the tour,

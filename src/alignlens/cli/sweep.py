@@ -52,7 +52,7 @@ def run(
     world_spec: dict[str, Any] | None = None,
 ) -> None:
     """Diagnose random worlds into the store (resuming an interrupted sweep), then summarise.
-    The options after --address describe the random worlds."""
+    The options from --states to --deploy-share describe the random worlds."""
     spec = WorldSpec(**(world_spec or {}))
     with progress_of_count("sweep", "worlds", quiet=json_output or quiet) as advance:
         document = run_sweep(

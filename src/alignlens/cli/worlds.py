@@ -16,7 +16,7 @@ from alignlens.cli.console import (
     progress_of_stages,
     reports_errors,
 )
-from alignlens.cli.options import PolicyClassName, Seed, Why, WorldFile, config_options
+from alignlens.cli.options import PolicyClassName, ScenarioSeed, Why, WorldFile, config_options
 from alignlens.diagnosis import Diagnosis
 from alignlens.diagnosis import diagnose as diagnose_policy
 from alignlens.errors import AlignlensError, about_file
@@ -130,7 +130,7 @@ def sensitivity(
     optimizer: Annotated[
         str | None, typer.Option(help="With --scenario: the optimiser (default: its own).")
     ] = None,
-    seed: Seed = 0,
+    seed: ScenarioSeed = 0,
     out: Annotated[
         Path | None, typer.Option(help="Also write an HTML report with a strip per lens.")
     ] = None,

@@ -24,7 +24,7 @@ from alignlens.learned import TRACE_KEYS, Trace, TrainingResult
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.mixture import mixture_tables
 from alignlens.policies.tabular import TabularPolicy
-from alignlens.precision import float64, in_float64
+from alignlens.precision import as_numpy, float64, in_float64
 from alignlens.solve.exact.enumerated import member_returns
 from alignlens.world.model import Environment, World
 
@@ -49,8 +49,8 @@ class PolicyGradientConfig:
 
 
 def make_train(world: World, config: PolicyGradientConfig) -> Callable:
-    """``train(key) -> (logits [S, A], returns [steps, 4])``, jitted end to end (in 64
-    bits, whatever the caller's precision)."""
+    """``train(key) -> (logits [S, A], returns [steps, 4])``, jitted end to end, computed in
+    64 bits whatever the caller's precision and returned as NumPy arrays."""
     import jax
 
     if world.n_states > DENSE_LIMIT:
@@ -61,7 +61,7 @@ def make_train(world: World, config: PolicyGradientConfig) -> Callable:
         )
     train = make_train_arrays(world.n_states, world.n_actions, config)
     arrays = world_arrays(world)
-    return in_float64(jax.jit(lambda key: train(key, arrays)))
+    return as_numpy(jax.jit(lambda key: train(key, arrays)))
 
 
 @in_float64
@@ -184,13 +184,14 @@ def policy_gradient_many(
 
 def make_train_mixture(returns: Float[np.ndarray, "N 4"], config: PolicyGradientConfig) -> Callable:
     """``train(key) -> (logits [N], mixture returns [steps, 4])`` for member returns
-    (columns train R, train U, deploy R, deploy U), jitted end to end (one compiled program
+    (columns train R, train U, deploy R, deploy U), in 64 bits, as NumPy arrays, jitted end
+    to end (one compiled program
     per class size and config: the returns are an argument, not a constant)."""
     import jax.numpy as jnp
 
     with float64():
         table = jnp.asarray(returns, dtype=jnp.float64)
-    program = in_float64(_mixture_program(config))
+    program = as_numpy(_mixture_program(config))
     return lambda key: program(key, table)
 
 

@@ -114,8 +114,7 @@ def observation_member(world: World, policy: TabularPolicy) -> int:
                     f"policy {policy.name!r} is not deterministic at state "
                     f"{world.states[s]!r}, so it is no member of the observation class",
                     field="policy",
-                    fix="give one action per observation, or judge the policy in the tabular "
-                    "class (--class tabular)",
+                    fix="give one action per observation, or judge the policy in the tabular class",
                 )
             o = int(world.observation[s])
             earlier = choice.setdefault(o, (action, world.states[s]))
@@ -126,8 +125,7 @@ def observation_member(world: World, policy: TabularPolicy) -> int:
                     f"{world.states[s]!r}, which show the same observation "
                     f"{world.observation_names[o]!r}: no policy of the observation class can",
                     field="policy",
-                    fix="give one action per observation, or judge the policy in the tabular "
-                    "class (--class tabular)",
+                    fix="give one action per observation, or judge the policy in the tabular class",
                 )
     likeliest = np.argmax(policy.train, axis=1)
     fallback = {int(world.observation[s]): int(likeliest[s]) for s in range(world.n_states)}
@@ -147,7 +145,7 @@ def class_named(world: World, name: str) -> EnumeratedClass | None:
         return observation_policies(world, name="observation policies")
     raise PolicyError(
         f"unknown policy class {name!r}",
-        field="class",
+        field="policy_class",
         fix=f"use one of {', '.join(POLICY_CLASSES)}",
     )
 

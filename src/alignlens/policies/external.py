@@ -58,9 +58,7 @@ def load_sb3(
     so runs any code a crafted file holds: only for files you trust."""
     path = Path(path)
     if not path.is_file():
-        raise PolicyError(
-            "no such model file", file=str(path), field="policy", fix="give a saved .zip"
-        )
+        raise PolicyError("no such model file", file=str(path), fix="give a saved .zip")
     try:
         import stable_baselines3
     except ImportError:
@@ -79,7 +77,6 @@ def load_sb3(
     raise PolicyError(
         f"no Stable-Baselines3 algorithm ({', '.join(SB3_ALGORITHMS)}) could load it",
         file=str(path),
-        field="policy",
         fix="give a model saved by model.save(...) of one of those algorithms",
     )
 

@@ -83,7 +83,7 @@ def planner_class(
 ) -> EnumeratedClass:
     """One planner per combination of weights; member n pursues Σ_c w_c·r_c.
 
-    The planners of a chunk are solved together (batched value iteration in JAX).
+    The planners of a chunk are solved together (one batched value iteration in NumPy).
     """
     keys = list(components)
     stacked = np.stack([components[k] for k in keys])  # [C, S, A]

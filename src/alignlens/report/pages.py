@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alignlens.demons.meiotic_drive import DriveRun
+from alignlens.demons.tessellating_hills import HillsRuns
 from alignlens.lenses.shares import inner_shares, pieces_notation
 from alignlens.progress import report
 from alignlens.report.figures import (
     disagreement_figure,
+    drive_figure,
     gridworld_figure,
+    hills_figure,
     sensitivity_figure,
     share_figure,
     trace_figure,
@@ -359,7 +363,7 @@ def _bracket_range(bounds: tuple[float, float]) -> str:
 
 def _evidence_blocks(diagnosis: Diagnosis) -> list[Markup]:
     """The figures a diagnosis's evidence allows: levels with paths, the training trace,
-    the λ profile, and the run's own figures."""
+    the λ profile, and a demon's run against its counterfactual."""
 
     blocks = []
     evidence = diagnosis.evidence
@@ -395,8 +399,13 @@ def _evidence_blocks(diagnosis: Diagnosis) -> list[Markup]:
                 f"where it is at most τ, shaded: λ ∈ {objectives.outer_aligned_shares.notation()}.",
             )
         )
-    for title, build in evidence.figures.items() if evidence is not None else ():
-        blocks.append(figure(build(), title, title))
+    demon = evidence.demon if evidence is not None else None
+    if isinstance(demon, DriveRun):
+        title = "meiotic drive against its counterfactuals"
+        blocks.append(figure(drive_figure(demon), title, title))
+    elif isinstance(demon, HillsRuns):
+        title = "the demon against its channel removed"
+        blocks.append(figure(hills_figure(demon), title, title))
     return blocks
 
 

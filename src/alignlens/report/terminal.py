@@ -398,16 +398,18 @@ def lenses_table(entries: Sequence[Registered]) -> Group:
 
 
 def scenarios_table(entries: Sequence[Any]) -> Group:
-    """Every scenario: its id, its card and optimisers, and the verdict each lens is expected
-    to give, as short labels with their legend. Reads whole at 80 columns."""
+    """Every scenario: its id, its card, optimisers and parameters, and the verdict each lens
+    is expected to give, as short labels with their legend. Reads whole at 80 columns."""
     table = Table(title="scenarios (alignlens run ID): the expected verdicts", show_lines=True)
-    table.add_column("id; optimisers,\nown first", no_wrap=True)
+    table.add_column("id; optimisers,\nown first;\nparameters", no_wrap=True)
     table.add_column("case")
     labels = lens_labels()
     for label in labels.values():
         table.add_column(label, justify="center", no_wrap=True)
     for s in entries:
         name = Text.assemble((s.id, "bold"), "\n", ("\n".join(s.optimizers), "dim"))
+        for key, default in s.parameters.items():
+            name.append(f"\n{key}={default:g}", "italic")
         expected = (s.expected.get(lens) for lens in labels)
         table.add_row(
             name, s.title, *(CATEGORY_LABELS[Category(e)] if e else "·" for e in expected)

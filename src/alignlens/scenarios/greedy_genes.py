@@ -40,8 +40,6 @@ World file: examples/greedy-genes.toml.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from alignlens.demons.evidence import hack_evidence
@@ -53,7 +51,6 @@ from alignlens.demons.meiotic_drive import (
 )
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
-from alignlens.report.figures import drive_figure
 from alignlens.scenarios.scenario import Scenario, diagnose_exhaustive, expected_row
 from alignlens.world import World, world_from_dict
 
@@ -88,10 +85,7 @@ def run(
     )
     fair = population_policy(world, float(evolved.fair_path[-1]), "under fair meiosis")
     evidence = hack_evidence(world, policy, fair, "transmission", f"meiotic drive (k = {k:g})")
-    figures = {
-        "meiotic drive against its counterfactuals": functools.partial(drive_figure, evolved)
-    }
-    return diagnose(world, policy, optimizer=optimizer, hack=evidence, figures=figures)
+    return diagnose(world, policy, optimizer=optimizer, hack=evidence, demon=evolved)
 
 
 SCENARIO = Scenario(

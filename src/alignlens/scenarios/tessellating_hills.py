@@ -47,15 +47,12 @@ World file: examples/tessellating-hills.toml.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from alignlens.demons.evidence import measured_hack_evidence
 from alignlens.demons.tessellating_hills import Hills, run_hills, search_world
 from alignlens.diagnosis import Diagnosis, diagnose
 from alignlens.policies.tabular import MesaObjective, TabularPolicy
-from alignlens.report.figures import hills_figure
 from alignlens.scenarios.scenario import Scenario, diagnose_exhaustive, expected_row
 from alignlens.world import World, world_from_dict
 
@@ -99,8 +96,7 @@ def run(optimizer: str, seed: int) -> Diagnosis:
         grown,
         runs.noise_bound,
     )
-    figures = {"the demon against its channel removed": functools.partial(hills_figure, runs)}
-    return diagnose(world, policy, optimizer=optimizer, hack=evidence, figures=figures)
+    return diagnose(world, policy, optimizer=optimizer, hack=evidence, demon=runs)
 
 
 SCENARIO = Scenario(

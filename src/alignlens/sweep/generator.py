@@ -60,12 +60,13 @@ class WorldSpec:
         successors: successor draws per state and action.
         rewards: "integers" (−1, 0, 1; each state-action rewarded with probability 0.6)
             or "normal" (standard normal everywhere).
-        shift: the kind of shift between training and deployment (see the module).
+        shift: the shift between training and deployment: start, deploy-states, dynamics, or
+            aliased (small worlds only: its class is every observation policy).
         extra: the number of deployment-only states (for "deploy-states" and "aliased").
         discount: γ.
         end: the probability that a transition ends the episode.
         same_objective: the probability that U is R.
-        deploy_share: λ.
+        deploy_share: λ, the share of the lifetime deployed.
     """
 
     states: int = 16
@@ -116,8 +117,8 @@ class WorldSpec:
                 f"the aliased shift enumerates every observation policy: actions ** states = "
                 f"{self.actions} ** {self.states} = {self.class_size:,} members",
                 field="states",
-                fix=f"use fewer states or actions (at most {CLASS_LIMIT:,} members), "
-                "e.g. --states 6 --actions 3",
+                fix=f"use fewer `states` or `actions` (at most {CLASS_LIMIT:,} members), "
+                "e.g. 6 states and 3 actions",
             )
 
     def as_dict(self) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def _rows_of(spec: WorldSpec, seeds: Sequence[int], optimizer: str) -> list[dict
 
 def diagnose_batch(batch: WorldBatch, optimizer: str) -> list[Diagnosis]:
     """The diagnoses of a drawn batch of tabular-class worlds, analysed in one batched call
-    (`analyze_many`); a world the batched path cannot settle exactly is diagnosed on its
+    (`numbers_many`); a world the batched path cannot settle exactly is diagnosed on its
     own. Exhaustive search (the perfect optimiser) picks the optimal policy worst in
     deployment; policy gradient (an imperfect one: 100 steps of exact-gradient softmax
     policy gradient) trains the whole batch in one vmapped call."""

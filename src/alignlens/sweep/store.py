@@ -82,7 +82,6 @@ class Store:
                     f"the row of world {row['world_seed']} ({row['optimizer']}) is not valid "
                     f"JSON ({e})",
                     file=str(self.path),
-                    field="store",
                     fix="rerun the sweep into a new store (the damaged row cannot be read)",
                 ) from None
             out.append(row)
@@ -99,7 +98,6 @@ def _damaged(path: Path, error: Exception) -> AlignlensError:
     return AlignlensError(
         f"the store cannot be read ({error})",
         file=str(path),
-        field="store",
         fix="rerun the sweep into a new store (this file is damaged)",
     )
 
@@ -123,9 +121,7 @@ def open_store(
     path = Path(path)
     fresh = spec is not None and (not path.exists() or (path.is_file() and _empty(path)))
     if not fresh and not path.is_file():
-        raise AlignlensError(
-            "no such store", file=str(path), field="store", fix="give the file a sweep wrote"
-        )
+        raise AlignlensError("no such store", file=str(path), fix="give the file a sweep wrote")
     try:
         if fresh:
             db = sqlite3.connect(path)
@@ -139,7 +135,6 @@ def open_store(
         raise AlignlensError(
             f"not a results store ({e})",
             file=str(path),
-            field="store",
             fix="give a file that `alignlens sweep run` wrote, or a new path",
         ) from None
     try:
@@ -163,7 +158,6 @@ def _check_store(db: sqlite3.Connection, path: Path) -> None:
         raise AlignlensError(
             "not an alignlens results store (it has no results table)",
             file=str(path),
-            field="store",
             fix="give a file that `alignlens sweep run` wrote, or a new path for a new store",
         )
     columns = tuple(row[1] for row in db.execute("PRAGMA table_info(results)"))
@@ -172,7 +166,6 @@ def _check_store(db: sqlite3.Connection, path: Path) -> None:
         raise AlignlensError(
             "a results store of another alignlens version (its columns differ)",
             file=str(path),
-            field="store",
             fix="rerun the sweep into a new store with this version",
         )
 

@@ -464,7 +464,7 @@ def _search(
                     raise WorldError(
                         f"the {env_name} environment has more than {state_limit} reachable states",
                         field="state_limit",
-                        fix="raise state_limit, or use a smaller environment",
+                        fix="raise `state_limit`, or use a smaller environment",
                     )
                 saved[nk] = e
                 todo.append(nk)

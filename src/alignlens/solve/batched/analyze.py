@@ -18,9 +18,10 @@ class, on worlds of one shape given as stacked arrays (environment axis: train, 
    action probabilities, or the exhaustive optimiser's representative that is worst in
    deployment (the witness minimiser of intended return in deployment).
 
-A world that the search over tied choices cannot settle within its budget, or whose
-policy iteration did not converge, is marked not ``ok``: its analysis is left to the
-per-world path.
+A world that the search over tied choices cannot settle within its budget, whose policy
+iteration did not converge, or whose optimal sets round-off could blur (the guard of
+`alignlens.solve.exact.optimal_set.optimal_actions`), is marked not ``ok``: its analysis
+is left to the per-world path, which settles it or refuses it.
 """
 
 from __future__ import annotations

@@ -3,10 +3,9 @@
 ``V'(s) = max_{a allowed at s} r(s, a) + γ Σ_k prob[s, a, k] · V(next[s, a, k])``, with
 V = 0 at terminal states. A small world (at most `SMALL` successor slots) is swept by
 NumPy's vectorised form, which needs no compiler. A larger one runs a fused,
-multi-threaded compiled loop (Numba, `alignlens.solve.exact.loops`), because XLA on a small CPU
-stays well above the memory-bandwidth floor; that loop skips the probabilities of a
-deterministic world (K = 1), which are then all 1. The same backup in JAX
-(`alignlens.solve.backup_jax`) serves batches of worlds and GPUs.
+multi-threaded compiled loop (Numba, `alignlens.solve.exact.loops`), because XLA on a
+small CPU stays well above the memory-bandwidth floor; that loop skips the probabilities
+of a deterministic world (K = 1), which are then all 1.
 """
 
 from __future__ import annotations

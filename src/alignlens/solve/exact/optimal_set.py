@@ -131,7 +131,7 @@ def unresolved(
         field, cause = "horizon", f"an episode lasts {steps} steps"
         fix = "use a shorter horizon"
     if admitted < EPSILON_FIX:
-        fix += f", or a larger --epsilon (at least {round_up(admitted):g})"
+        fix += f", or a larger `epsilon` (at least {round_up(admitted):g})"
     return SolverError(
         f"the optimal policies cannot be told apart in 64-bit floating point: {cause} and "
         f"values reach {largest:.3g}, so round-off hides differences in return that cost up "
