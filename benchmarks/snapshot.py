@@ -51,7 +51,7 @@ def stripped(value: Any) -> Any:
 
 
 def snapshot() -> dict[str, Any]:
-    from alignlens.scenarios.catalogue import scenarios
+    from alignlens.scenarios import scenarios
 
     out: dict[str, Any] = {"run": {}, "sweep": {}}
     for ident, scenario in scenarios().items():

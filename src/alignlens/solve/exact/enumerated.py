@@ -215,7 +215,7 @@ def analyze_enumerated(
         )
 
     profile = share_profile(j, reg["deploy", "intended"], tol, random)
-    rand = uniform_goal_returns(world)
+    rand = uniform_goal_returns(world, cache)
     analysis = WorldAnalysis(
         world=world.name,
         policy_class=f"enumerated: {cls.name} ({cls.size} members)",
@@ -264,9 +264,11 @@ def class_extremes(world: World, cls: EnumeratedClass):
     return extremes
 
 
-def uniform_goal_returns(world: World) -> dict[tuple[str, str], float]:
+def uniform_goal_returns(
+    world: World, cache: SolveCache | None = None
+) -> dict[tuple[str, str], float]:
     """Returns of the uniformly random policy at every goal, per environment."""
-    cache = SolveCache()
+    cache = cache or SolveCache()
     uniform = np.full((world.n_states, world.n_actions), 1.0 / world.n_actions)
     return {
         (e, g): cache.evaluate(world.environment(e), r, uniform).value
