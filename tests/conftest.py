@@ -15,7 +15,11 @@ from jaxtyping import install_import_hook
 with install_import_hook("alignlens", "beartype.beartype"):
     import alignlens
     import alignlens.cli
+    import alignlens.cli.catalogue
+    import alignlens.cli.gym
     import alignlens.cli.scenarios
+    import alignlens.cli.sweep
+    import alignlens.cli.worlds
     import alignlens.report
     import alignlens.solve
     import alignlens.world

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from alignlens.cli.app import app
 from alignlens.cli.caches import use_persistent_caches
-from alignlens.cli.scenarios import run_tour_with_progress
 
 
 def main() -> None:
@@ -17,4 +16,4 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "main", "run_tour_with_progress"]
+__all__ = ["app", "main"]
