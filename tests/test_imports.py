@@ -213,3 +213,23 @@ def test_importing_alignlens_changes_no_jax_setting() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_a_command_imports_only_its_own_group() -> None:
+    """`alignlens run` loads the scenario commands, not the sweep's store and runner nor the
+    Gymnasium readers (the command line loads each command's module when it runs)."""
+    program = (
+        "import sys\n"
+        "from alignlens.cli.app import app\n"
+        "from typer.main import get_command\n"
+        "get_command(app).get_command(None, 'run')\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('alignlens'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = set(done.stdout.split())
+    assert "alignlens.cli.scenarios" in loaded
+    assert not loaded & {"alignlens.cli.sweep", "alignlens.cli.gym", "alignlens.sweep.runner"}
+    assert not any(m.startswith("alignlens.world.gym") for m in loaded)

@@ -32,6 +32,9 @@ app = typer.Typer(
 )
 
 Store = Annotated[Path, typer.Option(help="The SQLite results store.")]
+OptimizerChoice = choice(SweepOptimizer, "The optimiser.")
+ExecutorChoice = choice(Executor, "Where batches run.")
+FormatChoice = choice(Format, "The table's format.")
 
 
 @app.command("run")
@@ -41,9 +44,9 @@ def run(
     store: Store,
     worlds: Annotated[int, typer.Option(help="How many random worlds.")] = 1000,
     seed: Annotated[int, typer.Option(help="World i has seed SEED + i.", min=0, max=SEED_MAX)] = 0,
-    optimizer: choice(SweepOptimizer, "The optimiser.") = "exhaustive",  # type: ignore[valid-type]
+    optimizer: OptimizerChoice = "exhaustive",
     workers: Annotated[int, typer.Option(help="Local worker processes (1: this process).")] = 1,
-    executor: choice(Executor, "Where batches run.") = "local",  # type: ignore[valid-type]
+    executor: ExecutorChoice = "local",
     address: Annotated[
         str | None, typer.Option(help="Ray cluster address (default: a new local instance).")
     ] = None,
@@ -77,7 +80,7 @@ def run(
 def export(
     store: Store,
     out: Annotated[Path, typer.Option(help="The file to write.")],
-    format: choice(Format, "The table's format.") = "csv",  # type: ignore[valid-type]
+    format: FormatChoice = "csv",
 ) -> None:
     """Write every row of the store as one flat table."""
     check_writable(out, "--out")
