@@ -185,9 +185,8 @@ def report(
             page = pages.store_report(
                 {name: (rows, summary(rows)) for name, rows in by_optimizer.items()}
             )
-        else:
-            assert world is not None and policy is not None
-            page = pages.diagnosis_report(diagnose(world, policy))
+        else:  # --world and --policy, both given (checked above)
+            page = pages.diagnosis_report(diagnose(world, policy))  # type: ignore[arg-type]
         path = page.save(out)
     console.print(f"report written to {path}")
 

@@ -155,11 +155,10 @@ def sensitivity(
         with progress_of_stages(scenario, quiet=json_output or quiet or quick(scenario)):
             diagnosis = run_scenario(scenario, optimizer, seed).diagnosis
         strips = strips_of(diagnosis, diagnosis.redo)
-    else:
-        assert world is not None and policy is not None
-        w, tolerances = load(world, {})
+    else:  # a world with its policy (checked above)
+        w, tolerances = load(world, {})  # type: ignore[arg-type]
         with about_file(str(world)):
-            diagnosis = diagnose_policy(w, policy, tolerances=tolerances)
+            diagnosis = diagnose_policy(w, policy, tolerances=tolerances)  # type: ignore[arg-type]
             strips = strips_of(diagnosis, diagnosis.redo)
     path = sensitivity_report(diagnosis, strips).save(out) if out is not None else None
     if json_output:
