@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from alignlens import diagnose, load_world, world_from_dict
-from alignlens.learned import Runs, Trace, TrainingResult
+from alignlens.learned import Learned, Runs, Trace
 from alignlens.optimizers.ppo import PPOConfig, ppo_runs
 from alignlens.policies.tabular import policy_from_mapping
 from alignlens.report.document import document_of
@@ -33,7 +33,7 @@ def runs_of(world, actions: dict[int, dict[str, str]]) -> Runs:
     return Runs(
         "hand-made",
         tuple(
-            TrainingResult(policy_from_mapping(world, a), "hand", seed, NO_TRACE)
+            Learned(policy_from_mapping(world, a), "hand", seed, NO_TRACE)
             for seed, a in actions.items()
         ),
     )

@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 from jaxtyping import Float, Int
 
 from alignlens.analysis import HackEvidence, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
+
+if TYPE_CHECKING:
+    from alignlens.optimizers.exhaustive import ExhaustiveResult
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")
 MAKE_UP_LIMIT = 4096
@@ -57,17 +61,20 @@ class Population:
 
 
 @dataclass(frozen=True, eq=False)
-class TrainingResult:
-    """A learned policy, the optimiser and seed that produced it, and its trace (and, for
-    evolution, the final population; with an inner optimiser that could steer the search,
-    the hack evidence the optimiser recorded)."""
+class Learned:
+    """What an optimiser returns: the learned policy, the optimiser and seed (its key) that
+    produced it, and its training trace (None for exhaustive search, which does not
+    train); for evolution the final population; with an inner optimiser that could steer
+    the search, the hack evidence the optimiser recorded; for exhaustive search the
+    search itself (the optimal set and the solutions the diagnosis of the world reuses)."""
 
     policy: TabularPolicy
     optimizer: str
     seed: int
-    trace: Trace
+    trace: Trace | None
     population: Population | None = None
     hack: HackEvidence | None = None
+    search: ExhaustiveResult | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,4 +88,4 @@ class Runs:
     """
 
     policy_class: str
-    results: tuple[TrainingResult, ...]
+    results: tuple[Learned, ...]

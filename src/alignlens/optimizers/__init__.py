@@ -1,6 +1,6 @@
 """Optimisers: the exhaustive (perfect) one, and imperfect ones with a budget."""
 
-from alignlens.learned import Population, Trace, TrainingResult
+from alignlens.learned import Learned, Population, Trace
 from alignlens.optimizers.evolution import EvolutionConfig, evolution
 from alignlens.optimizers.exhaustive import ExhaustiveResult, exhaustive
 from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
@@ -11,11 +11,11 @@ __all__ = [
     "EvolutionConfig",
     "ExhaustiveResult",
     "GradientDescentConfig",
+    "Learned",
     "PolicyGradientConfig",
     "Population",
     "QLearningConfig",
     "Trace",
-    "TrainingResult",
     "evolution",
     "exhaustive",
     "gradient_descent",

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from alignlens.analysis import HackEvidence, normalized_regret
-from alignlens.learned import MAKE_UP_LIMIT, Population, Trace, TrainingResult
+from alignlens.learned import MAKE_UP_LIMIT, Learned, Population, Trace
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.mixture import mixture_policy
 from alignlens.solve.exact.enumerated import member_returns, optimal_members
@@ -143,7 +143,7 @@ def evolution(
     config: EvolutionConfig | None = None,
     *,
     seed: int = 0,
-) -> TrainingResult:
+) -> Learned:
     """Evolve a population on J^train_R over ``policy_class``; return it as a mixture."""
 
     config = config or EvolutionConfig()
@@ -164,7 +164,7 @@ def evolution(
     trace = {  # the population's mean return, under every objective, per generation
         f"{env}_{name}": returns[env, name][history].mean(axis=1) for env, name in returns.values
     }
-    return TrainingResult(
+    return Learned(
         policy=policy,
         optimizer="evolution",
         seed=seed,

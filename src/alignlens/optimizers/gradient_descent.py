@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from alignlens.errors import AlignlensError
-from alignlens.learned import TrainingResult
+from alignlens.learned import Learned
 from alignlens.optimizers.trace import trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
@@ -96,7 +96,7 @@ def _trainer(steps: int, learning_rate: float) -> Callable:
 @in_float64
 def gradient_descent(
     world: World, config: GradientDescentConfig | None = None, *, seed: int = 0
-) -> TrainingResult:
+) -> Learned:
     """Fit W [observations, actions] by cross-entropy, in 64 bits; predict argmax per
     observation."""
     import jax
@@ -134,4 +134,4 @@ def gradient_descent(
     data = "infinite data" if config.data is None else f"{config.data} samples"
     policy = TabularPolicy.fixed(f"logistic regression ({data})", table(np.asarray(params)))
     steps = config.trace_every * np.arange(1, records + 1)
-    return TrainingResult(policy, "gradient-descent", seed, trace_of(world, tables, steps))
+    return Learned(policy, "gradient-descent", seed, trace_of(world, tables, steps))

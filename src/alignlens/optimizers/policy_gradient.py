@@ -20,7 +20,7 @@ import numpy as np
 from jaxtyping import Float
 
 from alignlens.errors import AlignlensError
-from alignlens.learned import TRACE_KEYS, Trace, TrainingResult
+from alignlens.learned import TRACE_KEYS, Learned, Trace
 from alignlens.policies.enumerated import EnumeratedClass
 from alignlens.policies.mixture import mixture_tables
 from alignlens.policies.tabular import TabularPolicy
@@ -149,7 +149,7 @@ def policy_gradient_many(
     seeds: Sequence[int],
     *,
     batch: int = 32,
-) -> list[TrainingResult]:
+) -> list[Learned]:
     """`policy_gradient` on many worlds of one shape (states, actions) in one vmapped call,
     world i from seed i. The call always has ``batch`` slots (the last worlds repeated to
     fill them), so a world's result does not depend on which others share its call."""
@@ -234,7 +234,7 @@ def policy_gradient(
     *,
     seed: int = 0,
     policy_class: EnumeratedClass | None = None,
-) -> TrainingResult:
+) -> Learned:
     """Train softmax(θ) on J^train_R for ``config.steps`` exact-gradient steps: per state
     (tabular), or as a mixture over the members of ``policy_class``; in 64 bits."""
     import jax
@@ -248,16 +248,16 @@ def policy_gradient(
     return _result(policy, np.asarray(trace), seed)
 
 
-def _result(policy: TabularPolicy, values: np.ndarray, seed: int) -> TrainingResult:
+def _result(policy: TabularPolicy, values: np.ndarray, seed: int) -> Learned:
     """The result, with the per-step returns [steps, 4] as its trace."""
     steps = np.arange(1, values.shape[0] + 1)
     trace = Trace(steps, {k: values[:, i] for i, k in enumerate(TRACE_KEYS)})
-    return TrainingResult(policy, "policy-gradient", seed, trace)
+    return Learned(policy, "policy-gradient", seed, trace)
 
 
 def _mixture(
     world: World, cls: EnumeratedClass, config: PolicyGradientConfig, seed: int
-) -> TrainingResult:
+) -> Learned:
     import jax
 
     j = member_returns(world, cls, {"base": world.base, "intended": world.intended})

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 import equinox as eqx
 import jax
@@ -33,7 +33,7 @@ import numpy as np
 import optax
 
 from alignlens.envs.functional import EnvParams, env_params, reset, step
-from alignlens.learned import Runs, TrainingResult
+from alignlens.learned import Learned, Runs
 from alignlens.optimizers.trace import trace_of
 from alignlens.policies.neural import Architecture, actor_critic, greedy_table
 from alignlens.policies.tabular import TabularPolicy
@@ -365,7 +365,7 @@ def _program(
     return start, chunk, static
 
 
-def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> TrainingResult:
+def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> Learned:
     """The greedy policy of the last record, and the exact trace of every record."""
     tables = np.asarray(tables, dtype=np.float64)
     steps = config.batch * config.updates_per_record * np.arange(1, config.records + 1)
@@ -373,15 +373,27 @@ def _result(world: World, config: PPOConfig, seed: int, tables: np.ndarray) -> T
         f"PPO {config.architecture}, seed {seed} ({steps[-1]} steps, greedy)",
         greedy_table(tables[-1]),
     )
-    return TrainingResult(policy, "ppo", seed, trace_of(world, tables, steps))
+    return Learned(policy, "ppo", seed, trace_of(world, tables, steps))
 
 
-def ppo(world: World, config: PPOConfig | None = None, *, seed: int = 0) -> TrainingResult:
+def ppo(world: World, config: PPOConfig | None = None, *, seed: int = 0) -> Learned:
     """Train a network by PPO on the training levels; the policy is its greedy version."""
     config = config or PPOConfig()
     trainer = make_train(world, config)
     _, tables = trainer.train(jax.random.PRNGKey(seed))
     return _result(world, config, seed, tables)
+
+
+@dataclass(frozen=True)
+class PPO:
+    """PPO on the training levels (`alignlens.optimizers.optimizer.Optimizer`): the learned
+    policy is the network's greedy version."""
+
+    config: PPOConfig = field(default_factory=PPOConfig)
+    name: ClassVar[str] = "ppo"
+
+    def __call__(self, world: World, key: int) -> Learned:
+        return ppo(world, self.config, seed=key)
 
 
 def ppo_runs(world: World, config: PPOConfig, seeds: Sequence[int]) -> Runs:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from jaxtyping import Float, Int
 
-from alignlens.learned import TrainingResult
+from alignlens.learned import Learned
 from alignlens.optimizers.trace import trace_of
 from alignlens.policies.planner import indifferent
 from alignlens.policies.tabular import TabularPolicy
@@ -127,9 +127,7 @@ def train_q(
     return snapshots[-1].copy(), snapshots
 
 
-def q_learning(
-    world: World, config: QLearningConfig | None = None, *, seed: int = 0
-) -> TrainingResult:
+def q_learning(world: World, config: QLearningConfig | None = None, *, seed: int = 0) -> Learned:
     """Learn Q on sampled training transitions; the policy is greedy in the final Q. All
     randomness comes from ``numpy.random.default_rng(seed)``."""
     config = config or QLearningConfig()
@@ -137,4 +135,4 @@ def q_learning(
     tables = np.stack([greedy_policy(s) for s in snapshots])
     policy = TabularPolicy.fixed(f"Q-learning ({config.steps} steps)", greedy_policy(q))
     steps = config.trace_every * np.arange(1, len(tables) + 1)
-    return TrainingResult(policy, "q-learning", seed, trace_of(world, tables, steps))
+    return Learned(policy, "q-learning", seed, trace_of(world, tables, steps))

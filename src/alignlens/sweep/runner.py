@@ -21,12 +21,8 @@ from alignlens.diagnosis import diagnose, diagnoses_many
 from alignlens.errors import AlignlensError
 from alignlens.lenses import lens_names
 from alignlens.limits import check_fits, table_bytes
-from alignlens.optimizers.exhaustive import exhaustive
-from alignlens.optimizers.policy_gradient import (
-    PolicyGradientConfig,
-    policy_gradient,
-    policy_gradient_many,
-)
+from alignlens.optimizers.optimizer import Exhaustive, ExhaustiveConfig, PolicyGradient
+from alignlens.optimizers.policy_gradient import PolicyGradientConfig, policy_gradient_many
 from alignlens.policies.enumerated import observation_policies
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.report.document import document_of
@@ -133,7 +129,7 @@ def _diagnose(
 
     cls = observation_policies(world) if spec.shift == "aliased" else None
     if optimizer == "exhaustive":
-        found = exhaustive(world, cls, tie_break=TIE_BREAK)
+        found = Exhaustive(ExhaustiveConfig(TIE_BREAK), cls).search(world)
         return diagnose(
             world,
             found.policy,
@@ -143,8 +139,7 @@ def _diagnose(
             cache=found.cache,
         )
     if policy is None:
-        config = PolicyGradientConfig(steps=PG_STEPS)
-        learned = policy_gradient(world, config, seed=seed, policy_class=cls).policy
+        learned = PolicyGradient(PolicyGradientConfig(steps=PG_STEPS), cls)(world, seed).policy
     else:
         learned = TabularPolicy.fixed(f"policy gradient ({PG_STEPS} steps)", policy)
     return diagnose(world, learned, policy_class=cls, optimizer=optimizer)
