@@ -148,3 +148,14 @@ def test_policy_class_errors(examples, tmp_path, case, args, words) -> None:
     assert result.exit_code == 2, result.output
     assert words in result.output and "Traceback" not in result.output
     assert str(sees) in result.output or case != "aliased"
+
+
+def test_every_command_and_group_shows_its_help_without_completion_options() -> None:
+    """The commands load when they run; each one's help (and the sweep group's) works and
+    offers no shell-completion installer."""
+    for args in (["--help"], ["sweep", "--help"], ["run", "--help"], ["diagnose-gym", "--help"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "completion" not in result.output, args
+    unknown = CliRunner().invoke(app, ["nope"])
+    assert unknown.exit_code == 2 and "No such command" in unknown.output

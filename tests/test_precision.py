@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from alignlens.optimizers.gradient_descent import GradientDescentConfig, gradient_descent
 from alignlens.optimizers.policy_gradient import PolicyGradientConfig, make_train, policy_gradient
 from alignlens.precision import float64, in_float64
 from alignlens.sweep.generator import WorldSpec, random_batch
@@ -22,6 +23,10 @@ def test_the_switch_is_scoped_to_the_computation(examples) -> None:
     logits, trace = make_train(world, PolicyGradientConfig(steps=5))(jax.random.PRNGKey(0))
     assert isinstance(logits, np.ndarray) and logits.dtype == np.float64
     assert trace.dtype == np.float64
+    scans = load_world(examples / "scans.toml")
+    fitted = gradient_descent(scans, GradientDescentConfig(steps=50, trace_every=25))
+    assert fitted.policy.train.dtype == np.float64
+    assert all(v.dtype == np.float64 for v in fitted.trace.returns.values())
     batch = random_batch(WorldSpec(states=4, actions=2), [0, 1])
     assert batch.prob.dtype == np.float64 and batch.reward.dtype == np.float64
     assert not jax.config.jax_enable_x64

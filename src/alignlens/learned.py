@@ -4,18 +4,16 @@ of independent runs (records only: plain data that the analysis and the reports 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import numpy as np
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 
 from alignlens.analysis import HackEvidence, WorldAnalysis
 from alignlens.policies.tabular import TabularPolicy
-
-if TYPE_CHECKING:
-    from alignlens.optimizers.exhaustive import ExhaustiveResult
+from alignlens.solve.cache import SolveCache
+from alignlens.solve.exact.enumerated import MemberReturns
 
 TRACE_KEYS = ("train_base", "train_intended", "deploy_base", "deploy_intended")
 MAKE_UP_LIMIT = 4096
@@ -58,6 +56,29 @@ class Population:
 
     members: Int[np.ndarray, " k"]
     counts: Int[np.ndarray, " k"]
+
+
+@dataclass(frozen=True, eq=False)
+class ExhaustiveResult:
+    """The optimal set and the representative the tie-break picked.
+
+    Attributes:
+        policy: the representative (a member of Opt(train, R)).
+        tie_break: the rule that picked it, as declared.
+        objectives: the objective-level analysis of the class (reusable for diagnosis).
+        optimal: for an enumerated class, which members are in Opt(train, R); else None.
+        index: for an enumerated class, the representative's index; else None.
+        returns: for an enumerated class, every member's returns; else None.
+        cache: the solutions the search computed, for the diagnosis of the same world.
+    """
+
+    policy: TabularPolicy
+    tie_break: str
+    objectives: WorldAnalysis
+    optimal: Bool[np.ndarray, " N"] | None = None
+    index: int | None = None
+    returns: MemberReturns | None = None
+    cache: SolveCache = field(default_factory=SolveCache, repr=False)
 
 
 @dataclass(frozen=True, eq=False)

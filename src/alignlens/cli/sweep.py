@@ -28,6 +28,7 @@ from alignlens.sweep.store import open_store
 app = typer.Typer(
     help="Random worlds by the thousand: the claims checked, verdicts counted, a resumable store.",
     no_args_is_help=True,
+    add_completion=False,
     rich_markup_mode=None,  # help text is plain: a docstring's single line breaks are spaces
 )
 

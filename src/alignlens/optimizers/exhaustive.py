@@ -14,19 +14,16 @@ training optimum is aligned" to the hardest test. A tie-break may be declared in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
-from jaxtyping import Bool
 
-from alignlens.analysis import WorldAnalysis
 from alignlens.errors import PolicyError
+from alignlens.learned import ExhaustiveResult
 from alignlens.policies.enumerated import EnumeratedClass
-from alignlens.policies.tabular import TabularPolicy, deterministic
+from alignlens.policies.tabular import deterministic
 from alignlens.solve.cache import SolveCache
 from alignlens.solve.exact.analyze import analyze_world
 from alignlens.solve.exact.enumerated import (
-    MemberReturns,
     analyze_enumerated,
     optimal_members,
     regrets,
@@ -50,29 +47,6 @@ def rule_of(tie_break: TieBreak) -> str:
     if isinstance(tie_break, str):
         return RULES.get(tie_break, tie_break)
     return "the first optimal member of " + ", ".join(tie_break) + " (declared)"
-
-
-@dataclass(frozen=True, eq=False)
-class ExhaustiveResult:
-    """The optimal set and the representative the tie-break picked.
-
-    Attributes:
-        policy: the representative (a member of Opt(train, R)).
-        tie_break: the rule that picked it, as declared.
-        objectives: the objective-level analysis of the class (reusable for diagnosis).
-        optimal: for an enumerated class, which members are in Opt(train, R); else None.
-        index: for an enumerated class, the representative's index; else None.
-        returns: for an enumerated class, every member's returns; else None.
-        cache: the solutions the search computed, for the diagnosis of the same world.
-    """
-
-    policy: TabularPolicy
-    tie_break: str
-    objectives: WorldAnalysis
-    optimal: Bool[np.ndarray, " N"] | None = None
-    index: int | None = None
-    returns: MemberReturns | None = None
-    cache: SolveCache = field(default_factory=SolveCache, repr=False)
 
 
 def exhaustive(

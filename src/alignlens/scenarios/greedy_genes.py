@@ -7,7 +7,7 @@ maximises mean fitness w̄ (optimum 1: every individual ++). The driver is an in
 optimiser whose own objective is its frequency, and it exploits the imperfect search:
 Mendelian transmission is the channel through which it steers evolution.
 
-Parameters: k = 0.8, s = 0.4, h = 0.3 (options --k, --s, --h), so λ₀ = 2k(1 − hs) = 1.408
+Parameters: k = 0.8, s = 0.4, h = 0.3 (`--set k=…` and so on), so λ₀ = 2k(1 − hs) = 1.408
 > 1 (D invades) and 2(1 − k)(1 − hs) = 0.352 < 1 − s = 0.6 (fixation is stable): the
 driver goes to fixation and w̄ falls to 1 − s = 0.6. A Wright–Fisher population of
 N = 500 diploids starts at p = 0.05 and runs 100 generations; the counterfactual runs
