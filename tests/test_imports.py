@@ -197,6 +197,15 @@ def test_the_graph_reader_sees_cycles_and_late_imports(tmp_path: Path) -> None:
     assert found == [("import os", False), ("from alignlens.world import model", True)]
 
 
+def python_output(program: str) -> str:
+    """What a fresh Python process running ``program`` prints (it must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
 def test_importing_alignlens_changes_no_jax_setting() -> None:
     """Every module imported, JAX still computes in its default 32 bits (64 bits are asked
     for around the computations that need them, `alignlens.precision`)."""
@@ -208,11 +217,7 @@ def test_importing_alignlens_changes_no_jax_setting() -> None:
         "    assert not jax.config.jax_enable_x64, name\n"
         "print('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=240
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "ok"
+    assert python_output(program) == "ok"
 
 
 def test_a_command_imports_only_its_own_group() -> None:
@@ -225,11 +230,7 @@ def test_a_command_imports_only_its_own_group() -> None:
         "get_command(app).get_command(None, 'run')\n"
         "print(' '.join(sorted(m for m in sys.modules if m.startswith('alignlens'))))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    loaded = set(done.stdout.split())
+    loaded = set(python_output(program).split())
     assert "alignlens.cli.scenarios" in loaded
     assert not loaded & {"alignlens.cli.sweep", "alignlens.cli.gym", "alignlens.sweep.runner"}
     assert not any(m.startswith("alignlens.world.gym") for m in loaded)

@@ -17,7 +17,7 @@ from alignlens.cli.console import (
     reports_errors,
 )
 from alignlens.cli.options import SEED_MAX, choice, config_options
-from alignlens.report.terminal import sweep_tables, violation_lines
+from alignlens.report.summary import sweep_tables, violation_lines
 from alignlens.sweep.claims import summary, violating_worlds
 from alignlens.sweep.export import Format
 from alignlens.sweep.export import export as write_table

@@ -23,7 +23,6 @@ from alignlens.lenses.shares import SharePiece, pieces_notation
 from alignlens.lenses.verdict import Category, Condition, Verdict
 from alignlens.policies.tabular import TabularPolicy
 from alignlens.report.levels import levels_of, most_likely_path, tile_label
-from alignlens.report.summary import CLAIMS, FRAGILE_TITLE, fragile_rows
 from alignlens.tolerances import NEIGHBOURHOOD
 from alignlens.world.model import World
 
@@ -497,48 +496,3 @@ def examples_table(paths: Sequence[Path], summaries: Sequence[str]) -> Table:
     for path, summary in zip(paths, summaries, strict=True):
         table.add_row(path.name, summary)
     return table
-
-
-def sweep_tables(document: Mapping[str, Any], optimizer: str) -> Group:
-    """A sweep's summary: the claims, the verdicts per lens, where two lenses disagree, and
-    the verdicts that flip near a threshold."""
-    claims = Table(title=f"claims over {document['worlds']} worlds ({optimizer})")
-    claims.add_column("claim")
-    claims.add_column("says")
-    claims.add_column("checked", justify="right")
-    claims.add_column("violations / λ-dependent", justify="right")
-    for claim, counts in document["claims"].items():
-        other = counts.get("violations", counts.get("lambda_dependent"))
-        claims.add_row(claim, CLAIMS.get(claim, ""), str(counts["checked"]), str(other))
-    note = "checked: worlds where the premise holds; violations: where the conclusion fails"
-    verdicts = Table(title="verdicts per lens")
-    verdicts.add_column("lens")
-    verdicts.add_column("categories")
-    for lens, counts in document["verdicts"].items():
-        verdicts.add_row(lens, ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    disagreement = Table(title="where two lenses disagree (X's category / Y's category)")
-    disagreement.add_column("lenses X/Y")
-    disagreement.add_column("counts")
-    for pair, counts in document["disagreement"].items():
-        disagreement.add_row(pair, ", ".join(f"{k} {v}" for k, v in counts.items()) or "—")
-    fragile = Table(title=FRAGILE_TITLE)
-    for head in ("lens", "τ", "κ (1 − κ)", "χ"):
-        fragile.add_column(head, justify="left" if head == "lens" else "right")
-    for row in fragile_rows(document):
-        fragile.add_row(*row)
-    seen = {c for counts in document["verdicts"].values() for c in counts}
-    return Group(claims, Text(note), verdicts, disagreement, fragile, category_legend(seen))
-
-
-def violation_lines(document: Mapping[str, Any], optimizer: str) -> Group:
-    """Each world that violates a claim, with how to reproduce it."""
-    return Group(
-        *(
-            Text.assemble(
-                (f"claim {v['claim']} violated", "red"),
-                f" by world {v['world_seed']} ({optimizer}): reproduce with "
-                f"random_world(WorldSpec(**{v['spec']}), {v['world_seed']})",
-            )
-            for v in document["violating_worlds"]
-        )
-    )
